@@ -1,0 +1,17 @@
+# Every third-party dependency is a Debian package (scripts/apt-packages.txt); a missing one is a configure error
+# that names the package.
+find_package(nlohmann_json 3.11 QUIET)
+if(NOT nlohmann_json_FOUND)
+  message(FATAL_ERROR "nlohmann_json >= 3.11 not found: apt-get install nlohmann-json3-dev")
+endif()
+find_package(OpenMP QUIET COMPONENTS CXX)
+if(NOT OpenMP_CXX_FOUND)
+  message(FATAL_ERROR "OpenMP not found: apt-get install libomp-dev (or use GCC, which ships libgomp)")
+endif()
+find_package(Threads REQUIRED)
+if(QINFER_BUILD_TESTS)
+  find_package(GTest QUIET)
+  if(NOT GTest_FOUND)
+    message(FATAL_ERROR "GoogleTest not found: apt-get install libgtest-dev")
+  endif()
+endif()

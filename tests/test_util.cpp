@@ -1,0 +1,30 @@
+#include "test_util.h"
+
+#include <atomic>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "core/check.h"
+
+namespace qinfer::test {
+
+std::filesystem::path source_dir() { return QINFER_SOURCE_DIR; }
+
+std::filesystem::path make_temp_dir(const std::string& tag) {
+    static std::atomic<int> counter{0};
+    auto p = std::filesystem::temp_directory_path() /
+             ("qinfer_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(p);
+    std::filesystem::create_directories(p);
+    return p;
+}
+
+void write_text(const std::filesystem::path& p, const std::string& text) {
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    std::ofstream f(p, std::ios::binary);
+    QINFER_CHECK(f.good(), "cannot write ", p.string());
+    f << text;
+}
+
+}  // namespace qinfer::test
