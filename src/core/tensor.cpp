@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/check.h"
@@ -75,6 +76,15 @@ Tensor Tensor::rows(int64_t begin, int64_t end) const {
     s[0] = end - begin;
     const int64_t rs = row_size();
     return Tensor(std::move(s), std::vector<float>(data_.begin() + begin * rs, data_.begin() + end * rs));
+}
+
+Tensor slice_cols(const Tensor& x, int64_t begin, int64_t end) {
+    QINFER_CHECK(x.ndim() == 2 && 0 <= begin && begin <= end && end <= x.dim(1), "columns [", begin, ", ", end,
+                 ") out of range for shape ", shape_str(x.shape()));
+    const int64_t rows = x.dim(0), cols = x.dim(1), w = end - begin;
+    Tensor out({rows, w});
+    for (int64_t r = 0; r < rows; ++r) std::copy(x.data() + r * cols + begin, x.data() + r * cols + end, out.row(r));
+    return out;
 }
 
 }  // namespace qinfer

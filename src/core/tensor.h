@@ -55,4 +55,7 @@ private:
     std::vector<float> data_;
 };
 
+// Columns [begin, end) of a 2-D tensor [R, C], copied: [R, end - begin].
+Tensor slice_cols(const Tensor& x, int64_t begin, int64_t end);
+
 }  // namespace qinfer

@@ -1,0 +1,55 @@
+#pragma once
+// defines: qinfer::Model
+//
+// A loaded Qwen3.5-family text model on the CPU reference backend. Loading: config.json → ModelConfig → the
+// registered family's WeightSpec → plan (coverage proof) → fp32 runtime parameters. The forward is the shared hybrid
+// decoder (qwen3_5_architecture.md §3.3): embed → L × [pre-norm, GDN or gated attention, residual, pre-norm, dense or
+// MoE MLP, residual] → final norm → lm_head.
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "debug/taps.h"
+#include "io/hf_config.h"
+#include "io/safetensors.h"
+#include "layers/params.h"
+#include "models/weight_loader.h"
+#include "runtime/sequence_state.h"
+
+namespace qinfer {
+
+namespace layers {
+class GatedAttention;
+class GatedDeltaNet;
+class SwiGluMlp;
+class SparseMoe;
+}  // namespace layers
+
+class Model {
+public:
+    // Loads <dir>/config.json and the checkpoint. Throws qinfer::Error with a message naming the file/tensor/field.
+    static std::unique_ptr<Model> load(const std::filesystem::path& dir);
+    ~Model();
+
+    const ModelConfig& config() const { return config_; }
+    SequenceState new_sequence() const { return SequenceState::fresh(config_); }
+
+    // Runs ids (any length ≥ 1) after what `state` already holds. Returns f32 [T, vocab] logits, one row per token.
+    Tensor forward(std::span<const int64_t> ids, SequenceState& state, const Taps* taps = nullptr) const;
+
+private:
+    Model() = default;
+    const Tensor& weight(const std::string& name) const;
+
+    struct Layer;
+    ModelConfig config_;
+    layers::ParamMap params_;                   // fp32 runtime parameters by runtime name
+    std::map<std::string, std::string> tied_;   // tied runtime name -> target
+    std::vector<std::unique_ptr<Layer>> layers_;
+};
+
+}  // namespace qinfer
