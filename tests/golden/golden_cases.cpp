@@ -1,0 +1,23 @@
+#include "golden/golden_cases.h"
+
+#include <algorithm>
+
+#include "test_util.h"
+
+namespace qinfer::test {
+
+std::filesystem::path golden_dir() { return source_dir() / "tests" / "golden" / "data"; }
+
+std::vector<std::string> golden_cases() {
+    std::vector<std::string> out;
+    if (!std::filesystem::exists(golden_dir())) return out;
+    for (const auto& e : std::filesystem::directory_iterator(golden_dir())) {
+        if (e.is_directory() && std::filesystem::exists(e.path() / "golden.safetensors")) {
+            out.push_back(e.path().filename().string());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace qinfer::test
