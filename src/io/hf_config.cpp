@@ -542,9 +542,9 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& sourc
             any_dense = true;
             break;
         case Family::Qwen35Moe: {
-            // HF deletes these three from the MoE text config and always builds a renormalising MoE block in every
-            // layer; SGLang's Qwen3_5TextConfig derives from its Qwen3NextConfig and would honour them. A config
-            // that sets them to non-HF values is therefore ambiguous.
+            // HF's MoE text config has none of these three (the modular file deletes them) and always builds a
+            // renormalising MoE block in every layer; SGLang's Qwen3_5TextConfig derives from its Qwen3NextConfig
+            // and would honour them. A config that sets them to non-HF values is therefore ambiguous.
             QINFER_CHECK(t.opt_int_list("mlp_only_layers").empty(), source, ": field ", t.path("mlp_only_layers"),
                          " must be empty for ", spec.architecture, " (every layer is MoE in HF)");
             const std::optional<int64_t> step = t.opt_int("decoder_sparse_step");
