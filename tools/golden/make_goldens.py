@@ -57,9 +57,9 @@ def _rope(theta, partial, mrope_section=None):
 CASES = OrderedDict()
 
 CASES["dense_text"] = dict(
-    cls="Qwen3_5ForCausalLM", seed=1001, store="bfloat16", post=["a_log_f32"],
-    desc="Qwen3_5ForCausalLM (qwen3_5_text, flat 'model.' prefix), untied lm_head, layer_types from "
-         "full_attention_interval=4 -> [L,L,L,F], GDN HK=2 < HV=4 (r=2), dk=16 != dv=24, attention Hq=4/Hkv=2 "
+    cls="Qwen3_5ForCausalLM", seed=1001, store="bfloat16", post=["a_log_f32", "config_interval_only"],
+    desc="Qwen3_5ForCausalLM (qwen3_5_text, flat 'model.' prefix), untied lm_head, config.json rewritten to have NO "
+         "layer_types, only full_attention_interval=4 -> [L,L,L,F] must be derived, GDN HK=2 < HV=4 (r=2), dk=16 != dv=24, attention Hq=4/Hkv=2 "
          "hd=32, partial rotary 0.25 (rotary dim 8), rope_theta 1e6; BF16 on disk except A_log F32 "
          "(full-precision fp32 values, not bf16-representable).",
     cfg=dict(vocab_size=256, hidden_size=64, intermediate_size=96, num_hidden_layers=4, full_attention_interval=4,
@@ -127,8 +127,9 @@ CASES["next"] = dict(
 
 CASES["dense_text_prefix"] = dict(
     cls="Qwen3_5ForCausalLM", seed=1006, store="float16", post=[],
-    desc="Qwen3_5ForCausalLM, partial_rotary_factor 0.5 (rotary dim 24 of head_dim 48), rope_theta 10000 in "
-         "rope_parameters, rms_norm_eps 1e-5, 3 layers [L,F,L], attention Hq=Hkv=2 (no GQA) hd=48, GDN HK=1 HV=3 "
+    desc="Qwen3_5ForCausalLM, partial_rotary_factor 0.5 inside rope_parameters (rotary dim 24 of head_dim 48) "
+         "while save_pretrained ALSO writes a conflicting top-level partial_rotary_factor 0.25 (HF's BC default); HF "
+         "uses rope_parameters' 0.5. rope_theta 10000 in rope_parameters, rms_norm_eps 1e-5, 3 layers [L,F,L], attention Hq=Hkv=2 (no GQA) hd=48, GDN HK=1 HV=3 "
          "(r=3) dk=dv=32, H=80, vocab 264, untied; F16 on disk.",
     cfg=dict(vocab_size=264, hidden_size=80, intermediate_size=64, num_hidden_layers=3,
              layer_types=["linear_attention", "full_attention", "linear_attention"],
@@ -345,6 +346,15 @@ def write_checkpoint(case, model, out_dir):
         for fn in os.listdir(tmp):
             if not fn.endswith(".safetensors") and not fn.endswith(".index.json"):
                 shutil.copy(os.path.join(tmp, fn), os.path.join(out_dir, fn))
+        if "config_interval_only" in post:  # older-style config: layer_types derived from the interval
+            cpath = os.path.join(out_dir, "config.json")
+            cj = json.load(open(cpath))
+            lt = cj.pop("layer_types")
+            cj["full_attention_interval"] = case["cfg"]["full_attention_interval"]
+            with open(cpath, "w") as f:
+                json.dump(cj, f, indent=2, sort_keys=True)
+                f.write("\n")
+            notes.append(f"config.json: removed layer_types {lt}, kept full_attention_interval only")
         if not post:
             for fn in files + [f for f in os.listdir(tmp) if f.endswith(".index.json")]:
                 shutil.copy(os.path.join(tmp, fn), os.path.join(out_dir, fn))
@@ -567,6 +577,7 @@ def make_case(name, case, out_root):
         notes.append(f"{len(unused)} on-disk tensors ignored by HF (prefixes: "
                      + ", ".join(sorted({u.split('.')[0] + '.*' for u in unused})) + ")")
     tc = text_config_of(model.config)
+    assert list(tc.layer_types) == list(text_config_of(build_config(case)).layer_types), "layer_types changed on reload"
     # MoE: redraw the ids (not the weights) until no token has a near-tie between the k-th and (k+1)-th router
     # logit, so that an fp32 engine with different rounding cannot flip an expert choice.
     for attempt in range(100):
