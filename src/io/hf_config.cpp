@@ -701,13 +701,13 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& sourc
     // self-consistent: Qwen3_5ForConditionalGeneration ties according to the *top-level* value only (its
     // _tied_weights_keys live on the wrapper, whose config is the top level), while AutoModelForCausalLM on the
     // same checkpoint builds Qwen3_5ForCausalLM from text_config and ties according to text_config only
-    // (both observed by instantiating the models). qinfer runs the text model, so text_config wins when both are
-    // present; when only one level has the field, that value is used (the other level's default is not a
-    // statement about this checkpoint). The weight loader should still cross-check with lm_head.weight presence.
+    // (both observed by instantiating the models). qinfer runs the architecture that architectures[0] names, as
+    // transformers does, so for a nested (multimodal wrapper) config the top-level value wins when present; when only
+    // one level has the field, that value is used. The loader reports a tied head that is nevertheless stored.
     const std::optional<bool> tie_text = t.opt_bool("tie_word_embeddings");
     const std::optional<bool> tie_top =
         c.nested_text_config ? top.opt_bool("tie_word_embeddings") : std::optional<bool>();
-    c.tie_word_embeddings = tie_text.value_or(tie_top.value_or(false));
+    c.tie_word_embeddings = tie_top.value_or(tie_text.value_or(false));
 
     // Token ids: text_config first (the text model's own), then the top level; eos lists are merged.
     append_unique(c.eos_token_ids, t.opt_int_or_int_list("eos_token_id"));

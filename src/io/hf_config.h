@@ -90,9 +90,9 @@ struct ModelConfig {
     bool norm_topk_prob = true;                    // qwen3_5_moe always renormalises; qwen3_next reads the field
 
     // --- embeddings and special tokens
-    bool tie_word_embeddings = false;              // top level or text_config (text_config wins when both present:
-                                                   // the text model's view; HF's ConditionalGeneration class reads
-                                                   // only the top level, so the loader should cross-check lm_head)
+    bool tie_word_embeddings = false;              // top level or text_config; for a nested (wrapper) config the top
+                                                   // level wins when present, because transformers'
+                                                   // *ForConditionalGeneration ties by the top level only
     std::vector<int64_t> eos_token_ids;            // eos_token_id (int or list) of text_config, then of the top
                                                    // level, merged without duplicates in that order
     int64_t bos_token_id = -1;                     // -1 = absent

@@ -709,7 +709,8 @@ TEST(HfConfig, TieWordEmbeddingsAtEitherLevel) {
     };
     const std::vector<Case> cases = {
         {nullptr, nullptr, false}, {true, nullptr, true}, {nullptr, true, true},
-        {false, true, true},       {true, false, false},  {true, true, true},
+        // Both present and different: the multimodal wrapper (architectures[0]) ties by the top level, as HF does.
+        {false, true, false},      {true, false, true},   {true, true, true},
     };
     for (const Case& k : cases) {
         SCOPED_TRACE("top=" + k.top.dump() + " text=" + k.text.dump());
