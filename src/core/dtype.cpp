@@ -83,6 +83,8 @@ float f8e5m2_to_f32(uint8_t v) {
 }
 
 void convert_to_f32(DType t, const void* src, size_t n, float* dst) {
+    // Empty tensors may come with null pointers (an empty std::vector), which memcpy must not see even for n == 0.
+    if (n == 0 && dtype_is_float(t)) return;
     switch (t) {
         case DType::BF16: {
             const auto* s = static_cast<const uint8_t*>(src);
