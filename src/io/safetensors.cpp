@@ -58,55 +58,72 @@ std::optional<uint64_t> as_index(const json& j) {
     return j.get<uint64_t>();
 }
 
-// Header JSON plus the order of its top-level keys (nlohmann::json sorts keys; nlohmann::ordered_json would keep the
-// order but inserts in linear time, quadratic over a shard with tens of thousands of tensors).
+// SAX pass over the header that records the order of its top-level keys (nlohmann::json sorts keys;
+// nlohmann::ordered_json keeps the order but inserts in linear time, quadratic over a shard with tens of thousands of
+// tensors) and finds duplicate keys (which nlohmann::json silently resolves to the last one; a header with two
+// entries for one tensor is corrupt). A parse callback could do both in the DOM pass, but nlohmann's callback parser
+// rescans the parent object after every nested object, which is quadratic too.
+class KeyScanner final : public json::json_sax_t {
+public:
+    std::vector<std::string> order;
+    std::optional<std::string> duplicate;
+
+    bool null() override { return true; }
+    bool boolean(bool /*val*/) override { return true; }
+    bool number_integer(number_integer_t /*val*/) override { return true; }
+    bool number_unsigned(number_unsigned_t /*val*/) override { return true; }
+    bool number_float(number_float_t /*val*/, const string_t& /*s*/) override { return true; }
+    bool string(string_t& /*val*/) override { return true; }
+    bool binary(binary_t& /*val*/) override { return true; }
+    bool start_object(std::size_t /*elements*/) override {
+        open_objects_.emplace_back();
+        return true;
+    }
+    bool key(string_t& name) override {
+        if (open_objects_.size() == 1) {
+            order.push_back(name);
+            top_key_ = name;
+        }
+        if (!open_objects_.back().insert(name).second && !duplicate) {
+            duplicate = open_objects_.size() == 1
+                            ? str_cat("duplicate key \"", name, "\" in header")
+                            : str_cat("duplicate key \"", name, "\" in the entry of \"", top_key_, "\"");
+        }
+        return true;
+    }
+    bool end_object() override {
+        open_objects_.pop_back();
+        return true;
+    }
+    bool start_array(std::size_t /*elements*/) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                     const json::exception& /*ex*/) override {
+        return false;  // not reached: the DOM pass has already accepted the text
+    }
+
+private:
+    std::vector<std::unordered_set<std::string>> open_objects_;
+    std::string top_key_;
+};
+
 struct ParsedHeader {
     json root;
-    std::vector<std::string> order;
+    std::vector<std::string> order;  // top-level keys in file order
 };
 
 ParsedHeader parse_header(const char* begin, const char* end, const std::string& file) {
     ParsedHeader out;
-    // nlohmann keeps the last of duplicate keys silently; a checkpoint with two entries for one tensor is corrupt, so
-    // duplicates are detected while parsing, one key set per open object.
-    std::vector<std::unordered_set<std::string>> open_objects;
-    std::optional<std::string> duplicate;
-    std::string current_top_key;
-    auto on_event = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-        switch (event) {
-            case json::parse_event_t::object_start:
-                open_objects.emplace_back();
-                break;
-            case json::parse_event_t::object_end:
-                if (!open_objects.empty()) open_objects.pop_back();
-                break;
-            case json::parse_event_t::key: {
-                const auto& key = parsed.get_ref<const std::string&>();
-                if (open_objects.size() == 1) {
-                    out.order.push_back(key);
-                    current_top_key = key;
-                }
-                if (!open_objects.empty() && !open_objects.back().insert(key).second && !duplicate) {
-                    duplicate = open_objects.size() == 1
-                                    ? str_cat("duplicate key \"", key, "\" in header")
-                                    : str_cat("duplicate key \"", key, "\" in the entry of \"", current_top_key, "\"");
-                }
-                break;
-            }
-            case json::parse_event_t::array_start:
-            case json::parse_event_t::array_end:
-            case json::parse_event_t::value:
-                break;
-        }
-        return true;
-    };
     try {
-        out.root = json::parse(begin, end, on_event);
+        out.root = json::parse(begin, end);
     } catch (const json::exception& e) {
         QINFER_FAIL(file, ": header is not valid JSON: ", e.what());
     }
-    QINFER_CHECK(!duplicate, file, ": ", *duplicate);
     QINFER_CHECK(out.root.is_object(), file, ": header is not a JSON object (it is ", out.root.type_name(), ")");
+    KeyScanner scan;
+    QINFER_CHECK(json::sax_parse(begin, end, &scan), file, ": header could not be scanned");
+    QINFER_CHECK(!scan.duplicate, file, ": ", *scan.duplicate);
+    out.order = std::move(scan.order);
     return out;
 }
 
@@ -138,7 +155,8 @@ TensorInfo parse_entry(const std::string& name, const json& j, const std::string
                  json_excerpt(*shape_it));
     Shape shape;
     shape.reserve(shape_it->size());
-    // numel is computed in uint64 with an overflow check; a zero dimension makes it 0 whatever the others are.
+    // The product of the non-zero dimensions must fit in int64 even when a zero dimension makes the tensor empty:
+    // qinfer::numel multiplies in order, and [2^32, 2^32, 0] would overflow it before reaching the 0.
     constexpr auto kDimMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
     uint64_t elements = 1;
     bool overflow = false;
@@ -148,17 +166,15 @@ TensorInfo parse_entry(const std::string& name, const json& j, const std::string
                      json_excerpt(*shape_it));
         QINFER_CHECK(*dim <= kDimMax, where, ": dimension ", *dim, " in \"shape\" is too large");
         shape.push_back(static_cast<int64_t>(*dim));
-        if (*dim != 0 && elements > kDimMax / *dim) overflow = true;
+        if (*dim == 0) continue;
+        if (elements > kDimMax / *dim) overflow = true;
         elements *= *dim;
-    }
-    if (std::find(shape.begin(), shape.end(), 0) != shape.end()) {
-        elements = 0;
-        overflow = false;
     }
     const uint64_t elem_size = dtype_size(*dtype);
     QINFER_CHECK(!overflow && elements <= kDimMax / elem_size, where, ": shape ", shape_str(shape), " of ",
-                 dtype_str, " is too large (its byte size overflows)");
-    const uint64_t nbytes = elements * elem_size;
+                 dtype_str, " is too large (its size overflows)");
+    const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+    const uint64_t nbytes = empty ? 0 : elements * elem_size;
 
     const auto off_it = j.find("data_offsets");
     QINFER_CHECK(off_it != j.end(), where, ": missing \"data_offsets\"");
