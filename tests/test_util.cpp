@@ -27,4 +27,11 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
     f << text;
 }
 
+void expect_contains_all(const std::string& message, std::initializer_list<std::string> needles, const char* stmt) {
+    for (const std::string& n : needles) {
+        EXPECT_NE(message.find(n), std::string::npos)
+            << "error message of " << stmt << ": \"" << message << "\"\n lacks: \"" << n << "\"";
+    }
+}
+
 }  // namespace qinfer::test

@@ -106,8 +106,8 @@ TEST_P(Golden, FullPrefillLogitsAndHiddenStates) {
 
 TEST_P(Golden, PrefillThenDecodeMatchesTransformers) {
     const auto& meta = golden_->metadata();
-    ASSERT_TRUE(meta.contains("prefill_len")) << "golden metadata lacks prefill_len";
-    const int64_t P = std::stoll(meta.at("prefill_len"));
+    ASSERT_TRUE(meta.contains("P")) << "golden metadata lacks P";
+    const int64_t P = std::stoll(meta.at("P"));
     const int64_t T = static_cast<int64_t>(ids_.size());
     ASSERT_TRUE(P >= 1 && P < T);
     SequenceState state = model_->new_sequence();
