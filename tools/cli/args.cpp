@@ -8,6 +8,9 @@
 namespace qinfer::cli {
 
 namespace {
+// Assigned instead of a literal: GCC 12 reports a false -Wrestrict on `std::string = "1"` at -O3 (GCC PR 105651).
+const std::string kSwitchOn = "1";
+
 int64_t to_int(const std::string& flag, const std::string& s) {
     int64_t v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -39,7 +42,7 @@ Args::Args(std::string command, std::string summary, std::vector<std::string> po
             QINFER_CHECK(f != nullptr, command_, ": unknown option --", name, " (see qinfer ", command_, " --help)");
             if (f->value_name.empty()) {
                 QINFER_CHECK(!inline_value, command_, ": option --", name, " takes no value");
-                value = "1";
+                value = kSwitchOn;
             } else if (!inline_value) {
                 QINFER_CHECK(i + 1 < argv.size(), command_, ": option --", name, " needs a value (", f->value_name, ")");
                 value = argv[++i];
