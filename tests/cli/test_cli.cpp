@@ -16,12 +16,12 @@
 namespace qinfer::test {
 namespace {
 
-struct Run {
+struct CliResult {
     int code;
     std::string out, err;
 };
 
-Run run(const std::string& args) {
+CliResult run(const std::string& args) {
     const auto dir = make_temp_dir("cli");
     const std::string cmd = std::string(QINFER_CLI_PATH) + " " + args + " >" + (dir / "out").string() + " 2>" +
                             (dir / "err").string();
@@ -39,14 +39,14 @@ std::string model(const std::string& name) { return (golden_dir() / name).string
 
 TEST(Cli, HelpEverywhere) {
     for (const std::string c : {"", "inspect ", "logits ", "generate "}) {
-        const Run r = run(c + "--help");
+        const CliResult r = run(c + "--help");
         EXPECT_EQ(r.code, 0) << c;
         EXPECT_NE(r.out.find("usage: qinfer"), std::string::npos) << c;
     }
 }
 
 TEST(Cli, UnknownCommandAndOptionFailWithOneLine) {
-    Run r = run("frobnicate");
+    CliResult r = run("frobnicate");
     EXPECT_NE(r.code, 0);
     EXPECT_NE(r.err.find("unknown command"), std::string::npos);
     r = run("logits --model x --bogus 1");
@@ -56,7 +56,7 @@ TEST(Cli, UnknownCommandAndOptionFailWithOneLine) {
 }
 
 TEST(Cli, MissingModelDirIsAOneLineError) {
-    const Run r = run("inspect /nonexistent/model");
+    const CliResult r = run("inspect /nonexistent/model");
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("/nonexistent/model"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -64,7 +64,7 @@ TEST(Cli, MissingModelDirIsAOneLineError) {
 
 TEST(Cli, InspectJsonHasModules) {
     if (golden_cases().empty()) GTEST_SKIP() << "no golden data";
-    const Run r = run("inspect --json " + model("dense_text"));
+    const CliResult r = run("inspect --json " + model("dense_text"));
     ASSERT_EQ(r.code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     ASSERT_TRUE(j["modules"].is_array());
@@ -72,7 +72,7 @@ TEST(Cli, InspectJsonHasModules) {
     for (const auto& m : j["modules"]) {
         EXPECT_TRUE(m.contains("module") && m.contains("format") && m.contains("runtime"));
     }
-    const Run text = run("inspect " + model("dense_text"));
+    const CliResult text = run("inspect " + model("dense_text"));
     EXPECT_EQ(text.code, 0);
     EXPECT_NE(text.out.find("in_proj_qkvz"), std::string::npos);
 }
@@ -81,7 +81,7 @@ TEST(Cli, LogitsPrefillPlusDecodeEqualsFullPrefill) {
     if (golden_cases().empty()) GTEST_SKIP() << "no golden data";
     const auto dir = make_temp_dir("cli_logits");
     const std::string ids = "5,17,3,99,42,7,7,1,0,250,31";
-    Run r = run("logits --model " + model("dense_text") + " --ids " + ids + " --out " + (dir / "full.npy").string() +
+    CliResult r = run("logits --model " + model("dense_text") + " --ids " + ids + " --out " + (dir / "full.npy").string() +
                 " --dump " + (dir / "dump").string());
     ASSERT_EQ(r.code, 0) << r.err;
     r = run("logits --model " + model("dense_text") + " --ids " + ids + " --prefill 4 --out " +
@@ -106,7 +106,7 @@ TEST(Cli, LogitsPrefillPlusDecodeEqualsFullPrefill) {
 TEST(Cli, LogitsRejectsOutOfRangeIdsAndBadPrefill) {
     if (golden_cases().empty()) GTEST_SKIP() << "no golden data";
     const auto dir = make_temp_dir("cli_bad");
-    Run r = run("logits --model " + model("dense_text") + " --ids 1,2,99999999 --out " + (dir / "x.npy").string());
+    CliResult r = run("logits --model " + model("dense_text") + " --ids 1,2,99999999 --out " + (dir / "x.npy").string());
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.err.find("99999999"), std::string::npos) << r.err;
     r = run("logits --model " + model("dense_text") + " --ids 1,2 --prefill 5 --out " + (dir / "x.npy").string());
@@ -120,7 +120,7 @@ TEST(Cli, LogitsRejectsOutOfRangeIdsAndBadPrefill) {
 TEST(Cli, GenerateIsDeterministicAndHonoursMaxNewTokens) {
     if (golden_cases().empty()) GTEST_SKIP() << "no golden data";
     const std::string base = "generate --model " + model("dense_text") + " --ids 1,2,3 --ignore-eos --max-new-tokens 6";
-    const Run a = run(base), b = run(base), c = run(base + " --temperature 0.9 --top-p 0.9 --seed 4");
+    const CliResult a = run(base), b = run(base), c = run(base + " --temperature 0.9 --top-p 0.9 --seed 4");
     ASSERT_EQ(a.code, 0) << a.err;
     ASSERT_EQ(c.code, 0) << c.err;
     EXPECT_EQ(a.out, b.out);
