@@ -44,7 +44,7 @@ TensorToWrite* find(std::vector<TensorToWrite>& ts, const std::string& name) {
     return nullptr;
 }
 
-void erase(std::vector<TensorToWrite>& ts, const std::string& name) {
+void erase_tensor(std::vector<TensorToWrite>& ts, const std::string& name) {
     std::erase_if(ts, [&](const TensorToWrite& t) { return t.name == name; });
 }
 
@@ -58,7 +58,7 @@ protected:
 };
 
 TEST_F(Loading, MissingTensorIsNamed) {
-    const auto dir = mutated_copy("dense_text", [](auto& ts) { erase(ts, "model.layers.0.linear_attn.in_proj_z.weight"); });
+    const auto dir = mutated_copy("dense_text", [](auto& ts) { erase_tensor(ts, "model.layers.0.linear_attn.in_proj_z.weight"); });
     EXPECT_ERROR_CONTAINS(Model::load(dir), "missing tensors", "model.layers.0.linear_attn.in_proj_z.weight",
                           "incomplete layouts");
 }
@@ -116,7 +116,7 @@ TEST_F(Loading, MissingConfigIsNamed) {
 TEST_F(Loading, PartialPerExpertLayoutIsReported) {
     if (!std::filesystem::exists(golden_dir() / "moe_text_per_expert" / "model.safetensors")) GTEST_SKIP();
     const auto dir = mutated_copy("moe_text_per_expert",
-                                  [](auto& ts) { erase(ts, "model.layers.1.mlp.experts.3.up_proj.weight"); });
+                                  [](auto& ts) { erase_tensor(ts, "model.layers.1.mlp.experts.3.up_proj.weight"); });
     EXPECT_ERROR_CONTAINS(Model::load(dir), "incomplete layouts", "model.layers.1.mlp.experts.3.up_proj.weight");
 }
 
