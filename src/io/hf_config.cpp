@@ -307,8 +307,10 @@ std::vector<LayerType> resolve_layer_types(const Obj& t, int64_t num_layers) {
 
 // RoPE settings can come from `rope_parameters` (transformers >= 5 writes it), legacy `rope_scaling` (same dict
 // under its old name; HF lets it override rope_parameters) and the flat `rope_theta` / `partial_rotary_factor`
-// (older checkpoints, and HF 5 writes `partial_rotary_factor` flat as well). HF silently prefers the dict; here any
-// two places that disagree are an error.
+// (older checkpoints, and HF 5 writes `partial_rotary_factor` flat as well). The dict wins over the flat field, as in
+// HF: transformers 5.17 save_pretrained writes a flat `partial_rotary_factor: 0.25` (its back-compat default) even when
+// rope_parameters says 0.5, and uses 0.5 (seen in tests/golden/data/dense_text_prefix). The flat field is read only
+// when no dict has the key. Two dicts (rope_parameters vs rope_scaling) that disagree are an error.
 struct RopeSource {
     const json* dict = nullptr;  // rope_parameters / rope_scaling (or their "full_attention" entry)
     std::string path;            // prefix of the key in messages, e.g. "text_config.rope_parameters."
@@ -326,7 +328,7 @@ public:
         add_dict("rope_scaling");
     }
 
-    // First source that has `key` (dicts first, then the flat field when `flat`); fails when two sources disagree.
+    // First dict that has `key`, else the flat field when `flat`; fails when two dicts disagree.
     RopeValue find(std::string_view key, bool flat) const {
         RopeValue found;
         auto consider = [&](const json* v, std::string path) {
@@ -344,7 +346,7 @@ public:
             auto it = s.dict->find(std::string(key));
             if (it != s.dict->end()) consider(&*it, s.path + std::string(key));
         }
-        if (flat) consider(t_.raw(key), t_.path(key));
+        if (flat && found.value == nullptr) consider(t_.raw(key), t_.path(key));
         return found;
     }
 
