@@ -14,8 +14,7 @@ using kernels::cpu::softplus;
 
 // out = silu(gate) ⊙ up (SwiGLU). gate and up have the same shape.
 Tensor silu_mul(const Tensor& gate,  // f32 [..., I]
-                const Tensor& up);   // f32 [..., I]
-                                     // -> f32 [..., I]
+                const Tensor& up);   // f32 [..., I]  -> f32 [..., I]
 
 // x ⊙= sigmoid(gate) (the output gate of gated attention). x and gate have the same shape.
 void sigmoid_mul_inplace(Tensor& x,            // f32 [...]

@@ -14,8 +14,7 @@ Tensor attention_causal(const Tensor& q, const Tensor& k, const Tensor& v, int64
     const int64_t S = k.dim(0), Hkv = k.dim(1);
     QINFER_CHECK(k.dim(2) == hd, "attention: head dim of q ", shape_str(q.shape()), " and k ", shape_str(k.shape()),
                  " differ");
-    QINFER_CHECK(Hkv > 0 && Hq % Hkv == 0, "attention: ", Hq, " query heads are not a multiple of ", Hkv,
-                 " kv heads");
+    QINFER_CHECK(Hkv > 0 && Hq % Hkv == 0, "attention: ", Hq, " query heads are not a multiple of ", Hkv, " kv heads");
     QINFER_CHECK(past >= 0 && past + T <= S, "attention: past ", past, " + ", T, " queries exceeds the ", S,
                  " keys given");
     Tensor out(q.shape());

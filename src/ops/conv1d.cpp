@@ -12,8 +12,8 @@ Tensor causal_conv1d_silu(const Tensor& x, const Tensor& w, Tensor& state) {
     QINFER_CHECK(w.dim(0) == C, "causal_conv1d: w ", shape_str(w.shape()), " has ", w.dim(0), " channels, x ",
                  shape_str(x.shape()), " has ", C);
     QINFER_CHECK(K >= 1, "causal_conv1d: kernel size must be >= 1, got w ", shape_str(w.shape()));
-    QINFER_CHECK(state.shape() == Shape({C, K - 1}), "causal_conv1d: state must be [C, K-1] = ",
-                 shape_str({C, K - 1}), ", got ", shape_str(state.shape()));
+    QINFER_CHECK(state.shape() == Shape({C, K - 1}), "causal_conv1d: state must be [C, K-1] = ", shape_str({C, K - 1}),
+                 ", got ", shape_str(state.shape()));
     Tensor y({T, C});
     kernels::cpu::causal_conv1d_silu(x.data(), T, C, w.data(), K, state.data(), y.data());
     return y;

@@ -19,10 +19,10 @@ kernels::cpu::GdnDims check_gdn(const char* op, const Tensor& q, const Tensor& k
                  " key heads");
     QINFER_CHECK(g.shape() == Shape({d.T, d.HV}), op, ": g must be [T, HV] = ", shape_str({d.T, d.HV}), ", got ",
                  shape_str(g.shape()));
-    QINFER_CHECK(beta.shape() == Shape({d.T, d.HV}), op, ": beta must be [T, HV] = ", shape_str({d.T, d.HV}),
-                 ", got ", shape_str(beta.shape()));
-    QINFER_CHECK(state.shape() == Shape({d.HV, d.dk, d.dv}), op, ": state must be [HV, dk, dv] = ",
-                 shape_str({d.HV, d.dk, d.dv}), ", got ", shape_str(state.shape()));
+    QINFER_CHECK(beta.shape() == Shape({d.T, d.HV}), op, ": beta must be [T, HV] = ", shape_str({d.T, d.HV}), ", got ",
+                 shape_str(beta.shape()));
+    QINFER_CHECK(state.shape() == Shape({d.HV, d.dk, d.dv}), op,
+                 ": state must be [HV, dk, dv] = ", shape_str({d.HV, d.dk, d.dv}), ", got ", shape_str(state.shape()));
     return d;
 }
 
@@ -37,18 +37,17 @@ Tensor gated_delta_rule_recurrent(const Tensor& q, const Tensor& k, const Tensor
     return o;
 }
 
-Tensor gated_delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
-                                const Tensor& beta, Tensor& state, int64_t chunk) {
+Tensor gated_delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const Tensor& beta,
+                                Tensor& state, int64_t chunk) {
     const auto d = check_gdn("gated_delta_rule_chunked", q, k, v, g, beta, state);
     QINFER_CHECK(chunk >= 1, "gated_delta_rule_chunked: chunk size must be >= 1, got ", chunk);
     Tensor o({d.T, d.HV, d.dv});
-    kernels::cpu::gated_delta_rule_chunked(q.data(), k.data(), v.data(), g.data(), beta.data(), d, chunk,
-                                           state.data(), o.data());
+    kernels::cpu::gated_delta_rule_chunked(q.data(), k.data(), v.data(), g.data(), beta.data(), d, chunk, state.data(),
+                                           o.data());
     return o;
 }
 
-void gdn_gates(const Tensor& a, const Tensor& b, const Tensor& A_log, const Tensor& dt_bias, Tensor& g,
-               Tensor& beta) {
+void gdn_gates(const Tensor& a, const Tensor& b, const Tensor& A_log, const Tensor& dt_bias, Tensor& g, Tensor& beta) {
     QINFER_CHECK(a.ndim() == 2, "gdn_gates: a must be [T, HV], got shape ", shape_str(a.shape()));
     QINFER_CHECK(b.shape() == a.shape(), "gdn_gates: b ", shape_str(b.shape()), " must have the shape of a ",
                  shape_str(a.shape()));

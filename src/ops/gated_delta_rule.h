@@ -19,18 +19,16 @@ Tensor gated_delta_rule_recurrent(const Tensor& q,     // f32 [T, HK, dk]
                                   const Tensor& v,     // f32 [T, HV, dv]
                                   const Tensor& g,     // f32 [T, HV] log decay
                                   const Tensor& beta,  // f32 [T, HV]
-                                  Tensor& state);      // f32 [HV, dk, dv] in/out
-                                                       // -> f32 [T, HV, dv]
+                                  Tensor& state);      // f32 [HV, dk, dv] in/out  -> f32 [T, HV, dv]
 
 // Chunked WY/UT form (prefill), any T (the last chunk may be short), continuing from `state`.
-Tensor gated_delta_rule_chunked(const Tensor& q,     // f32 [T, HK, dk]
-                                const Tensor& k,     // f32 [T, HK, dk]
-                                const Tensor& v,     // f32 [T, HV, dv]
-                                const Tensor& g,     // f32 [T, HV] log decay
-                                const Tensor& beta,  // f32 [T, HV]
-                                Tensor& state,       // f32 [HV, dk, dv] in/out
-                                int64_t chunk = 64);
-                                                     // -> f32 [T, HV, dv]
+Tensor gated_delta_rule_chunked(const Tensor& q,      // f32 [T, HK, dk]
+                                const Tensor& k,      // f32 [T, HK, dk]
+                                const Tensor& v,      // f32 [T, HV, dv]
+                                const Tensor& g,      // f32 [T, HV] log decay
+                                const Tensor& beta,   // f32 [T, HV]
+                                Tensor& state,        // f32 [HV, dk, dv] in/out
+                                int64_t chunk = 64);  // -> f32 [T, HV, dv]
 
 // GDN gates: g = −exp(A_log) · softplus(a + dt_bias) (fp32 log decay), beta = sigmoid(b). g and beta are
 // (re)allocated as [T, HV].

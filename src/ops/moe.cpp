@@ -1,5 +1,7 @@
 #include "ops/moe.h"
 
+#include <cmath>
+
 #include "core/check.h"
 #include "kernels/cpu/moe.h"
 
@@ -10,7 +12,13 @@ Routing moe_route(const Tensor& router_logits, int64_t top_k, bool renormalize) 
                  shape_str(router_logits.shape()));
     const int64_t T = router_logits.dim(0), E = router_logits.dim(1);
     QINFER_CHECK(top_k >= 1 && top_k <= E, "moe_route: top_k ", top_k, " must be in [1, ", E, "]");
-    Routing r{.T = T, .k = top_k, .expert = std::vector<int32_t>(static_cast<size_t>(T * top_k)),
+    for (int64_t i = 0; i < router_logits.numel(); ++i) {
+        QINFER_CHECK(std::isfinite(router_logits.data()[i]), "moe_route: router logit of token ", i / E, ", expert ",
+                     i % E, " is ", router_logits.data()[i]);
+    }
+    Routing r{.T = T,
+              .k = top_k,
+              .expert = std::vector<int32_t>(static_cast<size_t>(T * top_k)),
               .weight = std::vector<float>(static_cast<size_t>(T * top_k))};
     kernels::cpu::moe_route(router_logits.data(), T, E, top_k, renormalize, r.expert.data(), r.weight.data());
     return r;
@@ -42,8 +50,8 @@ Tensor moe_experts(const Tensor& x, const Routing& r, const Tensor& gate_up, con
         }
     }
     Tensor out({T, H});
-    kernels::cpu::moe_experts(x.data(), T, H, r.k, r.expert.data(), r.weight.data(), gate_up.data(), down.data(), E,
-                              I, out.data());
+    kernels::cpu::moe_experts(x.data(), T, H, r.k, r.expert.data(), r.weight.data(), gate_up.data(), down.data(), E, I,
+                              out.data());
     return out;
 }
 

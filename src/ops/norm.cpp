@@ -6,7 +6,9 @@
 namespace qinfer::ops {
 namespace {
 
-int64_t rows_of(const Tensor& x, int64_t D) { return D == 0 ? 0 : x.numel() / D; }
+int64_t rows_of(const Tensor& x, int64_t D) {
+    return D == 0 ? 0 : x.numel() / D;
+}
 
 }  // namespace
 

@@ -7,8 +7,7 @@ namespace qinfer::ops {
 namespace {
 
 void check_rotary(int64_t rotary_dim, double theta) {
-    QINFER_CHECK(rotary_dim > 0 && rotary_dim % 2 == 0, "rope: rotary_dim must be positive and even, got ",
-                 rotary_dim);
+    QINFER_CHECK(rotary_dim > 0 && rotary_dim % 2 == 0, "rope: rotary_dim must be positive and even, got ", rotary_dim);
     QINFER_CHECK(theta > 0.0, "rope: theta must be positive, got ", theta);
 }
 

@@ -53,8 +53,8 @@ inline void expect_close(std::span<const float> got, std::span<const float> want
         const double err = std::fabs(static_cast<double>(g) - w);
         const double lim = atol + rtol * std::fabs(static_cast<double>(w));
         if (err > lim) {
-            if (bad < 5) first += "\n  [" + std::to_string(i) + "] got " + std::to_string(g) + " want " +
-                                  std::to_string(w);
+            if (bad < 5)
+                first += "\n  [" + std::to_string(i) + "] got " + std::to_string(g) + " want " + std::to_string(w);
             ++bad;
         }
         if (err - lim > worst_excess) {

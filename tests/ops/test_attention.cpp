@@ -42,7 +42,8 @@ Tensor naive_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_
             for (double& e : s) sum += (e = std::exp(e - m));
             for (int64_t i = 0; i < hd; ++i) {
                 double acc = 0.0;
-                for (int64_t j = 0; j < n; ++j) acc += s[static_cast<size_t>(j)] / sum * v.data()[(j * Hkv + hk) * hd + i];
+                for (int64_t j = 0; j < n; ++j)
+                    acc += s[static_cast<size_t>(j)] / sum * v.data()[(j * Hkv + hk) * hd + i];
                 o.data()[(t * Hq + h) * hd + i] = static_cast<float>(acc);
             }
         }
@@ -54,8 +55,9 @@ TEST(Attention, MatchesTorchEagerGqaWithPast) {
     const Tensor q = from_array({3, 4, 8}, refs::kAttnQ);
     const Tensor k = from_array({5, 2, 8}, refs::kAttnK);
     const Tensor v = from_array({5, 2, 8}, refs::kAttnV);
-    expect_close(ops::attention_causal(q, k, v, /*past=*/2, 1.0f / std::sqrt(8.0f)), from_array({3, 4, 8}, refs::kAttnO),
-                 test::tol::kTorchAtol, test::tol::kTorchRtol, "attention vs torch");
+    expect_close(ops::attention_causal(q, k, v, /*past=*/2, 1.0f / std::sqrt(8.0f)),
+                 from_array({3, 4, 8}, refs::kAttnO), test::tol::kTorchAtol, test::tol::kTorchRtol,
+                 "attention vs torch");
 }
 
 struct AttnShape {

@@ -90,10 +90,12 @@ Tensor f64_recurrent(const GdnInputs& in, Tensor& state) {
     return o;
 }
 
-#define QINFER_GDN_REF_CASE(P, T, HK, HV, DK, DV)                                                                   \
-    GdnInputs{from_array({T, HK, DK}, refs::k##P##Q), from_array({T, HK, DK}, refs::k##P##K),                       \
-              from_array({T, HV, DV}, refs::k##P##V), from_array({T, HV}, refs::k##P##G),                           \
-              from_array({T, HV}, refs::k##P##Beta)}
+#define QINFER_GDN_REF_CASE(P, T, HK, HV, DK, DV)                                       \
+    GdnInputs {                                                                         \
+        from_array({T, HK, DK}, refs::k##P##Q), from_array({T, HK, DK}, refs::k##P##K), \
+            from_array({T, HV, DV}, refs::k##P##V), from_array({T, HV}, refs::k##P##G), \
+            from_array({T, HV}, refs::k##P##Beta)                                       \
+    }
 
 // ---- torch references
 
@@ -120,8 +122,8 @@ TEST(GatedDeltaRule, BothFormsMatchTorchGqaWithInitialState) {
         // torch's chunked function with C = 4 (the closest counterpart) and its recurrent one both serve as refs.
         expect_close(oc, from_array({7, 2, 3}, refs::kGdn2OChunk4), test::tol::kGdnTorchAtol, test::tol::kGdnTorchRtol,
                      str_cat("chunked o, chunk ", chunk));
-        expect_close(sc, from_array({2, 4, 3}, refs::kGdn2SChunk4), test::tol::kGdnTorchAtol,
-                     test::tol::kGdnTorchRtol, str_cat("chunked state, chunk ", chunk));
+        expect_close(sc, from_array({2, 4, 3}, refs::kGdn2SChunk4), test::tol::kGdnTorchAtol, test::tol::kGdnTorchRtol,
+                     str_cat("chunked state, chunk ", chunk));
     }
 }
 
@@ -146,15 +148,16 @@ std::string case_name(const GdnCase& c) {
                    c.initial_state ? "_s0" : "_zero");
 }
 
-void PrintTo(const GdnCase& c, std::ostream* os) { *os << case_name(c); }
+void PrintTo(const GdnCase& c, std::ostream* os) {
+    *os << case_name(c);
+}
 
 class GdnChunkedVsRecurrent : public ::testing::TestWithParam<GdnCase> {};
 
 TEST_P(GdnChunkedVsRecurrent, OutputsAndFinalState) {
     const GdnCase c = GetParam();
     const GdnInputs in = random_inputs(c.T, c.HK, c.HV, c.dk, c.dv, 71 + static_cast<uint32_t>(c.T));
-    const Tensor s0 = c.initial_state ? random_tensor({c.HV, c.dk, c.dv}, 77, -0.5f, 0.5f)
-                                      : Tensor({c.HV, c.dk, c.dv});
+    const Tensor s0 = c.initial_state ? random_tensor({c.HV, c.dk, c.dv}, 77, -0.5f, 0.5f) : Tensor({c.HV, c.dk, c.dv});
     Tensor sr = s0, sc = s0;
     const Tensor orec = run_recurrent(in, sr);
     const Tensor ochk = run_chunked(in, sc, c.chunk);
@@ -166,8 +169,8 @@ std::vector<GdnCase> chunk_cases() {
     std::vector<GdnCase> cases;
     for (int64_t T : {1, 3, 63, 64, 65, 130}) {
         for (int64_t chunk : {64, 4}) {
-            cases.push_back({T, 2, 4, 8, 6, chunk, false});   // HV > HK, dk != dv
-            cases.push_back({T, 1, 3, 5, 16, chunk, true});   // 3 value heads on 1 key head, from a non-zero state
+            cases.push_back({T, 2, 4, 8, 6, chunk, false});  // HV > HK, dk != dv
+            cases.push_back({T, 1, 3, 5, 16, chunk, true});  // 3 value heads on 1 key head, from a non-zero state
         }
     }
     cases.push_back({130, 2, 2, 16, 16, 1, true});  // chunk 1: every token is its own chunk
@@ -242,9 +245,8 @@ TEST(GatedDeltaRule, ShapeErrors) {
     EXPECT_ERROR_CONTAINS(run_recurrent(in, bad_state), "gated_delta_rule_recurrent",
                           "state must be [HV, dk, dv] = [2, 4, 3]", "[2, 3, 4]");
     Tensor state({2, 4, 3});
-    EXPECT_ERROR_CONTAINS(
-        ops::gated_delta_rule_chunked(in.q, in.k, in.v, in.g.rows(0, 2), in.beta, state, 64),
-        "gated_delta_rule_chunked", "g must be [T, HV] = [3, 2]");
+    EXPECT_ERROR_CONTAINS(ops::gated_delta_rule_chunked(in.q, in.k, in.v, in.g.rows(0, 2), in.beta, state, 64),
+                          "gated_delta_rule_chunked", "g must be [T, HV] = [3, 2]");
     EXPECT_ERROR_CONTAINS(run_chunked(in, state, 0), "chunk size must be >= 1");
     const Tensor qk2({3, 2, 4});
     EXPECT_ERROR_CONTAINS(

@@ -38,7 +38,9 @@ struct LinearShape {
     int64_t T, K, N;
 };
 
-void PrintTo(const LinearShape& s, std::ostream* os) { *os << "T=" << s.T << " K=" << s.K << " N=" << s.N; }
+void PrintTo(const LinearShape& s, std::ostream* os) {
+    *os << "T=" << s.T << " K=" << s.K << " N=" << s.N;
+}
 
 class LinearShapes : public ::testing::TestWithParam<LinearShape> {};
 
@@ -54,9 +56,7 @@ INSTANTIATE_TEST_SUITE_P(Ops, LinearShapes,
                          ::testing::Values(LinearShape{1, 1, 1}, LinearShape{3, 127, 5}, LinearShape{17, 64, 33},
                                            LinearShape{1, 70, 9}, LinearShape{130, 13, 131}, LinearShape{4, 8, 4},
                                            LinearShape{2, 0, 3}, LinearShape{0, 5, 3}),
-                         [](const auto& p) {
-                             return str_cat("T", p.param.T, "_K", p.param.K, "_N", p.param.N);
-                         });
+                         [](const auto& p) { return str_cat("T", p.param.T, "_K", p.param.K, "_N", p.param.N); });
 
 // Every output is dot_f32(x[t], w[n]) exactly, whatever tile computed it: a row alone (decode) gives the same bits
 // as the same row inside a batch (prefill), and the thread count does not matter.

@@ -61,6 +61,8 @@ TEST(MoeRoute, TiesLowerIndexFirst) {
 TEST(MoeRoute, ArgumentErrors) {
     EXPECT_ERROR_CONTAINS(ops::moe_route(Tensor({2, 4}), 5, true), "top_k 5 must be in [1, 4]");
     EXPECT_ERROR_CONTAINS(ops::moe_route(Tensor({8}), 2, true), "router logits must be [T, E]");
+    EXPECT_ERROR_CONTAINS(ops::moe_route(Tensor({2, 3}, {0, 0, 0, 0, NAN, 0}), 1, true),
+                          "router logit of token 1, expert 1 is nan");
 }
 
 // float64 dense reference: for each token and slot, run the expert MLP and add w·y.
@@ -114,7 +116,9 @@ TEST(MoeExperts, BatchAndThreadInvariantBitwise) {
     const ops::Routing r = ops::moe_route(random_tensor({T, E}, 124, -2.0f, 2.0f), k, true);
     const Tensor all = ops::moe_experts(x, r, gate_up, down);
     for (int64_t t = 0; t < T; ++t) {
-        ops::Routing rt{.T = 1, .k = k, .expert = {r.expert.begin() + t * k, r.expert.begin() + (t + 1) * k},
+        ops::Routing rt{.T = 1,
+                        .k = k,
+                        .expert = {r.expert.begin() + t * k, r.expert.begin() + (t + 1) * k},
                         .weight = {r.weight.begin() + t * k, r.weight.begin() + (t + 1) * k}};
         test::expect_same(ops::moe_experts(x.rows(t, t + 1), rt, gate_up, down), all.rows(t, t + 1),
                           str_cat("token ", t));

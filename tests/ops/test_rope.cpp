@@ -50,7 +50,8 @@ TEST(Rope, MatchesTorchIncludingPosition100000) {
     }
 }
 
-// Direct formula in float64 from the same fp32 angle: y_i = x_i cos a − x_{i+h} sin a, y_{i+h} = x_{i+h} cos a + x_i sin a.
+// Direct formula in float64 from the same fp32 angle a (h = rotary_dim / 2):
+//   y_i = x_i cos a − x_{i+h} sin a,  y_{i+h} = x_{i+h} cos a + x_i sin a.
 TEST(Rope, MatchesDirectFormula) {
     constexpr int64_t T = 4, H = 3, hd = 20, rd = 12;
     const std::vector<int64_t> pos = {0, 3, 17, 1000};

@@ -7,13 +7,19 @@
 namespace qinfer::kernels::cpu {
 
 // sigmoid(x) = 1 / (1 + exp(-x))   (torch.sigmoid)
-inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float sigmoid(float x) {
+    return 1.0f / (1.0f + std::exp(-x));
+}
 
 // silu(x) = x · sigmoid(x) = x / (1 + exp(-x))   (torch.nn.functional.silu)
-inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float silu(float x) {
+    return x / (1.0f + std::exp(-x));
+}
 
 // softplus(x) with beta = 1, threshold = 20, as torch.nn.functional.softplus: x if x > 20, else log1p(exp(x)).
-inline float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
+inline float softplus(float x) {
+    return x > 20.0f ? x : std::log1p(std::exp(x));
+}
 
 // out[i] = silu(gate[i]) · up[i], i < n. out may alias gate or up.
 void silu_mul(const float* gate, const float* up, int64_t n, float* out);

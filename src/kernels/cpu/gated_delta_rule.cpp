@@ -1,7 +1,7 @@
 // Gated delta rule (Gated DeltaNet core), fp32, one value head per parallel work item.
 //
 // Preprocessing (both forms, HF use_qk_l2norm_in_kernel=True):
-//   q_t <- q_t · rsqrt(Σ q_t² + 1e-6),  k_t <- k_t · rsqrt(Σ k_t² + 1e-6)
+//   q_t <- q_t · rsqrt(Σ q_t² + 1e-6),  k_t <- k_t · rsqrt(Σ k_t² + 1e-6)   (l2norm_row: Σ in fp64)
 //   recurrent: q_t <- q_t / float(dk^0.5)      chunked: q_t <- q_t · float(dk^-0.5)
 //   (HF's two functions scale differently; each form mirrors its HF counterpart, they differ by <= 1 ulp in q.)
 //
@@ -40,9 +40,13 @@ namespace {
 
 constexpr float kL2NormEps = 1e-6f;  // HF l2norm(..., eps=1e-6) inside the delta rule
 
-void l2norm_vec(const float* src, int64_t n, float* dst) { l2norm_row(src, n, kL2NormEps, dst); }
+void l2norm_vec(const float* src, int64_t n, float* dst) {
+    l2norm_row(src, n, kL2NormEps, dst);
+}
 
-size_t sz(int64_t n) { return static_cast<size_t>(n); }
+size_t sz(int64_t n) {
+    return static_cast<size_t>(n);
+}
 
 }  // namespace
 
@@ -84,15 +88,16 @@ void gated_delta_rule_recurrent(const float* q, const float* k, const float* v, 
 void gated_delta_rule_chunked(const float* q, const float* k, const float* v, const float* g, const float* beta,
                               const GdnDims& d, int64_t chunk, float* state, float* o) {
     const int64_t group = d.HV / d.HK;
-    const int64_t dk = d.dk, dv = d.dv, C = chunk;
+    // Chunks longer than the sequence change nothing; clamping only bounds the C×C scratch.
+    const int64_t dk = d.dk, dv = d.dv, C = std::min(chunk, std::max<int64_t>(d.T, 1));
     const float q_scale = static_cast<float>(std::pow(static_cast<double>(dk), -0.5));  // HF: query * dk ** -0.5
     parallel_for(0, d.HV, [&](int64_t h) {
         const int64_t hk = h / group;
         float* S = state + h * dk * dv;  // [dk, dv]
         // Per-chunk scratch, row-major, L <= C rows used.
         std::vector<float> Q(sz(C * dk)), K(sz(C * dk)), KB(sz(C * dk)), VB(sz(C * dv));  // q·scale, k, β k, β v
-        std::vector<float> gam(sz(C)), A(sz(C * C)), D(sz(C * C));                            // γ, A_ij, D_ij
-        std::vector<float> U(sz(C * dv)), W(sz(C * dk)), Vn(sz(C * dv));                       // U, W, V'
+        std::vector<float> gam(sz(C)), A(sz(C * C)), D(sz(C * C));                        // γ, A_ij, D_ij
+        std::vector<float> U(sz(C * dv)), W(sz(C * dk)), Vn(sz(C * dv));                  // U, W, V'
         std::vector<float> qd(sz(dk)), inter(sz(dv)), intra(sz(dv)), upd(sz(dk * dv));
 
         for (int64_t t0 = 0; t0 < d.T; t0 += C) {

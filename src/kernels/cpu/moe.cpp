@@ -28,8 +28,7 @@
 
 namespace qinfer::kernels::cpu {
 
-void moe_route(const float* logits, int64_t T, int64_t E, int64_t k, bool renormalize, int32_t* expert,
-               float* weight) {
+void moe_route(const float* logits, int64_t T, int64_t E, int64_t k, bool renormalize, int32_t* expert, float* weight) {
     parallel_for(0, T, [&](int64_t t) {
         const float* l = logits + t * E;
         std::vector<float> p(static_cast<size_t>(E));
