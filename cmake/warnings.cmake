@@ -2,6 +2,10 @@
 function(qinfer_target_defaults target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
                                            -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  # No FMA contraction in host C++: GCC's C++ default is -ffp-contract=fast, which fuses a*b+c differently per
+  # inlining context once -march=native enables FMA, so the CPU reference would change with QINFER_NATIVE and lose
+  # its bitwise invariants (e.g. linear row t alone == row t of a batch). Separate mul/add everywhere instead.
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off>)
   if(QINFER_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
