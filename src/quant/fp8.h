@@ -1,0 +1,53 @@
+#pragma once
+// defines: qinfer::quant::e4m3_encode, kE4m3Max, ScaleKind, Fp8Weight, fp8_dequantize, fp8_quantize,
+//          fp8_fake_quantize_activation
+//
+// OCP FP8 E4M3 ("fn": no infinities, 0x7f/0xff are NaN, largest finite 448) as ModelOpt FP8 checkpoints store it
+// (shared/docs/quantized_checkpoints.md §0, §1.5, §11): an F8_E4M3 weight [N, K] with an F32 `weight_scale` (a scalar,
+// or one per output row for FP8_PER_CHANNEL_PER_TOKEN), w = fp32(code) · scale. Decoding is f8e4m3_to_f32
+// (core/dtype.h); this file adds the encoder and the weight / activation conversions built on it.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace qinfer::quant {
+
+inline constexpr float kE4m3Max = 448.0f;  // largest finite E4M3FN value (code 0x7e)
+
+// fp32 -> E4M3FN, round to nearest, ties to even (subnormals included: below 2^-6 the step is 2^-9), saturating at
+// ±448. This is `x.clamp(-448, 448).to(torch.float8_e4m3fn)`, the clamp-then-cast that ModelOpt does before every
+// E4M3 cast (§1.5): ±inf -> ±448 (0x7e/0xfe); NaN -> 0x7f, or 0xff when its sign bit is set (as torch); -0 -> 0x80.
+uint8_t e4m3_encode(float x);
+
+enum class ScaleKind : uint8_t {
+    PerTensor,   // one F32 scale for the whole weight
+    PerChannel,  // one F32 scale per output row n
+};
+
+// A per-tensor FP8 weight in ModelOpt's layout.
+struct Fp8Weight {
+    int64_t n = 0, k = 0;
+    std::vector<uint8_t> values;  // F8_E4M3 [N, K]
+    float scale = 1.0f;           // F32 scalar `weight_scale`: w ≈ fp32(values) · scale
+};
+
+// out[n, k] = f8e4m3_to_f32(w[n, k]) · scale[n or 0]. scale has 1 element (PerTensor) or N (PerChannel); every scale
+// must be finite and ≥ 0, and no code may be NaN (0x7f/0xff) -- a NaN weight means misread bytes, not a value.
+// w: F8_E4M3 [N, K], out: f32 [N, K].
+void fp8_dequantize(std::span<const uint8_t> w, std::span<const float> scale, ScaleKind kind, int64_t N, int64_t K,
+                    std::span<float> out);
+Tensor fp8_dequantize(const Fp8Weight& w);  // f32 [N, K]
+
+// ModelOpt FP8QTensor per-tensor quantization: scale = amax / 448, values = e4m3_encode(w / scale). An all-zero
+// weight gets scale 1 (amax replaced by 448, as TensorQuantizer.export_amax does for amax == 0) rather than a 0 that
+// loaders would divide by. w: f32 [N, K], finite (a non-finite weight is an error naming its position).
+Fp8Weight fp8_quantize(std::span<const float> w, int64_t N, int64_t K);
+
+// What a static per-tensor W8A8 kernel does to its input, in place: x = fp32(e4m3_encode(x / input_scale)) ·
+// input_scale (values beyond ±448·input_scale saturate, NaN stays NaN). input_scale must be finite and > 0.
+void fp8_fake_quantize_activation(std::span<float> x, float input_scale);
+
+}  // namespace qinfer::quant
