@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "core/check.h"
 #include "core/tensor.h"
 
 namespace qinfer {

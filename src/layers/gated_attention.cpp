@@ -4,24 +4,23 @@
 
 #include "ops/activation.h"
 #include "ops/attention.h"
-#include "ops/linear.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
 
 namespace qinfer::layers {
 
-GatedAttention::GatedAttention(const ModelConfig& cfg, const ParamMap& params, const std::string& prefix)
+GatedAttention::GatedAttention(const ModelConfig& cfg, const ModelWeights& weights, const std::string& prefix)
     : cfg_(cfg),
-      qkv_proj_(param(params, prefix + "qkv_proj.weight")),
-      o_proj_(param(params, prefix + "o_proj.weight")),
-      q_norm_(param(params, prefix + "q_norm.weight")),
-      k_norm_(param(params, prefix + "k_norm.weight")) {}
+      qkv_proj_(weights.linear(prefix + "qkv_proj.weight")),
+      o_proj_(weights.linear(prefix + "o_proj.weight")),
+      q_norm_(weights.tensor(prefix + "q_norm.weight")),
+      k_norm_(weights.tensor(prefix + "k_norm.weight")) {}
 
 Tensor GatedAttention::forward(const Tensor& x, std::span<const int64_t> positions, AttentionLayerState& cache,
                                const Taps* taps, const std::string& tap_prefix) const {
     const int64_t T = x.dim(0);
     const int64_t hq = cfg_.num_attention_heads, hkv = cfg_.num_key_value_heads, hd = cfg_.head_dim;
-    const Tensor qkv = ops::linear(x, qkv_proj_);  // f32 [T, 2*hq*hd + 2*hkv*hd]
+    const Tensor qkv = qkv_proj_.forward(x);  // f32 [T, 2*hq*hd + 2*hkv*hd]
 
     Tensor q({T, hq, hd});      // f32 [T, Hq, hd]
     Tensor gate({T, hq * hd});  // f32 [T, Hq*hd]
@@ -54,7 +53,7 @@ Tensor GatedAttention::forward(const Tensor& x, std::span<const int64_t> positio
     o.reshape({T, hq * hd});
     ops::sigmoid_mul_inplace(o, gate);
     QINFER_TAP(taps, o, tap_prefix, "gated_out");
-    return ops::linear(o, o_proj_);
+    return o_proj_.forward(o);
 }
 
 }  // namespace qinfer::layers

@@ -11,7 +11,7 @@
 #include "core/tensor.h"
 #include "debug/taps.h"
 #include "io/hf_config.h"
-#include "layers/params.h"
+#include "layers/weights.h"
 #include "runtime/sequence_state.h"
 
 namespace qinfer::layers {
@@ -19,7 +19,7 @@ namespace qinfer::layers {
 class GatedAttention {
 public:
     // prefix: runtime prefix of the module, e.g. "layers.3.self_attn."
-    GatedAttention(const ModelConfig& cfg, const ParamMap& params, const std::string& prefix);
+    GatedAttention(const ModelConfig& cfg, const ModelWeights& weights, const std::string& prefix);
 
     // x: f32 [T, H]; positions: [T] absolute positions; cache grows by T rows. Returns f32 [T, H].
     Tensor forward(const Tensor& x, std::span<const int64_t> positions, AttentionLayerState& cache,
@@ -27,8 +27,8 @@ public:
 
 private:
     const ModelConfig& cfg_;
-    const Tensor& qkv_proj_;  // f32 [Hq*hd*2 + 2*Hkv*hd, H]: rows [q_proj (per head q|gate) ‖ k_proj ‖ v_proj]
-    const Tensor& o_proj_;    // f32 [H, Hq*hd]
+    Linear qkv_proj_;         // f32 [Hq*hd*2 + 2*Hkv*hd, H]: rows [q_proj (per head q|gate) ‖ k_proj ‖ v_proj]
+    Linear o_proj_;           // f32 [H, Hq*hd]
     const Tensor& q_norm_;    // f32 [hd] zero-centred
     const Tensor& k_norm_;    // f32 [hd] zero-centred
 };

@@ -2,20 +2,19 @@
 
 #include "ops/conv1d.h"
 #include "ops/gated_delta_rule.h"
-#include "ops/linear.h"
 #include "ops/norm.h"
 
 namespace qinfer::layers {
 
-GatedDeltaNet::GatedDeltaNet(const ModelConfig& cfg, const ParamMap& params, const std::string& prefix)
+GatedDeltaNet::GatedDeltaNet(const ModelConfig& cfg, const ModelWeights& weights, const std::string& prefix)
     : cfg_(cfg),
-      in_proj_qkvz_(param(params, prefix + "in_proj_qkvz.weight")),
-      in_proj_ba_(param(params, prefix + "in_proj_ba.weight")),
-      conv1d_(param(params, prefix + "conv1d.weight")),
-      dt_bias_(param(params, prefix + "dt_bias")),
-      a_log_(param(params, prefix + "A_log")),
-      norm_(param(params, prefix + "norm.weight")),
-      out_proj_(param(params, prefix + "out_proj.weight")) {}
+      in_proj_qkvz_(weights.linear(prefix + "in_proj_qkvz.weight")),
+      in_proj_ba_(weights.linear(prefix + "in_proj_ba.weight")),
+      conv1d_(weights.tensor(prefix + "conv1d.weight")),
+      dt_bias_(weights.tensor(prefix + "dt_bias")),
+      a_log_(weights.tensor(prefix + "A_log")),
+      norm_(weights.tensor(prefix + "norm.weight")),
+      out_proj_(weights.linear(prefix + "out_proj.weight")) {}
 
 Tensor GatedDeltaNet::forward(const Tensor& x, LinearLayerState& state, const Taps* taps,
                               const std::string& tap_prefix) const {
@@ -24,8 +23,8 @@ Tensor GatedDeltaNet::forward(const Tensor& x, LinearLayerState& state, const Ta
     const int64_t dk = cfg_.linear_key_head_dim, dv = cfg_.linear_value_head_dim;
     const int64_t kd = hk * dk, vd = hv * dv, conv_dim = 2 * kd + vd;
 
-    const Tensor qkvz = ops::linear(x, in_proj_qkvz_);  // f32 [T, conv_dim + vd]
-    const Tensor ba = ops::linear(x, in_proj_ba_);      // f32 [T, 2*HV]
+    const Tensor qkvz = in_proj_qkvz_.forward(x);  // f32 [T, conv_dim + vd]
+    const Tensor ba = in_proj_ba_.forward(x);         // f32 [T, 2*HV]
     const Tensor mixed_qkv = slice_cols(qkvz, 0, conv_dim);                    // f32 [T, conv_dim]
     const Tensor z = slice_cols(qkvz, conv_dim, conv_dim + vd).reshape({T * hv, dv});  // f32 [T*HV, dv]
     const Tensor b = slice_cols(ba, 0, hv);                                     // f32 [T, HV]
@@ -49,7 +48,7 @@ Tensor GatedDeltaNet::forward(const Tensor& x, LinearLayerState& state, const Ta
     o.reshape({T * hv, dv});
     Tensor normed = ops::rms_norm_gated(o, z, norm_, static_cast<float>(cfg_.rms_norm_eps));
     normed.reshape({T, vd});
-    return ops::linear(normed, out_proj_);
+    return out_proj_.forward(normed);
 }
 
 }  // namespace qinfer::layers

@@ -12,27 +12,27 @@
 #include "core/tensor.h"
 #include "debug/taps.h"
 #include "io/hf_config.h"
-#include "layers/params.h"
+#include "layers/weights.h"
 #include "runtime/sequence_state.h"
 
 namespace qinfer::layers {
 
 class GatedDeltaNet {
 public:
-    GatedDeltaNet(const ModelConfig& cfg, const ParamMap& params, const std::string& prefix);
+    GatedDeltaNet(const ModelConfig& cfg, const ModelWeights& weights, const std::string& prefix);
 
     // x: f32 [T, H]. Returns f32 [T, H]; updates state.
     Tensor forward(const Tensor& x, LinearLayerState& state, const Taps* taps, const std::string& tap_prefix) const;
 
 private:
     const ModelConfig& cfg_;
-    const Tensor& in_proj_qkvz_;  // f32 [2*HK*dk + 2*HV*dv, H]
-    const Tensor& in_proj_ba_;    // f32 [2*HV, H]
+    Linear in_proj_qkvz_;         // f32 [2*HK*dk + 2*HV*dv, H]
+    Linear in_proj_ba_;           // f32 [2*HV, H]
     const Tensor& conv1d_;        // f32 [conv_dim, K]
     const Tensor& dt_bias_;       // f32 [HV]
     const Tensor& a_log_;         // f32 [HV]
     const Tensor& norm_;          // f32 [dv] plain weight
-    const Tensor& out_proj_;      // f32 [H, HV*dv]
+    Linear out_proj_;             // f32 [H, HV*dv]
 };
 
 }  // namespace qinfer::layers

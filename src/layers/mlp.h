@@ -7,36 +7,42 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "debug/taps.h"
 #include "io/hf_config.h"
-#include "layers/params.h"
+#include "layers/weights.h"
 
 namespace qinfer::layers {
 
 class SwiGluMlp {
 public:
-    SwiGluMlp(const ParamMap& params, const std::string& prefix);
+    SwiGluMlp(const ModelWeights& weights, const std::string& prefix);
     Tensor forward(const Tensor& x) const;  // f32 [T, H] -> [T, H]
 
 private:
-    const Tensor& gate_up_proj_;  // f32 [2*F, H]: rows [gate ‖ up]
-    const Tensor& down_proj_;     // f32 [H, F]
+    Linear gate_up_proj_;  // f32 [2*F, H]: rows [gate ‖ up]
+    Linear down_proj_;     // f32 [H, F]
 };
 
 class SparseMoe {
 public:
-    SparseMoe(const ModelConfig& cfg, const ParamMap& params, const std::string& prefix);
+    SparseMoe(const ModelConfig& cfg, const ModelWeights& weights, const std::string& prefix);
     Tensor forward(const Tensor& x, const Taps* taps, const std::string& tap_prefix) const;  // f32 [T, H] -> [T, H]
 
 private:
+    // Routed experts with each expert's input quantized the way its checkpoint shards say (--activation-quant).
+    Tensor experts_with_activation_quant(const Tensor& x, const std::vector<int32_t>& expert,
+                                         const std::vector<float>& weight) const;
+
     const ModelConfig& cfg_;
-    const Tensor& router_;            // f32 [E, H]  (mlp.gate)
+    Linear router_;                   // f32 [E, H]  (mlp.gate)
     const Tensor& experts_gate_up_;   // f32 [E, 2*I, H]: rows [0, I) gate, [I, 2I) up
     const Tensor& experts_down_;      // f32 [E, H, I]
+    std::vector<LinearSegment> gate_up_segments_, down_segments_;  // non-empty only when emulating activation quant
     std::optional<SwiGluMlp> shared_expert_;
-    const Tensor* shared_expert_gate_ = nullptr;  // f32 [1, H]
+    std::optional<Linear> shared_expert_gate_;  // f32 [1, H]
 };
 
 }  // namespace qinfer::layers

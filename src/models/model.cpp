@@ -29,37 +29,32 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir) {
     const models::WeightSpec spec = family.weight_spec(m->config_);
     const TensorTable table = open_checkpoint(dir);
     const models::WeightPlan plan = models::plan_weights(spec, table);
-    m->params_ = models::materialize_weights(plan);
-    m->tied_ = plan.tied;
+    m->weights_.tensors = models::materialize_weights(plan);
+    m->weights_.tied = plan.tied;
 
     const ModelConfig& c = m->config_;
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
         const std::string p = "layers." + std::to_string(i) + ".";
         auto layer = std::make_unique<Layer>();
         layer->type = c.layer_types[static_cast<size_t>(i)];
-        layer->input_norm = &m->weight(p + "input_layernorm.weight");
-        layer->post_norm = &m->weight(p + "post_attention_layernorm.weight");
+        layer->input_norm = &m->weights_.tensor(p + "input_layernorm.weight");
+        layer->post_norm = &m->weights_.tensor(p + "post_attention_layernorm.weight");
         switch (layer->type) {
             case LayerType::FullAttention:
-                layer->attention = std::make_unique<layers::GatedAttention>(c, m->params_, p + "self_attn.");
+                layer->attention = std::make_unique<layers::GatedAttention>(c, m->weights_, p + "self_attn.");
                 break;
             case LayerType::LinearAttention:
-                layer->linear_attention = std::make_unique<layers::GatedDeltaNet>(c, m->params_, p + "linear_attn.");
+                layer->linear_attention = std::make_unique<layers::GatedDeltaNet>(c, m->weights_, p + "linear_attn.");
                 break;
         }
         if (c.layer_is_moe[static_cast<size_t>(i)]) {
-            layer->moe = std::make_unique<layers::SparseMoe>(c, m->params_, p + "mlp.");
+            layer->moe = std::make_unique<layers::SparseMoe>(c, m->weights_, p + "mlp.");
         } else {
-            layer->mlp = std::make_unique<layers::SwiGluMlp>(m->params_, p + "mlp.");
+            layer->mlp = std::make_unique<layers::SwiGluMlp>(m->weights_, p + "mlp.");
         }
         m->layers_.push_back(std::move(layer));
     }
     return m;
-}
-
-const Tensor& Model::weight(const std::string& name) const {
-    auto tied = tied_.find(name);
-    return layers::param(params_, tied == tied_.end() ? name : tied->second);
 }
 
 Tensor Model::forward(std::span<const int64_t> ids, SequenceState& state, const Taps* taps) const {
@@ -70,7 +65,7 @@ Tensor Model::forward(std::span<const int64_t> ids, SequenceState& state, const 
     std::vector<int64_t> positions(static_cast<size_t>(T));
     for (int64_t t = 0; t < T; ++t) positions[static_cast<size_t>(t)] = state.position + t;
 
-    Tensor h = ops::embedding(weight("embed_tokens.weight"), ids);  // f32 [T, H]
+    Tensor h = ops::embedding(weights_.tensor("embed_tokens.weight"), ids);  // f32 [T, H]
     QINFER_TAP(taps, h, "model.embed_tokens.out");
     for (size_t i = 0; i < layers_.size(); ++i) {
         const Layer& layer = *layers_[i];
@@ -94,9 +89,9 @@ Tensor Model::forward(std::span<const int64_t> ids, SequenceState& state, const 
         for (int64_t j = 0; j < h.numel(); ++j) h.data()[j] += mlp_out.data()[j];
         QINFER_TAP(taps, h, tp, "out");
     }
-    h = ops::rms_norm(h, weight("norm.weight"), eps, /*zero_centered=*/true);
+    h = ops::rms_norm(h, weights_.tensor("norm.weight"), eps, /*zero_centered=*/true);
     QINFER_TAP(taps, h, "model.norm.out");
-    Tensor logits = ops::linear(h, weight("lm_head.weight"));  // f32 [T, V]
+    Tensor logits = weights_.linear("lm_head.weight").forward(h);  // f32 [T, V]
     QINFER_TAP(taps, logits, "logits");
     state.position += T;
     return logits;

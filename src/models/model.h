@@ -16,7 +16,7 @@
 #include "debug/taps.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
-#include "layers/params.h"
+#include "layers/weights.h"
 #include "models/weight_loader.h"
 #include "runtime/sequence_state.h"
 
@@ -43,12 +43,10 @@ public:
 
 private:
     Model() = default;
-    const Tensor& weight(const std::string& name) const;
 
     struct Layer;
     ModelConfig config_;
-    layers::ParamMap params_;                   // fp32 runtime parameters by runtime name
-    std::map<std::string, std::string> tied_;   // tied runtime name -> target
+    layers::ModelWeights weights_;
     std::vector<std::unique_ptr<Layer>> layers_;
 };
 
