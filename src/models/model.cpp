@@ -1,5 +1,6 @@
 #include "models/model.h"
 
+#include "core/progress.h"
 #include "layers/gated_attention.h"
 #include "layers/gated_delta_net.h"
 #include "layers/mlp.h"
@@ -22,14 +23,21 @@ struct Model::Layer {
 
 Model::~Model() = default;
 
-std::unique_ptr<Model> Model::load(const std::filesystem::path& dir) {
+std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const LoadOptions& options) {
     std::unique_ptr<Model> m(new Model());
     m->config_ = load_model_config(dir);
     const models::ModelFamily& family = models::find_model_family(m->config_.architecture);
     const models::WeightSpec spec = family.weight_spec(m->config_);
     const TensorTable table = open_checkpoint(dir);
     const models::WeightPlan plan = models::plan_weights(spec, table);
-    m->weights_.tensors = models::materialize_weights(plan);
+    uint64_t total_bytes = 0;
+    for (const auto& [name, records] : plan.shards) {
+        for (const auto& r : records) total_bytes += r.tensor->bytes.size();
+    }
+    {
+        ProgressBar bar("loading weights", options.progress ? total_bytes : 0);
+        m->weights_.tensors = models::materialize_weights(plan, [&](uint64_t bytes) { bar.advance(bytes); });
+    }
     m->weights_.tied = plan.tied;
 
     const ModelConfig& c = m->config_;

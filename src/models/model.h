@@ -29,10 +29,15 @@ class SwiGluMlp;
 class SparseMoe;
 }  // namespace layers
 
+struct LoadOptions {
+    bool activation_quant = false;  // emulate W4A4 / W8A8 input quantization of quantized shards (see layers/weights.h)
+    bool progress = true;           // progress bar on stderr while converting weights (drawn only on a terminal)
+};
+
 class Model {
 public:
     // Loads <dir>/config.json and the checkpoint. Throws qinfer::Error with a message naming the file/tensor/field.
-    static std::unique_ptr<Model> load(const std::filesystem::path& dir);
+    static std::unique_ptr<Model> load(const std::filesystem::path& dir, const LoadOptions& options = {});
     ~Model();
 
     const ModelConfig& config() const { return config_; }

@@ -155,7 +155,7 @@ WeightPlan plan_weights(const WeightSpec& spec, const TensorTable& table) {
     return plan;
 }
 
-std::map<std::string, Tensor> materialize_weights(const WeightPlan& plan) {
+std::map<std::string, Tensor> materialize_weights(const WeightPlan& plan, const std::function<void(uint64_t)>& progress) {
     std::map<std::string, Tensor> out;
     std::vector<const ParamSpec*> todo;
     for (const ParamSpec* p : plan.params) {
@@ -177,6 +177,7 @@ std::map<std::string, Tensor> materialize_weights(const WeightPlan& plan) {
             } else {
                 std::copy(src.data(), src.data() + src.numel(), t.data() + r.dst_offset);
             }
+            if (progress) progress(r.tensor->bytes.size());
         }
     });
     return out;

@@ -8,6 +8,7 @@
 //  2. materialize_weights: converts each planned shard to fp32 (the CPU reference's compute dtype) and places it in
 //     its runtime parameter, applying re-layouts.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -49,7 +50,9 @@ WeightPlan plan_weights(const WeightSpec& spec, const TensorTable& table);
 
 // fp32 runtime parameters by relative runtime name. Tied parameters (plan.tied) are not duplicated: the model looks
 // up their target, so a tied 248k-row head costs no second copy.
-std::map<std::string, Tensor> materialize_weights(const WeightPlan& plan);
+// `progress` (optional) is called from worker threads with each finished parameter's stored byte count.
+std::map<std::string, Tensor> materialize_weights(const WeightPlan& plan,
+                                                  const std::function<void(uint64_t bytes)>& progress = {});
 
 // The runtime module of a parameter: its name without a trailing ".weight".
 std::string module_of(const std::string& param_name);
