@@ -37,8 +37,8 @@ uint8_t e4m3_encode(float x) {
 void fp8_dequantize(std::span<const uint8_t> w, std::span<const float> scale, ScaleKind kind, int64_t N, int64_t K,
                     std::span<float> out) {
     QINFER_CHECK(N >= 0 && K >= 0, "FP8 weight: invalid shape [", N, ", ", K, "]");
-    QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "FP8 weight: expected ", N * K, " F8_E4M3 values for [",
-                 N, ", ", K, "], got ", w.size());
+    QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "FP8 weight: expected ", N * K, " F8_E4M3 values for [", N,
+                 ", ", K, "], got ", w.size());
     QINFER_CHECK(static_cast<int64_t>(out.size()) == N * K, "FP8 weight: output has ", out.size(),
                  " elements, expected ", N * K);
     int64_t n_scales = 0;
@@ -50,9 +50,8 @@ void fp8_dequantize(std::span<const uint8_t> w, std::span<const float> scale, Sc
             n_scales = N;
             break;
     }
-    QINFER_CHECK(static_cast<int64_t>(scale.size()) == n_scales, "FP8 weight [", N, ", ", K, "]: expected ",
-                 n_scales, kind == ScaleKind::PerTensor ? " per-tensor" : " per-channel", " scale(s), got ",
-                 scale.size());
+    QINFER_CHECK(static_cast<int64_t>(scale.size()) == n_scales, "FP8 weight [", N, ", ", K, "]: expected ", n_scales,
+                 kind == ScaleKind::PerTensor ? " per-tensor" : " per-channel", " scale(s), got ", scale.size());
     for (size_t i = 0; i < scale.size(); ++i) {
         QINFER_CHECK(std::isfinite(scale[i]) && scale[i] >= 0.0f, "FP8 weight: scale[", i, "] = ", scale[i],
                      " is not a finite value >= 0");
@@ -76,8 +75,8 @@ Tensor fp8_dequantize(const Fp8Weight& w) {
 
 Fp8Weight fp8_quantize(std::span<const float> w, int64_t N, int64_t K) {
     QINFER_CHECK(N >= 0 && K >= 0, "FP8 quantize: invalid shape [", N, ", ", K, "]");
-    QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "FP8 quantize: expected ", N * K, " values for [", N, ", ",
-                 K, "], got ", w.size());
+    QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "FP8 quantize: expected ", N * K, " values for [", N, ", ", K,
+                 "], got ", w.size());
     float amax = 0.0f;
     for (size_t i = 0; i < w.size(); ++i) {
         QINFER_CHECK(std::isfinite(w[i]), "FP8 quantize: weight [", static_cast<int64_t>(i) / K, ", ",

@@ -18,8 +18,9 @@ namespace qinfer::quant {
 inline constexpr float kE4m3Max = 448.0f;  // largest finite E4M3FN value (code 0x7e)
 
 // fp32 -> E4M3FN, round to nearest, ties to even (subnormals included: below 2^-6 the step is 2^-9), saturating at
-// ±448. This is `x.clamp(-448, 448).to(torch.float8_e4m3fn)`, the clamp-then-cast that ModelOpt does before every
-// E4M3 cast (§1.5): ±inf -> ±448 (0x7e/0xfe); NaN -> 0x7f, or 0xff when its sign bit is set (as torch); -0 -> 0x80.
+// ±448: `x.clamp(-448, 448).to(torch.float8_e4m3fn)`, the clamp-then-cast ModelOpt applies to NVFP4 block scales
+// (§1.5; its FP8 weights are within ±448 by construction). ±inf -> ±448 (0x7e/0xfe); NaN -> 0x7f, or 0xff when its
+// sign bit is set (as torch's cast); -0 -> 0x80. Checked against torch's cast in tests/quant.
 uint8_t e4m3_encode(float x);
 
 enum class ScaleKind : uint8_t {

@@ -21,7 +21,9 @@ constexpr std::array<float, 7> kE2m1Bounds = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 
 // Smallest block scale ModelOpt lets through (the smallest E4M3 subnormal), so tiny blocks do not become 0.
 constexpr float kMinBlockScale = 0x1p-9f;
 
-int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+int64_t round_up(int64_t v, int64_t m) {
+    return (v + m - 1) / m * m;
+}
 
 void check_k(int64_t N, int64_t K, const char* what) {
     QINFER_CHECK(N >= 0 && K >= 0, what, ": invalid shape [", N, ", ", K, "]");
@@ -49,8 +51,7 @@ uint8_t e2m1_encode(float x) {
     return static_cast<uint8_t>(sign | code);
 }
 
-void nvfp4_check_shapes(const Shape& weight, const Shape& weight_scale, int64_t N, int64_t K,
-                        const std::string& name) {
+void nvfp4_check_shapes(const Shape& weight, const Shape& weight_scale, int64_t N, int64_t K, const std::string& name) {
     QINFER_CHECK(N >= 0 && K >= 0, name, ": invalid NVFP4 shape [", N, ", ", K, "]");
     QINFER_CHECK(K % kNvfp4BlockSize == 0, name, ": K = ", K, " is not a multiple of the NVFP4 block size ",
                  kNvfp4BlockSize);
@@ -84,8 +85,8 @@ void nvfp4_dequantize(std::span<const uint8_t> packed, std::span<const uint8_t> 
     }
     QINFER_CHECK(static_cast<int64_t>(out.size()) == N * K, "NVFP4 dequantize: output has ", out.size(),
                  " elements, expected ", N * K);
-    QINFER_CHECK(std::isfinite(weight_scale_2) && weight_scale_2 >= 0.0f, "NVFP4 dequantize: weight_scale_2 = ",
-                 weight_scale_2, " is not a finite value >= 0");
+    QINFER_CHECK(std::isfinite(weight_scale_2) && weight_scale_2 >= 0.0f,
+                 "NVFP4 dequantize: weight_scale_2 = ", weight_scale_2, " is not a finite value >= 0");
     parallel_for(0, N, [&](int64_t n) {
         for (int64_t b = 0; b < KB; ++b) {
             const uint8_t sc = block_scales[static_cast<size_t>(n * KB + b)];
@@ -122,8 +123,8 @@ float nvfp4_weight_scale_2(std::span<const float> w) {
 
 Nvfp4Weight nvfp4_quantize(std::span<const float> w, int64_t N, int64_t K, std::optional<float> weight_scale_2) {
     check_k(N, K, "NVFP4 quantize");
-    QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "NVFP4 quantize: expected ", N * K, " values for [", N,
-                 ", ", K, "], got ", w.size());
+    QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "NVFP4 quantize: expected ", N * K, " values for [", N, ", ",
+                 K, "], got ", w.size());
     for (size_t i = 0; i < w.size(); ++i) {
         QINFER_CHECK(std::isfinite(w[i]), "NVFP4 quantize: weight [", static_cast<int64_t>(i) / K, ", ",
                      static_cast<int64_t>(i) % K, "] is not finite (", w[i], ")");

@@ -18,7 +18,7 @@
 namespace qinfer::quant {
 
 inline constexpr int64_t kNvfp4BlockSize = 16;  // elements per E4M3 block scale, along K
-inline constexpr float kE2m1Max = 6.0f;          // largest E2M1 magnitude (codes 7 / 15)
+inline constexpr float kE2m1Max = 6.0f;         // largest E2M1 magnitude (codes 7 / 15)
 
 // E2M1 code (0..15; bit 3 is the sign) -> value: 0, 0.5, 1, 1.5, 2, 3, 4, 6, then the same negated (8 is -0).
 // A code above 15 is an error.
@@ -42,8 +42,7 @@ struct Nvfp4Weight {
 // `weight_scale` F8_E4M3 exactly [N, K/16]. Block scales padded for the swizzled 128x4 layout (rows to a multiple of
 // 128, columns to a multiple of 4, §9.1) are named as such in the error: ModelOpt writes them unpadded and
 // unswizzled (§1.3), and qinfer reads only that layout. `name` prefixes the messages (e.g. the checkpoint prefix).
-void nvfp4_check_shapes(const Shape& weight, const Shape& weight_scale, int64_t N, int64_t K,
-                        const std::string& name);
+void nvfp4_check_shapes(const Shape& weight, const Shape& weight_scale, int64_t N, int64_t K, const std::string& name);
 
 // out[n, k] = E2M1(nibble(n, k)) · fp32(block_scales[n, k/16]) · weight_scale_2, computed as (E2M1 · scale), exact
 // in fp32, times weight_scale_2: one rounding. (ModelOpt's own dequantize rounds scale · weight_scale_2 first and can
