@@ -50,7 +50,7 @@ nlohmann::json inspect_checkpoint(const std::filesystem::path& dir) {
     const ModelFamily& family = find_model_family(c.architecture);
     const WeightSpec spec = family.weight_spec(c);
     const TensorTable table = open_checkpoint(dir);
-    const WeightPlan plan = plan_weights(spec, table);
+    const WeightPlan plan = plan_weights(spec, table, quant::load_quant_config(dir));
 
     nlohmann::json j;
     j["model_dir"] = dir.string();

@@ -5,6 +5,7 @@
 #include "layers/gated_delta_net.h"
 #include "layers/mlp.h"
 #include "models/registry.h"
+#include "quant/quant_config.h"
 #include "ops/embedding.h"
 #include "ops/linear.h"
 #include "ops/norm.h"
@@ -23,13 +24,42 @@ struct Model::Layer {
 
 Model::~Model() = default;
 
+namespace {
+
+// The row ranges of each runtime weight whose checkpoint shard quantizes its input (W4A4 NVFP4, W8A8 FP8), with the
+// shard's static input scale. Rows count in the weight flattened to 2-D ([E, rows, K] experts: e * rows + r).
+std::map<std::string, std::vector<layers::LinearSegment>> activation_segments(const models::WeightPlan& plan) {
+    std::map<std::string, std::vector<layers::LinearSegment>> out;
+    for (const auto& [name, records] : plan.shards) {
+        for (const models::ShardRecord& r : records) {
+            const quant::QuantScheme& s = r.decision.scheme;
+            if (!s.activations_quantized) continue;
+            QINFER_CHECK(r.input_scale != nullptr, "--activation-quant: ", r.module, " quantizes its activations (",
+                         quant::scheme_str(s), ") with dynamic scales, which the CPU emulation does not model");
+            float input_scale = models::read_scalar(*r.input_scale);
+            if (r.decision.reciprocal_global_scales) input_scale = 1.0f / input_scale;  // compressed-tensors: 1/scale
+            const int64_t K = r.logical_shape.back();
+            const int64_t row = r.dst_offset / K;
+            layers::LinearSegment seg;
+            seg.row_begin = row;
+            seg.row_end = row + numel(r.logical_shape) / K;
+            seg.act = s.format == quant::WeightFormat::NVFP4 ? layers::ActivationQuant::Nvfp4 : layers::ActivationQuant::Fp8;
+            seg.input_scale = input_scale;
+            out[name].push_back(seg);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const LoadOptions& options) {
     std::unique_ptr<Model> m(new Model());
     m->config_ = load_model_config(dir);
     const models::ModelFamily& family = models::find_model_family(m->config_.architecture);
     const models::WeightSpec spec = family.weight_spec(m->config_);
     const TensorTable table = open_checkpoint(dir);
-    const models::WeightPlan plan = models::plan_weights(spec, table);
+    const models::WeightPlan plan = models::plan_weights(spec, table, quant::load_quant_config(dir));
     uint64_t total_bytes = 0;
     for (const auto& [name, records] : plan.shards) {
         for (const auto& r : records) total_bytes += r.tensor->bytes.size();
@@ -39,6 +69,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const LoadO
         m->weights_.tensors = models::materialize_weights(plan, [&](uint64_t bytes) { bar.advance(bytes); });
     }
     m->weights_.tied = plan.tied;
+    if (options.activation_quant) m->weights_.act_segments = activation_segments(plan);
 
     const ModelConfig& c = m->config_;
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {

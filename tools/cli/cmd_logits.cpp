@@ -59,7 +59,9 @@ int cmd_logits(const std::vector<std::string>& argv) {
                {"ids", "1,2,3", "comma-separated token ids"},
                {"out", "FILE.npy", "output file"},
                {"prefill", "N", "tokens in the first (prefill) call; the rest are decoded one by one (default: all)"},
-               {"dump", "DIR", "also write every named intermediate to DIR/taps.safetensors"}},
+               {"dump", "DIR", "also write every named intermediate to DIR/taps.safetensors"},
+               {"activation-quant", "",
+                "emulate the input quantization of W4A4 NVFP4 / W8A8 FP8 shards (default: weight-only, as W4A16)"}},
               argv);
     if (args.help_requested()) {
         std::cout << args.usage();
@@ -72,7 +74,7 @@ int cmd_logits(const std::vector<std::string>& argv) {
     const int64_t prefill = args.get_int("prefill", T);
     QINFER_CHECK(prefill >= 1 && prefill <= T, "--prefill must be in [1, ", T, "] for ", T, " ids, got ", prefill);
 
-    const auto model = Model::load(model_dir);
+    const auto model = Model::load(model_dir, LoadOptions{.activation_quant = args.has("activation-quant")});
     for (int64_t id : ids) {
         QINFER_CHECK(id < model->config().vocab_size, "--ids: token id ", id, " is out of range for vocab size ",
                      model->config().vocab_size);

@@ -163,14 +163,20 @@ def fp8_dequant(q, ws):
 # --- activations: fake quantization (the W4A4 / W8A8 emulation used for logits_actquant) ----------------------------
 
 def fq_nvfp4_act(x, input_scale):
-    """Per 16 elements along K: scale = E4M3(block_amax/6/input_scale); q = E2M1_RNE(x/(scale*input_scale));
-    returns q*scale*input_scale (an all-zero block stays zero)."""
+    """The runtime activation quantization of quantized_checkpoints.md §1.6 (flashinfer/TRT-LLM
+    cvt_warp_fp16_to_fp4), in fp32 with exact reciprocals, per 16 elements along K:
+        SFScaleVal = 1/input_scale;  SF = E4M3(SFScaleVal * (block_amax/6));  outputScale = 1/(SF * (1/SFScaleVal))
+        q = E2M1_RNE(x * outputScale);  returns (E2M1(q) * SF) * input_scale   (the GEMM's alpha carries input_scale)
+    A block whose SF is 0 (all-zero block) stays zero. The order of operations matters: a different but
+    mathematically equal order moves a few values by one ulp, which can flip an E2M1 code downstream."""
     K = x.shape[-1]
+    s = torch.as_tensor(input_scale, dtype=torch.float32)
+    g = f32(1.0) / s
     xb = x.reshape(-1, K // 16, 16)
-    s8 = to_e4m3(xb.abs().amax(-1) / FP4_MAX / input_scale)
-    div = s8.float() * input_scale
-    q = e2m1_decode(e2m1_encode(xb / div[..., None]))  # 0/0 -> NaN -> code 0; finite/0 -> inf -> 6, times div 0 = 0
-    return (q * div[..., None]).reshape(x.shape)
+    sf = to_e4m3(g * (xb.abs().amax(-1) / FP4_MAX)).float()
+    out_scale = torch.where(sf != 0, f32(1.0) / (sf * (f32(1.0) / g)), torch.zeros_like(sf))
+    q = e2m1_decode(e2m1_encode(xb * out_scale[..., None]))
+    return ((q * sf[..., None]) * s).reshape(x.shape)
 
 
 def fq_fp8_act(x, input_scale):
@@ -700,7 +706,7 @@ def install_actquant(model, units, algos, in_scales, identity=False, jitter=0.0)
         if u["kind"] == "expert":
             exps.setdefault(u["experts"], u["module"])
     for ename, m in exps.items():
-        def mk(proj_names):
+        def mk(proj_names, ename=ename):  # bind this layer's name now (a closure would see the last one)
             def hook(e, x):
                 a = algos.get(f"{ename}.{e}.{proj_names[0]}")
                 if identity or not a or not ACT_QUANT[a]:
