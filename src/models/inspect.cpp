@@ -9,15 +9,23 @@
 #include "io/safetensors.h"
 #include "models/registry.h"
 #include "models/weight_loader.h"
+#include "quant/quant_config.h"
 
 namespace qinfer::models {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
+// The kind of layer a runtime module belongs to, for the summary: "linear_attn", "self_attn", "mlp" (dense),
+// "mlp.experts", "mlp.shared_expert", "mlp.gate" (router), "lm_head".
+std::string module_group(const std::string& runtime_param) {
+    for (const char* g : {"linear_attn", "self_attn", "mlp.experts", "mlp.shared_expert_gate", "mlp.shared_expert",
+                          "mlp.gate.", "lm_head"}) {
+        if (runtime_param.find(g) != std::string::npos) {
+            std::string name(g);
+            return name.back() == '.' ? name.substr(0, name.size() - 1) : name;
+        }
+    }
+    return "mlp";
 }
 
 std::string layer_pattern(const ModelConfig& c) {
@@ -93,35 +101,53 @@ nlohmann::json inspect_checkpoint(const std::filesystem::path& dir) {
     j["layer_pattern"] = layer_pattern(c);
     j["layers"] = layers;
 
-    // Parameter count and stored bytes of everything the model uses, by stored dtype.
+    // Parameter count (logical, dequantized elements) and stored bytes (data + scales) of everything the model uses,
+    // by format; and every checkpoint Linear module with its decision.
     uint64_t params = 0, bytes = 0;
-    std::map<std::string, std::pair<uint64_t, uint64_t>> by_dtype;  // dtype -> (params, bytes)
+    std::map<std::string, std::pair<uint64_t, uint64_t>> by_format;  // format -> (params, bytes)
+    std::map<std::string, std::map<std::string, std::pair<uint64_t, uint64_t>>> by_group;  // group -> format -> (n, bytes)
     nlohmann::json modules = nlohmann::json::array();
     for (const ParamSpec* p : plan.params) {
         auto it = plan.shards.find(p->name);
         if (it == plan.shards.end()) continue;  // tied
         for (const ShardRecord& r : it->second) {
-            const uint64_t n = static_cast<uint64_t>(r.tensor->numel());
-            const uint64_t b = r.tensor->bytes.size();
+            const uint64_t n = static_cast<uint64_t>(numel(r.logical_shape));
+            const uint64_t b = r.stored_bytes();
+            const std::string format(quant::weight_format_name(r.decision.scheme.format));
             params += n;
             bytes += b;
-            auto& d = by_dtype[lower(dtype_name(r.tensor->dtype))];
+            auto& d = by_format[format];
             d.first += n;
             d.second += b;
             if (r.role != ParamRole::Linear) continue;
-            modules.push_back({{"module", module_of(r.checkpoint_name)},
-                               {"format", lower(dtype_name(r.tensor->dtype))},
+            auto& g = by_group[module_group(r.runtime_param)][format];
+            g.first += 1;
+            g.second += b;
+            modules.push_back({{"module", r.module},
+                               {"format", format},
+                               {"scheme", quant::scheme_str(r.decision.scheme)},
                                {"runtime", module_of(r.runtime_param)},
                                {"fused", r.fused},
+                               {"packed", r.packed},
+                               {"reason", r.decision.reason},
                                {"layout", r.layout},
-                               {"shape", r.tensor->shape}});
+                               {"shape", r.logical_shape}});
         }
     }
     j["parameters"] = params;
     j["bytes"] = bytes;
     nlohmann::json dt = nlohmann::json::object();
-    for (const auto& [name, pb] : by_dtype) dt[name] = {{"parameters", pb.first}, {"bytes", pb.second}};
-    j["by_dtype"] = dt;
+    for (const auto& [name, pb] : by_format) dt[name] = {{"parameters", pb.first}, {"bytes", pb.second}};
+    j["by_format"] = dt;
+    nlohmann::json groups = nlohmann::json::object();
+    for (const auto& [group, formats] : by_group) {
+        for (const auto& [format, nb] : formats) groups[group][format] = {{"modules", nb.first}, {"bytes", nb.second}};
+    }
+    j["linear_summary"] = groups;
+    j["quantization"] = {{"producer", quant::producer_name(plan.quant.producer)},
+                         {"source", plan.quant.source},
+                         {"quant_algo", plan.quant.quant_algo},
+                         {"kv_cache_quant_algo", plan.quant.kv_cache_quant_algo}};
     j["modules"] = modules;
     nlohmann::json tied = nlohmann::json::object();
     for (const auto& [name, target] : plan.tied) tied["model." + module_of(name)] = "model." + module_of(target);
@@ -157,18 +183,37 @@ std::string inspect_text(const nlohmann::json& r) {
     }
     os << "parameters:   " << r["parameters"].get<uint64_t>() << " (" << human_bytes(r["bytes"].get<uint64_t>())
        << " stored)\n";
-    for (const auto& [name, pb] : r["by_dtype"].items()) {
+    for (const auto& [name, pb] : r["by_format"].items()) {
         os << "  " << name << ": " << pb["parameters"].get<uint64_t>() << " parameters, "
            << human_bytes(pb["bytes"].get<uint64_t>()) << "\n";
+    }
+    const auto& q = r["quantization"];
+    os << "quantization: " << q["producer"].get<std::string>();
+    if (q["producer"] != "none") {
+        os << " " << q["quant_algo"].get<std::string>() << " (" << q["source"].get<std::string>() << ")";
+        if (!q["kv_cache_quant_algo"].get<std::string>().empty()) {
+            os << ", kv cache " << q["kv_cache_quant_algo"].get<std::string>() << " (recorded, not applied)";
+        }
+    }
+    os << "\nlinear modules by layer type:\n";
+    for (const auto& [group, formats] : r["linear_summary"].items()) {
+        os << "  " << group << ":";
+        for (const auto& [format, nb] : formats.items()) {
+            os << "  " << nb["modules"].get<uint64_t>() << " " << format << " (" << human_bytes(nb["bytes"].get<uint64_t>())
+               << ")";
+        }
+        os << "\n";
     }
     if (r["ignored_tensors"].get<size_t>() > 0) {
         os << "ignored:      " << r["ignored_tensors"].get<size_t>() << " tensors (" << r["ignore_patterns"].dump() << ")\n";
     }
     for (const auto& [name, target] : r["tied"].items()) os << "tied:         " << name << " = " << target.get<std::string>() << "\n";
-    os << "\nlinear modules (checkpoint module -> runtime module, stored format):\n";
+    os << "\nlinear modules (checkpoint module -> runtime module, format, why):\n";
     for (const auto& m : r["modules"]) {
+        const bool packed = m["packed"].get<bool>(), fused = m["fused"].get<bool>();
         os << "  " << m["module"].get<std::string>() << " -> " << m["runtime"].get<std::string>() << "  "
-           << m["format"].get<std::string>() << (m["fused"].get<bool>() ? "  (packed)" : "") << "\n";
+           << m["scheme"].get<std::string>() << (fused ? "  (fused)" : packed ? "  (separate GEMM: shards differ)" : "")
+           << "  <- " << m["reason"].get<std::string>() << "\n";
     }
     return os.str();
 }
