@@ -71,7 +71,8 @@ struct Decision {
                          // `ignore "re:.*mlp.gate$"`, `config_groups.group_0 target "Linear"`, `not in
                          // quantized_layers`, `no quantization config`, `router: never quantized`
     std::string weight;  // the data tensor: <m>.weight, <m>.weight_packed or <m>
-    std::string weight_scale;  // NVFP4 block scales / FP8 scale(s) (<m>.weight_scale or <m>.weight_scale_inv); "" if none
+    std::string
+        weight_scale;  // NVFP4 block scales / FP8 scale(s) (<m>.weight_scale or <m>.weight_scale_inv); "" if none
     std::string global_scale;  // NVFP4 per-tensor scale: <m>.weight_scale_2 (ModelOpt) or <m>.weight_global_scale; ""
     std::string input_scale;   // <m>.input_scale / <m>.input_global_scale when present (for W4A16 it is present in
                                // some exports and unused); ""
@@ -91,8 +92,9 @@ bool same_scheme(const Decision& a, const Decision& b);
 // One line for --dump-quant-plan: "<module>  <scheme>  <- <reason>".
 std::string decision_str(const Decision& d);
 
-// Groups checkpoint tensor names into modules by stripping a known suffix (see ModuleTensors); a name without one is
-// its own module with the empty suffix.
+// Groups checkpoint tensor names into modules by stripping a known suffix (see ModuleTensors) or any other
+// `weight_*` / `input_*` last component (so that resolve_module reports it as unexpected); any other name is its own
+// module with the empty suffix.
 std::map<std::string, ModuleTensors> group_by_module(const std::map<std::string, TensorMeta>& tensors);
 std::map<std::string, ModuleTensors> group_by_module(const TensorTable& table);
 
