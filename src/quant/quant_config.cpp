@@ -88,7 +88,8 @@ std::string scheme_str(const QuantScheme& s) {
     if (!is_quantized(s.format)) return std::string(weight_format_name(s.format));
     std::ostringstream os;
     const bool fp4 = s.format == WeightFormat::NVFP4;
-    os << weight_format_name(s.format) << (fp4 ? " w4" : " w8") << (s.activations_quantized ? (fp4 ? "a4" : "a8") : "a16");
+    os << weight_format_name(s.format) << (fp4 ? " w4" : " w8")
+       << (s.activations_quantized ? (fp4 ? "a4" : "a8") : "a16");
     switch (s.weight_scales) {
         case ScaleGranularity::None:
             break;
@@ -160,6 +161,12 @@ NamePattern NamePattern::glob(std::string text) {
     NamePattern p;
     p.text_ = std::move(text);
     p.kind_ = Kind::Glob;
+    const std::string_view t = p.text_;
+    if (!has_glob_chars(t)) {
+        p.glob_shape_ = GlobShape::Literal;
+    } else if (t.back() == '*' && !has_glob_chars(t.substr(0, t.size() - 1))) {
+        p.glob_shape_ = GlobShape::Prefix;
+    }
     return p;
 }
 
@@ -176,7 +183,8 @@ NamePattern NamePattern::compressed_tensors(std::string text, const std::string&
     if (p.text_.starts_with("re:")) {
         p.kind_ = Kind::Regex;
         try {
-            p.regex_ = std::make_shared<const Compiled>(Compiled{std::regex(p.text_.substr(3), std::regex::ECMAScript)});
+            p.regex_ = std::make_shared<const Compiled>(
+                Compiled{std::regex(p.text_.substr(3), std::regex::ECMAScript | std::regex::optimize)});
         } catch (const std::regex_error& e) {
             QINFER_FAIL(where, ": cannot compile regex \"", p.text_, "\" (", e.what(),
                         "; regexes are read with ECMAScript syntax, which lacks some Python re features)");
@@ -199,10 +207,13 @@ bool NamePattern::matches(std::string_view name) const {
     switch (kind_) {
         case Kind::Glob: {
             // Fast paths for the shapes ModelOpt emits (literal names and `prefix*`); same answer as fnmatch.
-            const std::string_view t = text_;
-            if (!has_glob_chars(t)) return name == t;
-            if (t.back() == '*' && !has_glob_chars(t.substr(0, t.size() - 1))) {
-                return name.starts_with(t.substr(0, t.size() - 1));
+            switch (glob_shape_) {
+                case GlobShape::Literal:
+                    return name == text_;
+                case GlobShape::Prefix:
+                    return name.starts_with(std::string_view(text_).substr(0, text_.size() - 1));
+                case GlobShape::General:
+                    break;
             }
             // Python fnmatch has no escape character, hence FNM_NOESCAPE; no FNM_PATHNAME / FNM_PERIOD, so `*`
             // matches dots.
@@ -387,8 +398,15 @@ QuantScheme modelopt_scheme(const std::string& algo, int group_size) {
 }
 
 bool is_known_unsupported_modelopt_algo(const std::string& a) {
-    static const std::set<std::string> known{"FP8_PER_CHANNEL_PER_TOKEN", "NVFP4_AWQ", "NVFP4_SVD", "W4A8_NVFP4_FP8",
-                                             "W4A8_MXFP4_FP8", "MXFP8", "W4A16_AWQ", "W4A8_AWQ", "W8A16",
+    static const std::set<std::string> known{"FP8_PER_CHANNEL_PER_TOKEN",
+                                             "NVFP4_AWQ",
+                                             "NVFP4_SVD",
+                                             "W4A8_NVFP4_FP8",
+                                             "W4A8_MXFP4_FP8",
+                                             "MXFP8",
+                                             "W4A16_AWQ",
+                                             "W4A8_AWQ",
+                                             "W8A16",
                                              "W8A8_SQ_PER_CHANNEL"};
     return known.contains(a);
 }
@@ -593,8 +611,8 @@ ModelOptRaw merge_modelopt(const ModelOptRaw& a, const ModelOptRaw& b) {
     m.version = a.version.empty() ? b.version : a.version;
     // quant_algo: both files always state it (checked when read).
     if (a.algo != b.algo) {
-        QINFER_FAIL(a.file, " ", a.algo_field, " (", (a.algo.empty() ? "null" : dq(a.algo)), ") and ", b.file,
-                    " ", b.algo_field, " (", (b.algo.empty() ? "null" : dq(b.algo)), ") disagree");
+        QINFER_FAIL(a.file, " ", a.algo_field, " (", (a.algo.empty() ? "null" : dq(a.algo)), ") and ", b.file, " ",
+                    b.algo_field, " (", (b.algo.empty() ? "null" : dq(b.algo)), ") disagree");
     }
     m.algo_stated = true;
     m.algo = a.algo;
@@ -603,8 +621,8 @@ ModelOptRaw merge_modelopt(const ModelOptRaw& a, const ModelOptRaw& b) {
     if (a.exclude && b.exclude) {
         const std::set<std::string> sa(a.exclude->begin(), a.exclude->end()), sb(b.exclude->begin(), b.exclude->end());
         if (sa != sb) {
-            QINFER_FAIL(a.file, " ", a.exclude_field, " and ", b.file, " ", b.exclude_field, " disagree: ",
-                        show_list_diff(*a.exclude, a.file, *b.exclude, b.file));
+            QINFER_FAIL(a.file, " ", a.exclude_field, " and ", b.file, " ", b.exclude_field,
+                        " disagree: ", show_list_diff(*a.exclude, a.file, *b.exclude, b.file));
         }
     }
     m.exclude = a.exclude ? a.exclude : b.exclude;
@@ -657,7 +675,8 @@ QuantConfig build_modelopt(const ModelOptRaw& r, const std::string& source) {
     const int gs = 16;
 
     for (const auto& g : r.exclude.value_or(std::vector<std::string>{})) c.exclude.push_back(NamePattern::glob(g));
-    c.exclude_field = r.exclude.has_value() ? r.exclude_field.substr(r.exclude_field.rfind('.') + 1) : "exclude_modules";
+    c.exclude_field =
+        r.exclude.has_value() ? r.exclude_field.substr(r.exclude_field.rfind('.') + 1) : "exclude_modules";
 
     if (r.algo == "MIXED_PRECISION") {
         QINFER_CHECK(r.layers.has_value() && !r.layers->empty(), algo_where,
@@ -730,8 +749,9 @@ QuantScheme ct_scheme(const Obj& g, const std::string& format) {
     }
     const std::string want_format = s.format == WeightFormat::NVFP4 ? "nvfp4-pack-quantized" : "float-quantized";
     const std::string group_format = g.opt_string("format").value_or(format);
-    QINFER_CHECK(group_format == want_format, g.where("format"), ": ", (s.format == WeightFormat::NVFP4 ? "NVFP4" : "FP8"),
-                 " weights need format \"", want_format, "\", the config says \"", group_format, "\"");
+    QINFER_CHECK(group_format == want_format, g.where("format"), ": ",
+                 (s.format == WeightFormat::NVFP4 ? "NVFP4" : "FP8"), " weights need format \"", want_format,
+                 "\", the config says \"", group_format, "\"");
 
     if (auto a = g.opt_child("input_activations")) {
         const json* anb = a->get("num_bits");
@@ -780,7 +800,8 @@ QuantConfig build_ct(const Obj& qc) {
         auto targets = g.opt_string_list("targets");
         QINFER_CHECK(targets.has_value() && !targets->empty(), g.where("targets"), " is missing or empty");
         for (size_t i = 0; i < targets->size(); ++i) {
-            sg.targets.push_back(NamePattern::compressed_tensors((*targets)[i], str_cat(g.where("targets"), "[", i, "]")));
+            sg.targets.push_back(
+                NamePattern::compressed_tensors((*targets)[i], str_cat(g.where("targets"), "[", i, "]")));
         }
         sg.scheme = ct_scheme(g, format);
         if (sg.scheme.format == WeightFormat::NVFP4) c.group_size = 16;
@@ -886,8 +907,8 @@ QuantConfig parse_quant_config(const QuantConfigFiles& files) {
 
     if (from_hf && from_config) {
         const ModelOptRaw merged = merge_modelopt(*from_hf, *from_config);
-        return build_modelopt(merged, str_cat(files.hf_quant_config_name, " + ", files.config_name,
-                                              " quantization_config"));
+        return build_modelopt(merged,
+                              str_cat(files.hf_quant_config_name, " + ", files.config_name, " quantization_config"));
     }
     if (from_hf) return build_modelopt(*from_hf, files.hf_quant_config_name);
     if (from_config) {
@@ -920,8 +941,7 @@ QuantConfig load_quant_config(const std::filesystem::path& model_dir) {
     const auto cfg_path = model_dir / "config.json";
     const auto hq_path = model_dir / "hf_quant_config.json";
     const std::optional<json> cfg = read_json(cfg_path, true);
-    const std::optional<json> hq =
-        std::filesystem::exists(hq_path) ? read_json(hq_path, true) : std::optional<json>{};
+    const std::optional<json> hq = std::filesystem::exists(hq_path) ? read_json(hq_path, true) : std::optional<json>{};
     QuantConfigFiles files;
     files.config = cfg ? &*cfg : nullptr;
     files.hf_quant_config = hq ? &*hq : nullptr;

@@ -60,9 +60,9 @@ struct QuantScheme {
     int group_size = 0;                  // Group: K elements per weight scale (NVFP4: 16); 0 otherwise
     ScaleGranularity weight_scales = ScaleGranularity::None;
     std::array<int64_t, 2> block = {0, 0};  // Block: rows x cols of one scale tile (e.g. 128 x 128); else {0, 0}
-    bool static_input_scale = false;     // activations_quantized with a calibrated per-tensor input scale stored in the
-                                         // checkpoint (ModelOpt input_scale, compressed-tensors input_global_scale /
-                                         // input_scale); false for dynamic activation scales
+    bool static_input_scale = false;  // activations_quantized with a calibrated per-tensor input scale stored in the
+                                      // checkpoint (ModelOpt input_scale, compressed-tensors input_global_scale /
+                                      // input_scale); false for dynamic activation scales
 
     bool operator==(const QuantScheme&) const = default;
 };
@@ -101,9 +101,11 @@ public:
     bool matches(std::string_view name) const;
 
 private:
-    struct Compiled;  // std::regex, kept out of this header
+    struct Compiled;                                              // std::regex, kept out of this header
+    enum class GlobShape : uint8_t { Literal, Prefix, General };  // Glob fast paths, fixed at construction
     std::string text_;
     Kind kind_ = Kind::Exact;
+    GlobShape glob_shape_ = GlobShape::General;
     std::shared_ptr<const Compiled> regex_;
 };
 std::string_view pattern_kind_name(NamePattern::Kind k);
@@ -123,8 +125,8 @@ struct SchemeGroup {
 
 struct QuantConfig {
     Producer producer = Producer::None;
-    std::string source;      // where it came from, for messages: "hf_quant_config.json", "config.json
-                             // quantization_config", or both joined with " + "; "none" without a config
+    std::string source = "none";  // where it came from, for messages: "hf_quant_config.json", "config.json
+                                  // quantization_config", or both joined with " + "; "none" without a config
     std::string quant_algo;  // ModelOpt quant_algo ("" when null = KV-cache only), compressed-tensors format, "fp8"
     std::optional<QuantScheme> default_scheme;  // ModelOpt single-algo / HF fp8: every quantizable Linear module not
                                                 // excluded; nullopt for MIXED_PRECISION, compressed-tensors, none
@@ -132,11 +134,11 @@ struct QuantConfig {
                                                 // (Exact/Regex/ClassName), fp8 modules_to_not_convert (ModulePath)
     std::string exclude_field;                  // the field `exclude` came from, for reasons and messages
     std::map<std::string, QuantizedLayer> quantized_layers;  // MIXED_PRECISION only: module (or parent) -> scheme
-    std::vector<SchemeGroup> groups;            // compressed-tensors config_groups, in name order
-    int group_size = 0;                         // NVFP4 group size where NVFP4 is used (always 16), else 0
-    std::string kv_cache_quant_algo;            // "FP8", "NVFP4", ...; "" when the KV cache is not quantized. Recorded
-                                                // only: the KV cache is not the resolver's business
-    std::string producer_version;               // ModelOpt producer.version when given (informational)
+    std::vector<SchemeGroup> groups;                         // compressed-tensors config_groups, in key order
+    int group_size = 0;                                      // NVFP4 group size where NVFP4 is used (always 16), else 0
+    std::string kv_cache_quant_algo;  // "FP8", "NVFP4", ...; "" when the KV cache is not quantized. Recorded
+                                      // only: the KV cache is not the resolver's business
+    std::string producer_version;     // ModelOpt producer.version when given (informational)
 
     bool mixed_precision() const { return producer == Producer::ModelOpt && quant_algo == "MIXED_PRECISION"; }
 };

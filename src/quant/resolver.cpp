@@ -92,8 +92,8 @@ std::optional<PatternHit> match_one(const NamePattern& p, const std::vector<std:
 }
 
 // The first pattern in list order that matches.
-std::optional<PatternHit> first_match(const std::vector<NamePattern>& patterns, const std::vector<std::string>& variants,
-                                      bool is_linear) {
+std::optional<PatternHit> first_match(const std::vector<NamePattern>& patterns,
+                                      const std::vector<std::string>& variants, bool is_linear) {
     for (const NamePattern& p : patterns) {
         if (auto h = match_one(p, variants, is_linear)) return h;
     }
@@ -146,11 +146,11 @@ Opinion modelopt_opinion(const QuantConfig& c, const std::string& m, const std::
         if (!hits.empty()) {
             for (const LayerHit& h : hits) {
                 QINFER_CHECK(h.layer->scheme == hits.front().layer->scheme, "module ", m, ": quantized_layers keys ",
-                             dq(hits.front().key), " (", hits.front().layer->quant_algo, ") and ", dq(h.key),
-                             " (", h.layer->quant_algo, ") disagree (", c.source, ")");
+                             dq(hits.front().key), " (", hits.front().layer->quant_algo, ") and ", dq(h.key), " (",
+                             h.layer->quant_algo, ") disagree (", c.source, ")");
             }
-            QINFER_CHECK(!ex.has_value(), "module ", m, ": listed in quantized_layers as ", dq(hits.front().key),
-                         " (", hits.front().layer->quant_algo, ") and excluded by ", c.exclude_field, " ",
+            QINFER_CHECK(!ex.has_value(), "module ", m, ": listed in quantized_layers as ", dq(hits.front().key), " (",
+                         hits.front().layer->quant_algo, ") and excluded by ", c.exclude_field, " ",
                          (ex ? dq(ex->pattern->text()) : std::string()), " (", c.source, ")");
             const LayerHit& h = hits.front();
             return Opinion{h.layer->scheme, str_cat("quantized_layers ", dq(h.key), " (", h.layer->quant_algo, ")",
@@ -182,8 +182,8 @@ Opinion ct_opinion(const QuantConfig& c, const std::string& m, const std::vector
         for (const auto& [g, h] : hits) {
             QINFER_CHECK(g->scheme == hits.front().first->scheme, "module ", m, ": config_groups ",
                          hits.front().first->name, " (target ", dq(hits.front().second.pattern->text()), ", ",
-                         scheme_str(hits.front().first->scheme), ") and ", g->name, " (target ",
-                         dq(h.pattern->text()), ", ", scheme_str(g->scheme), ") both match (", c.source, ")");
+                         scheme_str(hits.front().first->scheme), ") and ", g->name, " (target ", dq(h.pattern->text()),
+                         ", ", scheme_str(g->scheme), ") both match (", c.source, ")");
         }
         const auto& [g, h] = hits.front();
         return Opinion{g->scheme, str_cat("config_groups.", g->name, " target ", dq(h.pattern->text()),
@@ -194,6 +194,7 @@ Opinion ct_opinion(const QuantConfig& c, const std::string& m, const std::vector
 
 Opinion hf_fp8_opinion(const QuantConfig& c, const std::string& m, const std::vector<std::string>& variants) {
     if (auto ex = first_match(c.exclude, variants, false)) return Opinion{std::nullopt, exclude_reason(c, *ex, m)};
+    if (!c.default_scheme) return Opinion{std::nullopt, "quant_method fp8 without a scheme"};
     return Opinion{c.default_scheme, str_cat("default quant_method fp8 (", scheme_str(*c.default_scheme), ")")};
 }
 
@@ -225,9 +226,18 @@ Opinion config_opinion(const QuantConfig& c, const std::string& m, ModuleKind ki
 // The tensors' opinion, checked against the config's
 
 const std::vector<std::string>& known_suffixes() {
-    static const std::vector<std::string> v{"",           "bias",           "input_global_scale", "input_scale",
-                                            "k_scale",    "v_scale",        "weight",             "weight_global_scale",
-                                            "weight_packed", "weight_scale", "weight_scale_2",    "weight_scale_inv",
+    static const std::vector<std::string> v{"",
+                                            "bias",
+                                            "input_global_scale",
+                                            "input_scale",
+                                            "k_scale",
+                                            "v_scale",
+                                            "weight",
+                                            "weight_global_scale",
+                                            "weight_packed",
+                                            "weight_scale",
+                                            "weight_scale_2",
+                                            "weight_scale_inv",
                                             "weight_shape"};
     return v;
 }
@@ -261,7 +271,7 @@ public:
     }
     std::string config_view() const {
         return str_cat("config says ", (op_.scheme ? scheme_str(*op_.scheme) : std::string("unquantized")), " (",
-                       op_.reason, "; ", c_.source, ")");
+                       op_.reason, (c_.producer == Producer::None ? std::string() : "; " + c_.source), ")");
     }
     [[noreturn]] void fail(const std::string& what) const { QINFER_FAIL("module ", mt_.module, ": ", what); }
 
@@ -399,7 +409,7 @@ Decision resolve_module(const QuantConfig& config, const ModuleTensors& mt) {
         if (ds == "weight_packed") ck.fail(str_cat(ck.desc(ds), ": a packed weight must be U8"));
         ck.allow_only({ds, "bias"}, "unquantized");
         ck.check_kv_scales();
-        d.scheme.format = w.dtype == DType::BF16 ? WeightFormat::BF16
+        d.scheme.format = w.dtype == DType::BF16  ? WeightFormat::BF16
                           : w.dtype == DType::F16 ? WeightFormat::F16
                                                   : WeightFormat::F32;
     } else if (w.dtype == DType::U8 || w.dtype == DType::F8E4M3) {
@@ -425,8 +435,8 @@ Decision resolve_module(const QuantConfig& config, const ModuleTensors& mt) {
             const bool ct = ds == "weight_packed";
             if (ct != (config.producer == Producer::CompressedTensors)) {
                 ck.fail(str_cat("tensor ", ck.desc(ds), " uses ", (ct ? "compressed-tensors" : "ModelOpt"),
-                                " NVFP4 naming, but the config is ", producer_name(config.producer), " (", config.source,
-                                "), which names the packed weight ", (ct ? "weight" : "weight_packed")));
+                                " NVFP4 naming, but the config is ", producer_name(config.producer), " (",
+                                config.source, "), which names the packed weight ", (ct ? "weight" : "weight_packed")));
             }
             const std::string global = ct ? "weight_global_scale" : "weight_scale_2";
             const std::string input = ct ? "input_global_scale" : "input_scale";
@@ -471,8 +481,8 @@ Decision resolve_module(const QuantConfig& config, const ModuleTensors& mt) {
                     break;
                 case ScaleGranularity::Channel:
                     if (ws.shape != Shape{n, 1} && ws.shape != Shape{n}) {
-                        ck.fail(str_cat(ck.desc(scale), ": per-channel FP8 scale must be [", n, ", 1] or [", n,
-                                        "]; ", ck.config_view()));
+                        ck.fail(str_cat(ck.desc(scale), ": per-channel FP8 scale must be [", n, ", 1] or [", n, "]; ",
+                                        ck.config_view()));
                     }
                     break;
                 case ScaleGranularity::Block: {
@@ -520,7 +530,10 @@ std::map<std::string, ModuleTensors> group_by_module(const std::map<std::string,
         const size_t dot = name.rfind('.');
         if (dot != std::string::npos) {
             const std::string last = name.substr(dot + 1);
-            if (std::find(known.begin(), known.end(), last) != known.end()) {
+            // Unknown weight_* / input_* tensors (weight_zero_point, ...) stay with their module, so that
+            // resolve_module reports them as unexpected tensors of that module.
+            const bool scale_like = last.starts_with("weight_") || last.starts_with("input_");
+            if (scale_like || std::find(known.begin(), known.end(), last) != known.end()) {
                 module = name.substr(0, dot);
                 suffix = last;
             }

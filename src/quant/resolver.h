@@ -55,7 +55,8 @@ enum class ModuleKind : uint8_t {
     Router,            // MoE router: last component "gate" or "router"
     SharedExpertGate,  // "shared_expert_gate" ([1, H] sigmoid gate)
     Embedding,         // "embed_tokens", "pos_embed"
-    Norm,              // a '_'-separated token of the last component is "norm" or "layernorm"
+    Norm,              // a '_'-separated token of the last component starts or ends with "norm" (norm, q_norm,
+                       // input_layernorm, norm1, pre_fc_norm_hidden)
     Conv,              // "conv1d"
     Vector,            // "A_log", "dt_bias"
 };
@@ -65,13 +66,13 @@ std::string_view module_kind_name(ModuleKind k);  // "linear" | "router" | "shar
 struct Decision {
     std::string module;
     ModuleKind kind = ModuleKind::Linear;
-    QuantScheme scheme;  // format (bf16/f16/f32 from the tensor when unquantized), activation mode, scale layout
-    std::string reason;  // what decided it, e.g. `exclude_modules "lm_head"`, `default quant_algo NVFP4`,
-                         // `quantized_layers "model.language_model.layers.0.mlp.experts" (W4A16_NVFP4)`,
-                         // `ignore "re:.*mlp.gate$"`, `config_groups.group_0 target "Linear"`, `not in
-                         // quantized_layers`, `no quantization config`, `router: never quantized`
-    std::string weight;  // the data tensor: <m>.weight, <m>.weight_packed or <m>
-    std::string weight_scale;  // NVFP4 block scales / FP8 scale(s) (<m>.weight_scale or <m>.weight_scale_inv); "" if none
+    QuantScheme scheme;        // format (bf16/f16/f32 from the tensor when unquantized), activation mode, scale layout
+    std::string reason;        // what decided it, e.g. `exclude_modules "lm_head"`, `default quant_algo NVFP4`,
+                               // `quantized_layers "model.language_model.layers.0.mlp.experts" (W4A16_NVFP4)`,
+                               // `ignore "re:.*mlp.gate$"`, `config_groups.group_0 target "Linear"`, `not in
+                               // quantized_layers`, `no quantization config`, `router: never quantized`
+    std::string weight;        // the data tensor: <m>.weight, <m>.weight_packed or <m>
+    std::string weight_scale;  // <m>.weight_scale (NVFP4 block scales, FP8 scales) or <m>.weight_scale_inv; ""
     std::string global_scale;  // NVFP4 per-tensor scale: <m>.weight_scale_2 (ModelOpt) or <m>.weight_global_scale; ""
     std::string input_scale;   // <m>.input_scale / <m>.input_global_scale when present (for W4A16 it is present in
                                // some exports and unused); ""
@@ -91,8 +92,9 @@ bool same_scheme(const Decision& a, const Decision& b);
 // One line for --dump-quant-plan: "<module>  <scheme>  <- <reason>".
 std::string decision_str(const Decision& d);
 
-// Groups checkpoint tensor names into modules by stripping a known suffix (see ModuleTensors); a name without one is
-// its own module with the empty suffix.
+// Groups checkpoint tensor names into modules by stripping a known suffix (see ModuleTensors) or any other
+// `weight_*` / `input_*` last component (so that resolve_module reports it as unexpected); any other name is its own
+// module with the empty suffix.
 std::map<std::string, ModuleTensors> group_by_module(const std::map<std::string, TensorMeta>& tensors);
 std::map<std::string, ModuleTensors> group_by_module(const TensorTable& table);
 
