@@ -293,17 +293,13 @@ void BpeModel::encode(std::string_view piece, std::vector<int32_t>& out) const {
     const bool cacheable = piece.size() < kCacheMaxPieceBytes;
     if (cacheable) {
         std::lock_guard<std::mutex> lock(cache_mu_);
-        if (auto it = cache_.find(piece); it != cache_.end()) {
-            out.insert(out.end(), it->second.begin(), it->second.end());
-            return;
-        }
+        if (cache_.lookup(piece, out)) return;
     }
     const size_t start = out.size();
     encode_uncached(piece, out);
     if (cacheable) {
         std::lock_guard<std::mutex> lock(cache_mu_);
-        if (cache_.size() >= kCacheCapacity) cache_.clear();
-        cache_.emplace(std::string(piece), std::vector<int32_t>(out.begin() + static_cast<ptrdiff_t>(start), out.end()));
+        cache_.insert(piece, std::span<const int32_t>(out).subspan(start));
     }
 }
 

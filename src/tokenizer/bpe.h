@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/bpe_cache.h"
 #include "tokenizer/json_fields.h"
 
 namespace qinfer::tok {
@@ -104,11 +105,10 @@ private:
     bool fuse_unk_ = false;
     bool ignore_merges_ = false;
 
-    // Piece -> ids. Bounded: cleared when full (HF stops inserting at 10k entries; clearing adapts to new text).
-    static constexpr size_t kCacheCapacity = 1 << 16;
-    static constexpr size_t kCacheMaxPieceBytes = 256;  // HF's MAX_LENGTH for cached words
+    // Piece -> ids, for pieces shorter than HF's MAX_LENGTH for cached words.
+    static constexpr size_t kCacheMaxPieceBytes = 256;
     mutable std::mutex cache_mu_;
-    mutable std::unordered_map<std::string, std::vector<int32_t>, StrHash, std::equal_to<>> cache_;
+    mutable PieceCache cache_;
 };
 
 }  // namespace qinfer::tok

@@ -80,42 +80,49 @@ PreTokenizer PreTokenizer::from_json(const std::optional<JsonRef>& j, const std:
     return p;
 }
 
-void PreTokenizer::run_split(const SplitStage& s, std::string_view piece, Scratch& scratch,
-                             std::vector<std::string_view>& out) const {
-    if (piece.empty()) return;
-    auto& m = scratch.matches;
-    m.clear();
-    if (s.regex) {
-        s.regex->find_all(piece, m);
-    } else {
-        for (size_t pos = piece.find(s.literal); pos != std::string_view::npos;
-             pos = piece.find(s.literal, pos + s.literal.size())) {
-            m.emplace_back(pos, pos + s.literal.size());
-        }
-    }
-    // The common case (Qwen, GPT-2): Isolated keeps every match and every gap between matches.
+void PreTokenizer::run_split(const SplitStage& s, std::string_view piece, FunctionRef<void(std::string_view)> emit) {
+    // The common case (Qwen, GPT-2): Isolated without invert keeps every match and every gap between matches.
     if (s.behavior == Behavior::Isolated) {
         size_t prev = 0;
-        for (auto [b, e] : m) {
-            if (b > prev) out.push_back(piece.substr(prev, b - prev));
-            if (e > b) out.push_back(piece.substr(b, e - b));
+        auto on_match = [&](size_t b, size_t e) {
+            if (b > prev) emit(piece.substr(prev, b - prev));
+            if (e > b) emit(piece.substr(b, e - b));
             prev = e;
+        };
+        if (s.regex) {
+            s.regex->for_each_match(piece, on_match);
+        } else {
+            for (size_t pos = piece.find(s.literal); pos != std::string_view::npos;
+                 pos = piece.find(s.literal, pos + s.literal.size())) {
+                on_match(pos, pos + s.literal.size());
+            }
         }
-        if (prev < piece.size()) out.push_back(piece.substr(prev));
+        if (prev < piece.size()) emit(piece.substr(prev));
         return;
     }
-    // General case: HF's Pattern::find_matches (matches and gaps, flagged), then the behavior's fold.
-    auto& spans = scratch.spans;
-    spans.clear();
+    // General case: HF's Pattern::find_matches (matches and gaps, flagged), then the behavior's fold
+    // (NormalizedString::split in tokenizers/src/tokenizer/normalizer.rs).
+    struct Span {
+        size_t begin, end;
+        bool flag;  // is_match, then "remove"
+    };
+    std::vector<Span> spans;
     size_t prev = 0;
-    for (auto [b, e] : m) {
+    auto on_match = [&](size_t b, size_t e) {
         if (b != prev) spans.push_back({prev, b, s.invert});
         spans.push_back({b, e, !s.invert});
         prev = e;
+    };
+    if (s.regex) {
+        s.regex->for_each_match(piece, on_match);
+    } else {
+        for (size_t pos = piece.find(s.literal); pos != std::string_view::npos;
+             pos = piece.find(s.literal, pos + s.literal.size())) {
+            on_match(pos, pos + s.literal.size());
+        }
     }
     if (prev != piece.size()) spans.push_back({prev, piece.size(), s.invert});
-    auto& acc = scratch.merged;
-    acc.clear();
+    std::vector<Span> acc;
     bool previous_match = false;
     switch (s.behavior) {
         case Behavior::Removed:
@@ -156,32 +163,33 @@ void PreTokenizer::run_split(const SplitStage& s, std::string_view piece, Scratc
             break;
     }
     for (const auto& sp : acc) {
-        if (!sp.flag && sp.end > sp.begin) out.push_back(piece.substr(sp.begin, sp.end - sp.begin));
+        if (!sp.flag && sp.end > sp.begin) emit(piece.substr(sp.begin, sp.end - sp.begin));
     }
 }
 
-void PreTokenizer::split(std::string_view text, Scratch& scratch, std::vector<std::string_view>& out) const {
-    auto& cur = scratch.a;
-    auto& next = scratch.b;
-    cur.clear();
-    if (!text.empty()) cur.push_back(text);
-    for (const Stage& st : stages_) {
-        next.clear();
-        for (std::string_view piece : cur) {
-            if (st.add_prefix_space && piece.front() != ' ') {
-                scratch.owned.push_back(" ");
-                scratch.owned.back().append(piece);
-                piece = scratch.owned.back();
-            }
-            if (st.use_split) {
-                run_split(st.split, piece, scratch, next);
-            } else {
-                next.push_back(piece);
-            }
-        }
-        cur.swap(next);
+void PreTokenizer::run(size_t stage, std::string_view piece, FunctionRef<void(std::string_view)> sink) const {
+    if (piece.empty()) return;  // HF drops empty pieces after every stage
+    if (stage == stages_.size()) {
+        sink(piece);
+        return;
     }
-    out.insert(out.end(), cur.begin(), cur.end());
+    const Stage& st = stages_[stage];
+    std::string prefixed;
+    if (st.add_prefix_space && piece.front() != ' ') {
+        prefixed.reserve(piece.size() + 1);
+        prefixed.push_back(' ');
+        prefixed.append(piece);
+        piece = prefixed;
+    }
+    if (!st.use_split) {
+        run(stage + 1, piece, sink);
+        return;
+    }
+    run_split(st.split, piece, [&](std::string_view sub) { run(stage + 1, sub, sink); });
+}
+
+void PreTokenizer::split(std::string_view text, FunctionRef<void(std::string_view)> sink) const {
+    run(0, text, sink);
 }
 
 }  // namespace qinfer::tok

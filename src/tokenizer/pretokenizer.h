@@ -8,16 +8,16 @@
 // into pieces (raw UTF-8) and never builds byte-level strings. Pieces are cut exactly as HF does: each stage runs
 // on every piece of the previous stage separately (so a regex lookahead sees the end of its piece), empty pieces
 // are dropped, and ByteLevel's add_prefix_space prepends ' ' to every piece that does not start with one.
+// Pieces are handed on as soon as they are cut (depth-first), never collected into lists.
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
+#include "tokenizer/function_ref.h"
 #include "tokenizer/json_fields.h"
 #include "tokenizer/regex.h"
 
@@ -25,23 +25,12 @@ namespace qinfer::tok {
 
 class PreTokenizer {
 public:
-    // Reusable buffers for split(); one per encode call (not shared between threads).
-    struct Scratch {
-        struct Span {
-            size_t begin, end;
-            bool flag;  // is_match, then "remove" (HF's SplitDelimiterBehavior fold)
-        };
-        std::vector<std::string_view> a, b;
-        std::vector<std::pair<size_t, size_t>> matches;
-        std::vector<Span> spans, merged;
-        std::deque<std::string> owned;  // pieces with a prepended space (stable addresses)
-    };
-
     // `j` is the `pre_tokenizer` value (nullopt when null/absent, which is an error: byte-level BPE needs one).
     static PreTokenizer from_json(const std::optional<JsonRef>& j, const std::string& file);
 
-    // Appends the pieces of `text` (valid UTF-8) to `out`. Views point into `text` or into `scratch.owned`.
-    void split(std::string_view text, Scratch& scratch, std::vector<std::string_view>& out) const;
+    // Calls sink(piece) for every final piece of `text` (valid UTF-8), in order. A piece is only valid during the
+    // call (it may point into a temporary with a prepended space).
+    void split(std::string_view text, FunctionRef<void(std::string_view)> sink) const;
 
 private:
     enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
@@ -58,8 +47,8 @@ private:
         bool use_split = true;          // false for ByteLevel with use_regex=false
     };
     static void parse_into(const JsonRef& j, std::vector<Stage>& stages);
-    void run_split(const SplitStage& s, std::string_view piece, Scratch& scratch,
-                   std::vector<std::string_view>& out) const;
+    void run(size_t stage, std::string_view piece, FunctionRef<void(std::string_view)> sink) const;
+    static void run_split(const SplitStage& s, std::string_view piece, FunctionRef<void(std::string_view)> emit);
 
     std::vector<Stage> stages_;
 };

@@ -80,6 +80,10 @@ Regex::Regex(Regex&&) noexcept = default;
 Regex& Regex::operator=(Regex&&) noexcept = default;
 
 void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const {
+    for_each_match(text, [&](size_t b, size_t e) { out.emplace_back(b, e); });
+}
+
+void Regex::for_each_match(std::string_view text, FunctionRef<void(size_t, size_t)> on_match) const {
     struct MatchData {
         pcre2_match_data* md;
         ~MatchData() { pcre2_match_data_free(md); }
@@ -112,7 +116,7 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
             pos += n > 0 ? static_cast<size_t>(n) : 1;
             continue;
         }
-        out.emplace_back(b, e);
+        on_match(b, e);
         last_match_end = e;
         pos = e;
     }

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "tokenizer/function_ref.h"
+
 namespace qinfer::tok {
 
 // Rewrites an Oniguruma pattern into the PCRE2 pattern with the same meaning (see above). Throws qinfer::Error
@@ -35,7 +37,10 @@ public:
     Regex(const Regex&) = delete;
     Regex& operator=(const Regex&) = delete;
 
-    // Appends the [begin, end) byte ranges of all matches in `text` (valid UTF-8) to `out`. Thread-safe.
+    // Calls on_match(begin, end) for every match in `text` (valid UTF-8), in order. Thread-safe; on_match may run
+    // other regexes.
+    void for_each_match(std::string_view text, FunctionRef<void(size_t, size_t)> on_match) const;
+    // Appends the [begin, end) byte ranges of all matches to `out`.
     void find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const;
 
 private:

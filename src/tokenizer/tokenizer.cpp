@@ -213,9 +213,9 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_t
     std::vector<int32_t> ids;
     ids.reserve(text.size() / 3 + 8);
     std::vector<Segment> raw_segments, norm_segments;
-    std::vector<std::string_view> pieces;
-    PreTokenizer::Scratch scratch;
     std::string norm_buf;
+    const BpeModel& model = *im.model;
+    auto encode_piece = [&](std::string_view piece) { model.encode(piece, ids); };
 
     im.added.split(text, /*normalized_set=*/false, raw_segments);
     for (const Segment& rs : raw_segments) {
@@ -231,10 +231,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_t
                 ids.push_back(ns.id);
                 continue;
             }
-            pieces.clear();
-            scratch.owned.clear();
-            im.pretokenizer->split(normalized.substr(ns.begin, ns.end - ns.begin), scratch, pieces);
-            for (std::string_view p : pieces) im.model->encode(p, ids);
+            im.pretokenizer->split(normalized.substr(ns.begin, ns.end - ns.begin), encode_piece);
         }
     }
     if (add_special_tokens) im.post.apply(ids);

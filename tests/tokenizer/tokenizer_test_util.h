@@ -44,11 +44,6 @@ inline nlohmann::json load_json(const std::filesystem::path& p) {
     return nlohmann::json::parse(f);
 }
 
-inline std::string read_text(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
 inline std::vector<int32_t> ids_of(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
 
 // Printable form of a string for failure messages (escapes control and non-ASCII bytes).
