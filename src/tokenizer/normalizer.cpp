@@ -1,6 +1,7 @@
 #include "tokenizer/normalizer.h"
 
 #include <unicode/unorm2.h>
+#include <unicode/uset.h>
 #include <unicode/ustring.h>
 
 #include "core/check.h"
@@ -10,17 +11,28 @@ namespace qinfer::tok {
 
 namespace {
 
-const UNormalizer2* icu_instance(int form) {
-    UErrorCode st = U_ZERO_ERROR;
-    const UNormalizer2* n = nullptr;
-    switch (form) {
-        case 0: n = unorm2_getNFCInstance(&st); break;
-        case 1: n = unorm2_getNFDInstance(&st); break;
-        case 2: n = unorm2_getNFKCInstance(&st); break;
-        default: n = unorm2_getNFKDInstance(&st); break;
+// The four ICU normalizers restricted to Unicode 9.0 characters (see normalizer.h), built once, never freed.
+struct Instances {
+    const UNormalizer2* filtered[4] = {};
+    UErrorCode status = U_ZERO_ERROR;
+    Instances() {
+        static const UChar kAge9[] = u"[:age=9.0:]";
+        USet* set = uset_openPattern(kAge9, -1, &status);
+        if (U_FAILURE(status)) return;
+        uset_freeze(set);
+        const UNormalizer2* base[4] = {unorm2_getNFCInstance(&status), unorm2_getNFDInstance(&status),
+                                       unorm2_getNFKCInstance(&status), unorm2_getNFKDInstance(&status)};
+        for (int i = 0; i < 4 && U_SUCCESS(status); ++i) {
+            filtered[i] = unorm2_openFiltered(base[i], set, &status);
+        }
     }
-    QINFER_CHECK(U_SUCCESS(st) && n != nullptr, "ICU: cannot load normalization data: ", u_errorName(st));
-    return n;
+};
+
+const UNormalizer2* icu_instance(int form) {
+    static const Instances inst;
+    QINFER_CHECK(U_SUCCESS(inst.status) && inst.filtered[form] != nullptr,
+                 "ICU: cannot load normalization data: ", u_errorName(inst.status));
+    return inst.filtered[form];
 }
 
 void check_icu(UErrorCode st, const char* what) {

@@ -1,10 +1,16 @@
 #pragma once
 // defines: qinfer::tok::Normalizer — the `normalizer` section of tokenizer.json
 //
-// Supported: null (none), NFC, NFD, NFKC, NFKD, and Sequence of these (applied in order). Unicode normalization is
-// ICU's (unorm2); HF uses the unicode-normalization crate, and both implement UAX #15 (the stability policy makes
-// the results agree for every character assigned in both Unicode versions). Any other type is an error that names
-// the field and lists what is supported.
+// Supported: null (none), NFC, NFD, NFKC, NFKD, and Sequence of these (applied in order). Any other type is an
+// error that names the field and lists what is supported.
+//
+// Unicode version: HF tokenizers normalizes with the unicode-normalization-alignments crate, whose data is Unicode
+// 9.0: a character assigned later is left alone (no decomposition, combining class 0, so it also stops canonical
+// reordering and composition around it). Measured with tokenizers 0.23: every canonically decomposable character
+// and every combining mark of Unicode <= 9.0 is normalized, none of the 109 from 10.0..15.0 is (e.g. U+1715, ccc 9
+// since 14.0, is not reordered before U+0327). ICU 72 has Unicode 15.0 data, so its normalizers are filtered to the
+// characters of age <= 9.0 (unorm2_openFiltered, the mechanism ICU itself uses for IDNA's Unicode 3.2); by the
+// normalization stability policy this gives exactly the Unicode 9.0 results.
 
 #include <optional>
 #include <string>

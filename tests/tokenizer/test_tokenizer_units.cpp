@@ -136,6 +136,10 @@ TEST(TokenizerNormalizer, NfcAndFriends) {
     EXPECT_EQ(make("NFD").apply("é", buf), "e\u0301");
     EXPECT_EQ(make("NFKC").apply("ﬁ①", buf), "fi1");
     EXPECT_EQ(make("NFKD").apply("ｅ\u0301", buf), "e\u0301");
+    // HF's normalization data is Unicode 9.0: later characters are left alone (see normalizer.h).
+    EXPECT_EQ(make("NFC").apply("\u2F7F\u0327\u1715", buf), "\u2F7F\u0327\u1715");  // U+1715: ccc 9 since 14.0
+    EXPECT_EQ(make("NFC").apply("\U00011935\U00011930", buf), "\U00011935\U00011930");  // composes since 13.0
+    EXPECT_EQ(make("NFC").apply("x\u0301\u0323", buf), "x\u0323\u0301");                // 9.0 marks still reorder
     const std::string ascii = "plain ascii";
     EXPECT_EQ(make("NFC").apply(ascii, buf).data(), ascii.data());  // untouched, no copy
     const std::string already = "déjà vu 中文";

@@ -67,6 +67,9 @@ CORPUS = [
     ("nfc_singletons", "\u212b \u2126 \u212a A\u030a"),
     ("combining_order", "q\u0307\u0323 a\u0323\u0301\u0300 x\u0301\u0316"),
     ("combining_alone", "\u0301\u0302 after space \u0301"),
+    # Characters HF's NFC data (Unicode 9.0) does not know: U+1715 (ccc 9 since 14.0) is not reordered before
+    # U+0327; U+11935 U+11930 (13.0) do not compose to U+11938; U+1ABF (13.0, ccc 220) is not reordered.
+    ("unicode_after_9", "\u2f7f\u0327\u1715 x\u0301\u1715 \U00011935\U00011930 e\u0301\u1abf a\u1abf\u0323"),
     ("whitespace_runs", "a  b   c    d\t\te \n\n\nf   \n   g      "),
     ("crlf", "line one\r\nline two\r\n\r\nline four\rline five\n\r"),
     ("only_spaces", "     "),
@@ -167,8 +170,10 @@ def qwen_goldens(qwen_dir):
         roundtrip = tok.decode(ids, skip_special_tokens=False)
         assert roundtrip == hf.decode(ids, skip_special_tokens=False), name
         # Added tokens are cut out before NFC, so NFC applies piecewise; only special_then_combining cares.
+        # HF's NFC uses Unicode 9.0 data; Python's unicodedata agrees except on characters assigned later.
         if name != "special_then_combining":
-            assert roundtrip == unicodedata.normalize("NFC", text), f"round trip of {name!r}"
+            assert roundtrip == tok.normalizer.normalize_str(text), f"round trip of {name!r}"
+            assert name == "unicode_after_9" or roundtrip == unicodedata.normalize("NFC", text), name
         cases.append({"name": name, "text": text, "ids": ids, "decoded": roundtrip})
     write_json(DATA / "qwen3_encode.json", {"tokenizer": "qwen3", "cases": cases})
 
