@@ -78,8 +78,8 @@ public:
     void encode(std::string_view piece, std::vector<int32_t>& out) const;
 
     std::optional<int32_t> token_to_id(std::string_view token) const;  // token in byte-level spelling
-    const std::string* id_to_token(int32_t id) const;                    // nullptr if id is not in the vocab
-    size_t vocab_count() const { return vocab_.size(); }                 // number of vocab entries
+    const std::string* id_to_token(int32_t id) const;                  // nullptr if id is not in the vocab
+    size_t vocab_count() const { return vocab_.size(); }               // number of vocab entries
     int32_t max_id() const { return static_cast<int32_t>(id_to_token_.size()) - 1; }
     const MergeTable& merges() const { return merges_; }
     // Id of the token spelling byte b, or -1 if that character is not in the vocab.
@@ -101,6 +101,7 @@ private:
     int32_t byte_ids_[256];
     MergeTable merges_;
     std::string unk_token_;          // "" when the model has none
+    std::string unk_where_;          // "<file>: field model.unk_token", for the error if it is needed but missing
     std::optional<int32_t> unk_id_;  // unset if there is no unk_token or it is not in the vocab
     bool fuse_unk_ = false;
     bool ignore_merges_ = false;

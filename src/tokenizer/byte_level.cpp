@@ -32,9 +32,13 @@ const Tables& tables() {
 
 }  // namespace
 
-char32_t byte_level_char(uint8_t b) { return tables().to_char[b]; }
+char32_t byte_level_char(uint8_t b) {
+    return tables().to_char[b];
+}
 
-int byte_level_byte(char32_t cp) { return cp < 0x144 ? tables().to_byte[cp] : -1; }
+int byte_level_byte(char32_t cp) {
+    return cp < 0x144 ? tables().to_byte[cp] : -1;
+}
 
 std::string to_byte_level(std::string_view raw) {
     std::string out;

@@ -19,8 +19,7 @@ class FunctionRef<R(Args...)> {
 public:
     template <class F, class = std::enable_if_t<!std::is_same_v<std::remove_cvref_t<F>, FunctionRef>>>
     FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor): used like a function parameter
-        : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
-          call_([](void* obj, Args... args) -> R {
+        : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))), call_([](void* obj, Args... args) -> R {
               return (*static_cast<std::remove_reference_t<F>*>(obj))(std::forward<Args>(args)...);
           }) {}
 

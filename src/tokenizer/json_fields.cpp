@@ -8,12 +8,18 @@ namespace {
 std::string child_path(const std::string& parent, std::string_view key) {
     return parent.empty() ? std::string(key) : str_cat(parent, ".", key);
 }
-const char* type_name(const nlohmann::json& j) { return j.type_name(); }
+const char* type_name(const nlohmann::json& j) {
+    return j.type_name();
+}
 }  // namespace
 
-std::string JsonRef::where() const { return path_.empty() ? file_ : str_cat(file_, ": field ", path_); }
+std::string JsonRef::where() const {
+    return path_.empty() ? file_ : str_cat(file_, ": field ", path_);
+}
 
-void JsonRef::fail(const std::string& what) const { QINFER_FAIL(where(), ": ", what); }
+void JsonRef::fail(const std::string& what) const {
+    QINFER_FAIL(where(), ": ", what);
+}
 
 JsonRef JsonRef::at(std::string_view key) const {
     if (!value_->is_object()) fail(str_cat("expected an object, got ", type_name(*value_)));

@@ -69,8 +69,9 @@ void PreTokenizer::parse_into(const JsonRef& j, std::vector<Stage>& stages) {
 
 PreTokenizer PreTokenizer::from_json(const std::optional<JsonRef>& j, const std::string& file) {
     if (!j) {
-        QINFER_FAIL(file, ": field pre_tokenizer is null; only byte-level BPE is supported, which needs a ByteLevel "
-                          "pre-tokenizer");
+        QINFER_FAIL(file,
+                    ": field pre_tokenizer is null; only byte-level BPE is supported, which needs a ByteLevel "
+                    "pre-tokenizer");
     }
     PreTokenizer p;
     parse_into(*j, p.stages_);

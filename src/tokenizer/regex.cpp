@@ -68,8 +68,8 @@ Regex::Regex(std::string_view pattern, std::string_view where) : impl_(std::make
     if (impl_->code == nullptr) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof(msg));
-        QINFER_FAIL(where, ": cannot compile regex \"", pattern, "\" (as PCRE2 \"", translated, "\"): ",
-                    reinterpret_cast<const char*>(msg), " at offset ", err_offset);
+        QINFER_FAIL(where, ": cannot compile regex \"", pattern, "\" (as PCRE2 \"", translated,
+                    "\"): ", reinterpret_cast<const char*>(msg), " at offset ", err_offset);
     }
     // JIT makes matching several times faster; without it (unsupported CPU) the interpreter gives the same result.
     impl_->jit = pcre2_jit_compile(impl_->code, PCRE2_JIT_COMPLETE) == 0;
@@ -94,9 +94,9 @@ void Regex::for_each_match(std::string_view text, FunctionRef<void(size_t, size_
     size_t last_match_end = std::string_view::npos;
     while (pos <= text.size()) {
         // Callers validated the UTF-8 once for the whole input.
-        int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, data.md,
-                                              nullptr)
-                            : PCRE2_ERROR_JIT_BADOPTION;
+        int rc = impl_->jit
+                     ? pcre2_jit_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, data.md, nullptr)
+                     : PCRE2_ERROR_JIT_BADOPTION;
         if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_JIT_BADOPTION) {
             // The interpreter keeps its backtracking frames on the heap, so it copes where the JIT stack ran out.
             rc = pcre2_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, data.md, nullptr);

@@ -267,7 +267,9 @@ std::string_view Tokenizer::token_bytes(int32_t id) const {
     return is_known(id) ? std::string_view(impl_->id_bytes[static_cast<size_t>(id)]) : std::string_view();
 }
 
-size_t Tokenizer::vocab_size() const { return impl_->id_flags.size(); }
+size_t Tokenizer::vocab_size() const {
+    return impl_->id_flags.size();
+}
 
 bool Tokenizer::is_known(int32_t id) const {
     return id >= 0 && static_cast<size_t>(id) < impl_->id_flags.size() &&
@@ -278,9 +280,17 @@ bool Tokenizer::is_special(int32_t id) const {
     return is_known(id) && (impl_->id_flags[static_cast<size_t>(id)] & Impl::kSpecial);
 }
 
-std::optional<int32_t> Tokenizer::bos_token_id() const { return impl_->bos; }
-std::optional<int32_t> Tokenizer::eos_token_id() const { return impl_->eos; }
-std::optional<int32_t> Tokenizer::pad_token_id() const { return impl_->pad; }
-std::optional<int32_t> Tokenizer::unk_token_id() const { return impl_->unk; }
+std::optional<int32_t> Tokenizer::bos_token_id() const {
+    return impl_->bos;
+}
+std::optional<int32_t> Tokenizer::eos_token_id() const {
+    return impl_->eos;
+}
+std::optional<int32_t> Tokenizer::pad_token_id() const {
+    return impl_->pad;
+}
+std::optional<int32_t> Tokenizer::unk_token_id() const {
+    return impl_->unk;
+}
 
 }  // namespace qinfer::tok

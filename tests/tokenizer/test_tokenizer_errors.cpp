@@ -12,7 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string bl(std::string_view raw) { return to_byte_level(raw); }
+std::string bl(std::string_view raw) {
+    return to_byte_level(raw);
+}
 
 // Vocab: byte b -> id b (spelled in byte-level characters), then "he" 256, "ll" 257, "hell" 258, "Ġh" 259.
 json tiny_tokenizer() {
@@ -26,9 +28,13 @@ json tiny_tokenizer() {
         {"version", "1.0"},
         {"truncation", nullptr},
         {"padding", nullptr},
-        {"added_tokens",
-         json::array({{{"id", 260}, {"content", "<|end|>"}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", false}, {"special", true}}})},
+        {"added_tokens", json::array({{{"id", 260},
+                                       {"content", "<|end|>"},
+                                       {"single_word", false},
+                                       {"lstrip", false},
+                                       {"rstrip", false},
+                                       {"normalized", false},
+                                       {"special", true}}})},
         {"normalizer", {{"type", "NFC"}}},
         {"pre_tokenizer",
          {{"type", "Sequence"},
@@ -55,7 +61,9 @@ json tiny_tokenizer() {
     };
 }
 
-Tokenizer load(const json& j) { return Tokenizer::from_json_text(j.dump(), {}, "tiny.json"); }
+Tokenizer load(const json& j) {
+    return Tokenizer::from_json_text(j.dump(), {}, "tiny.json");
+}
 
 TEST(TokenizerTiny, EncodesAndDecodes) {
     const Tokenizer tok = load(tiny_tokenizer());
@@ -83,10 +91,9 @@ TEST(TokenizerErrors, MissingFiles) {
 }
 
 TEST(TokenizerErrors, InvalidJson) {
-    EXPECT_ERROR_CONTAINS(Tokenizer::from_json_text("{\"model\": ", {}, "broken.json"), "broken.json",
+    EXPECT_ERROR_CONTAINS(Tokenizer::from_json_text("{\"model\": ", {}, "broken.json"), "broken.json", "invalid JSON");
+    EXPECT_ERROR_CONTAINS(Tokenizer::from_json_text(tiny_tokenizer().dump(), "[1", "tiny.json", "cfg.json"), "cfg.json",
                           "invalid JSON");
-    EXPECT_ERROR_CONTAINS(Tokenizer::from_json_text(tiny_tokenizer().dump(), "[1", "tiny.json", "cfg.json"),
-                          "cfg.json", "invalid JSON");
 }
 
 TEST(TokenizerErrors, UnsupportedModelType) {
@@ -137,6 +144,20 @@ TEST(TokenizerErrors, BadVocabAndMerges) {
     EXPECT_EQ(load(j).encode("hello hello"), (std::vector<int32_t>{258, 'o', ' ', 258, 'o'}));
 }
 
+TEST(TokenizerErrors, MissingByteAndUnkToken) {
+    // A byte whose character is not in the vocab is dropped when there is no unk_token (HF merge_word), and an
+    // unk_token that is not in the vocab fails only when it is needed, naming the field (HF: "Unk token `<nope>`
+    // not found in the vocabulary").
+    json j = tiny_tokenizer();
+    j["model"]["vocab"].erase("x");
+    j["added_tokens"] = json::array();  // HF would number <|end|> len(vocab) = 259 now
+    EXPECT_EQ(load(j).encode("hxe"), (std::vector<int32_t>{256}));  // one piece: the neighbours even merge
+    j["model"]["unk_token"] = "<nope>";
+    const Tokenizer tok = load(j);
+    EXPECT_EQ(tok.encode("he"), (std::vector<int32_t>{256}));
+    EXPECT_ERROR_CONTAINS(tok.encode("hxe"), "tiny.json", "model.unk_token", "<nope>");
+}
+
 TEST(TokenizerErrors, UnsupportedNormalizer) {
     json j = tiny_tokenizer();
     j["normalizer"] = {{"type", "Lowercase"}};
@@ -177,12 +198,11 @@ TEST(TokenizerErrors, UnsupportedDecoderAndPostProcessor) {
     j = tiny_tokenizer();
     j["post_processor"] = {{"type", "ChatML"}};
     EXPECT_ERROR_CONTAINS(load(j), "post_processor.type", "ChatML");
-    j["post_processor"] = {
-        {"type", "TemplateProcessing"},
-        {"single", json::array({{{"SpecialToken", {{"id", "<x>"}, {"type_id", 0}}}},
-                                {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
-        {"pair", json::array()},
-        {"special_tokens", json::object()}};
+    j["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", json::array({{{"SpecialToken", {{"id", "<x>"}, {"type_id", 0}}}},
+                                                   {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+                           {"pair", json::array()},
+                           {"special_tokens", json::object()}};
     EXPECT_ERROR_CONTAINS(load(j), "post_processor.single[0].SpecialToken", "<x>");
 }
 
@@ -210,8 +230,8 @@ TEST(TokenizerErrors, ConfigFields) {
     EXPECT_ERROR_CONTAINS(Tokenizer::from_json_text(tj, R"({"eos_token": 5})", "tiny.json", "cfg.json"), "cfg.json",
                           "eos_token");
     // Named tokens missing from tokenizer.json are added as special tokens (transformers does the same).
-    const Tokenizer tok = Tokenizer::from_json_text(tj, R"({"eos_token": "<|end|>", "bos_token": "<s>"})",
-                                                    "tiny.json", "cfg.json");
+    const Tokenizer tok =
+        Tokenizer::from_json_text(tj, R"({"eos_token": "<|end|>", "bos_token": "<s>"})", "tiny.json", "cfg.json");
     EXPECT_EQ(tok.eos_token_id(), 260);
     EXPECT_EQ(tok.bos_token_id(), 261);
     EXPECT_EQ(tok.encode("<s>hello"), (std::vector<int32_t>{261, 258, 'o'}));

@@ -87,7 +87,9 @@ TEST(TokenizerQwen3, StreamDecoderHoldsBackPartialCharacters) {
     EXPECT_EQ(sd.push(ad), "中");
     // A broken character is released as U+FFFD as soon as it cannot complete.
     EXPECT_EQ(sd.push(e4), "");
-    EXPECT_EQ(sd.push(*tok.token_to_id("A")), "\xEF\xBF\xBD" "A");
+    EXPECT_EQ(sd.push(*tok.token_to_id("A")),
+              "\xEF\xBF\xBD"
+              "A");
     EXPECT_EQ(sd.push(e4), "");
     EXPECT_EQ(sd.flush(), "\xEF\xBF\xBD");
     // Special tokens stream as text unless skipped.

@@ -27,7 +27,9 @@ const nlohmann::json& goldens() {
     return g;
 }
 
-Tokenizer load(const std::string& name) { return Tokenizer::from_dir(test::data_dir() / name); }
+Tokenizer load(const std::string& name) {
+    return Tokenizer::from_dir(test::data_dir() / name);
+}
 
 class TokenizerSynthetic : public ::testing::TestWithParam<std::string> {};
 

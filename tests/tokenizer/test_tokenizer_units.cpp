@@ -27,13 +27,15 @@ std::string lossy(std::string_view s) {
 TEST(TokenizerUtf8, LossyFollowsRustFromUtf8Lossy) {
     // Cases from Rust's String::from_utf8_lossy documentation and tests (one U+FFFD per maximal subpart).
     EXPECT_EQ(lossy("Hello \xF0\x90\x80World"), "Hello " + kFFFD + "World");
-    EXPECT_EQ(lossy("\xF5\x8F\x80\x80"), kFFFD + kFFFD + kFFFD + kFFFD);   // F5 is never a lead byte
-    EXPECT_EQ(lossy("\xE0\x80\x80"), kFFFD + kFFFD + kFFFD);                 // overlong: E0 needs A0..BF
-    EXPECT_EQ(lossy("\xED\xA0\x80"), kFFFD + kFFFD + kFFFD);                 // surrogate: ED needs 80..9F
-    EXPECT_EQ(lossy("\xF4\x90\x80\x80"), kFFFD + kFFFD + kFFFD + kFFFD);   // above U+10FFFF
-    EXPECT_EQ(lossy("\xC0\xAF"), kFFFD + kFFFD);                             // C0/C1 never valid
-    EXPECT_EQ(lossy("\xE4\xB8"), kFFFD);                                     // truncated at the end: one
-    EXPECT_EQ(lossy("\xE4\xB8" "A\xAD"), kFFFD + "A" + kFFFD);
+    EXPECT_EQ(lossy("\xF5\x8F\x80\x80"), kFFFD + kFFFD + kFFFD + kFFFD);  // F5 is never a lead byte
+    EXPECT_EQ(lossy("\xE0\x80\x80"), kFFFD + kFFFD + kFFFD);              // overlong: E0 needs A0..BF
+    EXPECT_EQ(lossy("\xED\xA0\x80"), kFFFD + kFFFD + kFFFD);              // surrogate: ED needs 80..9F
+    EXPECT_EQ(lossy("\xF4\x90\x80\x80"), kFFFD + kFFFD + kFFFD + kFFFD);  // above U+10FFFF
+    EXPECT_EQ(lossy("\xC0\xAF"), kFFFD + kFFFD);                          // C0/C1 never valid
+    EXPECT_EQ(lossy("\xE4\xB8"), kFFFD);                                  // truncated at the end: one
+    EXPECT_EQ(lossy("\xE4\xB8"
+                    "A\xAD"),
+              kFFFD + "A" + kFFFD);
     EXPECT_EQ(lossy("\xF0\x9F\x98"), kFFFD);
     EXPECT_EQ(lossy("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");
     EXPECT_EQ(lossy("\x80\xBF"), kFFFD + kFFFD);
@@ -46,12 +48,14 @@ TEST(TokenizerUtf8, IncompleteTail) {
     EXPECT_EQ(utf8_incomplete_tail("abc"), 0u);
     EXPECT_EQ(utf8_incomplete_tail("a\xE4"), 1u);
     EXPECT_EQ(utf8_incomplete_tail("a\xE4\xB8"), 2u);
-    EXPECT_EQ(utf8_incomplete_tail("a\xE4\xB8\xAD"), 0u);     // complete
+    EXPECT_EQ(utf8_incomplete_tail("a\xE4\xB8\xAD"), 0u);  // complete
     EXPECT_EQ(utf8_incomplete_tail("\xF0\x9F\x98"), 3u);
-    EXPECT_EQ(utf8_incomplete_tail("\xE0\x80"), 0u);         // already invalid
-    EXPECT_EQ(utf8_incomplete_tail("\xF4\x90"), 0u);         // already invalid
-    EXPECT_EQ(utf8_incomplete_tail("\xC0"), 0u);             // never valid
-    EXPECT_EQ(utf8_incomplete_tail("\xE4" "A"), 0u);
+    EXPECT_EQ(utf8_incomplete_tail("\xE0\x80"), 0u);  // already invalid
+    EXPECT_EQ(utf8_incomplete_tail("\xF4\x90"), 0u);  // already invalid
+    EXPECT_EQ(utf8_incomplete_tail("\xC0"), 0u);      // never valid
+    EXPECT_EQ(utf8_incomplete_tail("\xE4"
+                                   "A"),
+              0u);
     EXPECT_EQ(utf8_incomplete_tail("\x80\x80\x80"), 0u);
 }
 
@@ -137,7 +141,7 @@ TEST(TokenizerNormalizer, NfcAndFriends) {
     EXPECT_EQ(make("NFKC").apply("ﬁ①", buf), "fi1");
     EXPECT_EQ(make("NFKD").apply("ｅ\u0301", buf), "e\u0301");
     // HF's normalization data is Unicode 9.0: later characters are left alone (see normalizer.h).
-    EXPECT_EQ(make("NFC").apply("\u2F7F\u0327\u1715", buf), "\u2F7F\u0327\u1715");  // U+1715: ccc 9 since 14.0
+    EXPECT_EQ(make("NFC").apply("\u2F7F\u0327\u1715", buf), "\u2F7F\u0327\u1715");      // U+1715: ccc 9 since 14.0
     EXPECT_EQ(make("NFC").apply("\U00011935\U00011930", buf), "\U00011935\U00011930");  // composes since 13.0
     EXPECT_EQ(make("NFC").apply("x\u0301\u0323", buf), "x\u0323\u0301");                // 9.0 marks still reorder
     const std::string ascii = "plain ascii";

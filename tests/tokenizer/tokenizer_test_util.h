@@ -16,13 +16,17 @@
 
 namespace qinfer::tok::test {
 
-inline std::filesystem::path data_dir() { return qinfer::test::source_dir() / "tests" / "tokenizer" / "data"; }
+inline std::filesystem::path data_dir() {
+    return qinfer::test::source_dir() / "tests" / "tokenizer" / "data";
+}
 
 // The real Qwen3 tokenizer lives outside the repository (shared/data is not ours to commit).
 inline std::filesystem::path qwen3_dir() {
     return qinfer::test::source_dir() / ".." / "shared" / "data" / "qwen3-tokenizer";
 }
-inline bool have_qwen3() { return std::filesystem::is_regular_file(qwen3_dir() / "tokenizer.json"); }
+inline bool have_qwen3() {
+    return std::filesystem::is_regular_file(qwen3_dir() / "tokenizer.json");
+}
 
 // Loaded once per test binary (parsing 11 MB of JSON takes a moment).
 inline const Tokenizer& qwen3() {
@@ -30,12 +34,12 @@ inline const Tokenizer& qwen3() {
     return t;
 }
 
-#define QINFER_REQUIRE_QWEN3()                                                                                 \
-    do {                                                                                                       \
-        if (!::qinfer::tok::test::have_qwen3()) {                                                              \
-            GTEST_SKIP() << "real Qwen3 tokenizer not found at " << ::qinfer::tok::test::qwen3_dir().string()   \
-                         << " (shared/data/qwen3-tokenizer is provided outside the repository)";               \
-        }                                                                                                      \
+#define QINFER_REQUIRE_QWEN3()                                                                                \
+    do {                                                                                                      \
+        if (!::qinfer::tok::test::have_qwen3()) {                                                             \
+            GTEST_SKIP() << "real Qwen3 tokenizer not found at " << ::qinfer::tok::test::qwen3_dir().string() \
+                         << " (shared/data/qwen3-tokenizer is provided outside the repository)";              \
+        }                                                                                                     \
     } while (0)
 
 inline nlohmann::json load_json(const std::filesystem::path& p) {
@@ -44,7 +48,9 @@ inline nlohmann::json load_json(const std::filesystem::path& p) {
     return nlohmann::json::parse(f);
 }
 
-inline std::vector<int32_t> ids_of(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
+inline std::vector<int32_t> ids_of(const nlohmann::json& j) {
+    return j.get<std::vector<int32_t>>();
+}
 
 // Printable form of a string for failure messages (escapes control and non-ASCII bytes).
 inline std::string show(const std::string& s, size_t max = 120) {

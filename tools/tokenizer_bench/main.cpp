@@ -25,22 +25,22 @@ namespace {
 
 std::string generate_english(size_t bytes) {
     static const char* words[] = {
-        "the",      "of",        "and",      "to",       "a",         "in",        "is",        "it",
-        "you",      "that",      "he",       "was",      "for",       "on",        "are",       "with",
-        "as",       "I",         "his",      "they",     "be",        "at",        "one",       "have",
-        "this",     "from",      "or",       "had",      "by",        "not",       "word",      "but",
-        "what",     "some",      "we",       "can",      "out",       "other",     "were",      "all",
-        "there",    "when",      "up",       "use",      "your",      "how",       "said",      "an",
-        "each",     "she",       "which",    "do",       "their",     "time",      "if",        "will",
-        "way",      "about",     "many",     "then",     "them",      "write",     "would",     "like",
-        "so",       "these",     "her",      "long",     "make",      "thing",     "see",       "him",
-        "two",      "has",       "look",     "more",     "day",       "could",     "go",        "come",
-        "did",      "number",    "sound",    "no",       "most",      "people",    "my",        "over",
-        "know",     "water",     "than",     "call",     "first",     "who",       "may",       "down",
-        "side",     "been",      "now",      "find",     "model",     "language",  "inference", "engine",
-        "tokenizer", "sequence", "attention", "memory",  "throughput", "latency",  "benchmark", "network",
-        "computer", "algorithm", "system",   "research", "government", "important", "development", "experience",
-        "don't",    "it's",      "we're",    "they'll",  "couldn't",  "world",     "question",  "answer"};
+        "the",       "of",        "and",       "to",       "a",          "in",        "is",          "it",
+        "you",       "that",      "he",        "was",      "for",        "on",        "are",         "with",
+        "as",        "I",         "his",       "they",     "be",         "at",        "one",         "have",
+        "this",      "from",      "or",        "had",      "by",         "not",       "word",        "but",
+        "what",      "some",      "we",        "can",      "out",        "other",     "were",        "all",
+        "there",     "when",      "up",        "use",      "your",       "how",       "said",        "an",
+        "each",      "she",       "which",     "do",       "their",      "time",      "if",          "will",
+        "way",       "about",     "many",      "then",     "them",       "write",     "would",       "like",
+        "so",        "these",     "her",       "long",     "make",       "thing",     "see",         "him",
+        "two",       "has",       "look",      "more",     "day",        "could",     "go",          "come",
+        "did",       "number",    "sound",     "no",       "most",       "people",    "my",          "over",
+        "know",      "water",     "than",      "call",     "first",      "who",       "may",         "down",
+        "side",      "been",      "now",       "find",     "model",      "language",  "inference",   "engine",
+        "tokenizer", "sequence",  "attention", "memory",   "throughput", "latency",   "benchmark",   "network",
+        "computer",  "algorithm", "system",    "research", "government", "important", "development", "experience",
+        "don't",     "it's",      "we're",     "they'll",  "couldn't",   "world",     "question",    "answer"};
     constexpr size_t n_words = sizeof(words) / sizeof(words[0]);
     std::mt19937 rng(20240607);
     std::string out;
