@@ -20,13 +20,12 @@ int32_t AddedVocabulary::add(AddedToken token, const BpeModel& model) {
         id = *v;
     } else {
         const auto vocab_size = static_cast<int64_t>(model.vocab_count());
-        int64_t max_added = -1;
-        for (const auto& t : tokens_) max_added = std::max<int64_t>(max_added, t.id);
-        id = static_cast<int32_t>(max_added < 0                                  ? vocab_size
-                                  : (max_added >= vocab_size || vocab_size == 0) ? max_added + 1
-                                                                                 : vocab_size);
+        id = static_cast<int32_t>(max_id_ < 0                                  ? vocab_size
+                                  : (max_id_ >= vocab_size || vocab_size == 0) ? max_id_ + 1
+                                                                               : vocab_size);
     }
     token.id = id;
+    max_id_ = std::max<int64_t>(max_id_, id);
     by_content_.emplace(token.content, tokens_.size());
     by_id_[id] = tokens_.size();
     tokens_.push_back(std::move(token));

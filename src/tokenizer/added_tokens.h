@@ -75,6 +75,7 @@ private:
     std::vector<AddedToken> tokens_;
     std::unordered_map<std::string, size_t> by_content_;
     std::unordered_map<int32_t, size_t> by_id_;
+    int64_t max_id_ = -1;  // largest id of an added token so far
     Trie trie_[2];  // [0]: normalized=false, matched in the raw text; [1]: normalized=true
 };
 
