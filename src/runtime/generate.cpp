@@ -24,7 +24,10 @@ GenerateResult generate(const Model& model, std::span<const int64_t> prompt, con
 
     for (;;) {
         result.tokens.push_back(next);
-        if (options.on_token) options.on_token(next);
+        if (options.on_token && !options.on_token(next)) {
+            result.stopped_by_caller = true;
+            break;
+        }
         if (std::find(options.stop_ids.begin(), options.stop_ids.end(), next) != options.stop_ids.end()) {
             result.stopped_on_id = true;
             break;

@@ -18,12 +18,14 @@ struct GenerateOptions {
     int64_t max_new_tokens = 16;
     SamplingParams sampling;
     std::vector<int64_t> stop_ids;  // generation ends after emitting one of these (it is included in the output)
-    std::function<void(int64_t token)> on_token;  // called for each new token as soon as it is sampled
+    // Called for each new token as soon as it is sampled; returning false stops generation after it (stop strings).
+    std::function<bool(int64_t token)> on_token;
 };
 
 struct GenerateResult {
     std::vector<int64_t> tokens;  // new tokens only
     bool stopped_on_id = false;
+    bool stopped_by_caller = false;
     double prefill_seconds = 0.0;
     double decode_seconds = 0.0;
 };

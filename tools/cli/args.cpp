@@ -47,8 +47,9 @@ Args::Args(std::string command, std::string summary, std::vector<std::string> po
                 QINFER_CHECK(i + 1 < argv.size(), command_, ": option --", name, " needs a value (", f->value_name, ")");
                 value = argv[++i];
             }
-            QINFER_CHECK(!values_.contains(name), command_, ": option --", name, " given twice");
+            QINFER_CHECK(f->repeatable || !values_.contains(name), command_, ": option --", name, " given twice");
             values_[name] = value;
+            all_values_[name].push_back(value);
         } else {
             QINFER_CHECK(positional_values_.size() < positional_names_.size(), command_, ": unexpected argument '", a,
                          "' (see qinfer ", command_, " --help)");
@@ -85,6 +86,11 @@ std::string Args::get(const std::string& flag) const {
     QINFER_CHECK(it != values_.end(), command_, ": missing required option --", flag, " (see qinfer ", command_,
                  " --help)");
     return it->second;
+}
+
+std::vector<std::string> Args::get_all(const std::string& flag) const {
+    auto it = all_values_.find(flag);
+    return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::get_or(const std::string& flag, const std::string& fallback) const {

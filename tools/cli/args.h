@@ -16,6 +16,7 @@ struct FlagSpec {
     std::string name;        // without dashes
     std::string value_name;  // empty for boolean switches
     std::string help;
+    bool repeatable = false;  // may be given several times (get_all)
 };
 
 class Args {
@@ -33,13 +34,15 @@ public:
     std::string get_or(const std::string& flag, const std::string& fallback) const;
     int64_t get_int(const std::string& flag, int64_t fallback) const;
     double get_double(const std::string& flag, double fallback) const;
+    std::vector<std::string> get_all(const std::string& flag) const;  // every value of a repeatable flag, in order
 
 private:
     const FlagSpec* find(const std::string& name) const;
     std::string command_, summary_;
     std::vector<std::string> positional_names_, positional_values_;
     std::vector<FlagSpec> flags_;
-    std::map<std::string, std::string> values_;
+    std::map<std::string, std::string> values_;               // last value of each flag given
+    std::map<std::string, std::vector<std::string>> all_values_;  // every value, for repeatable flags
     bool help_ = false;
 };
 

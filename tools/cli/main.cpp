@@ -21,7 +21,11 @@ constexpr Command kCommands[] = {
     {"inspect", "explain a checkpoint: architecture, layer pattern, sizes, every linear module's format",
      qinfer::cli::cmd_inspect},
     {"logits", "run token ids through the model and write the logits as .npy", qinfer::cli::cmd_logits},
-    {"generate", "generate token ids after a prompt of token ids", qinfer::cli::cmd_generate},
+    {"generate", "generate text (or token ids) after a prompt", qinfer::cli::cmd_generate},
+    {"tokenize", "text on stdin -> token ids", qinfer::cli::cmd_tokenize},
+    {"detokenize", "token ids -> text", qinfer::cli::cmd_detokenize},
+    {"chat-template", "render the model's chat template for a conversation", qinfer::cli::cmd_chat_template},
+    {"chat", "interactive chat with a model", qinfer::cli::cmd_chat},
 };
 
 void print_usage(std::FILE* out) {
@@ -51,6 +55,6 @@ int main(int argc, char** argv) {
             return 3;
         }
     }
-    std::fprintf(stderr, "qinfer: error: unknown command '%s' (commands: inspect, logits, generate)\n", name.c_str());
+    std::fprintf(stderr, "qinfer: error: unknown command '%s' (run 'qinfer --help' for the list)\n", name.c_str());
     return 2;
 }
