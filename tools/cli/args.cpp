@@ -47,8 +47,10 @@ Args::Args(std::string command, std::string summary, std::vector<std::string> po
                 QINFER_CHECK(i + 1 < argv.size(), command_, ": option --", name, " needs a value (", f->value_name, ")");
                 value = argv[++i];
             }
-            QINFER_CHECK(!values_.contains(name), command_, ": option --", name, " given twice");
+            const bool repeatable = f->value_name.ends_with("...");
+            QINFER_CHECK(repeatable || !values_.contains(name), command_, ": option --", name, " given twice");
             values_[name] = value;
+            if (repeatable) repeated_[name].push_back(value);
         } else {
             QINFER_CHECK(positional_values_.size() < positional_names_.size(), command_, ": unexpected argument '", a,
                          "' (see qinfer ", command_, " --help)");
@@ -108,6 +110,11 @@ double Args::get_double(const std::string& flag, double fallback) const {
     } catch (...) {
         QINFER_FAIL("--", flag, ": expected a number, got '", it->second, "'");
     }
+}
+
+std::vector<std::string> Args::get_all(const std::string& flag) const {
+    auto it = repeated_.find(flag);
+    return it == repeated_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::vector<int64_t> parse_id_list(const std::string& flag, const std::string& text) {

@@ -2,7 +2,8 @@
 // defines: qinfer::cli::Args — a small, strict command-line parser for the qinfer subcommands.
 //
 // Flags are declared up front (with help text); unknown flags, missing values and bad numbers are errors that name
-// the flag. `--flag value` and `--flag=value` are both accepted.
+// the flag. `--flag value` and `--flag=value` are both accepted. A flag is given at most once, except one whose
+// value_name ends in "..." (`--exclude GLOB...`), which may repeat: get_all() returns every value in order.
 
 #include <cstdint>
 #include <map>
@@ -14,7 +15,7 @@ namespace qinfer::cli {
 
 struct FlagSpec {
     std::string name;        // without dashes
-    std::string value_name;  // empty for boolean switches
+    std::string value_name;  // empty for boolean switches; ending in "..." = repeatable
     std::string help;
 };
 
@@ -33,13 +34,15 @@ public:
     std::string get_or(const std::string& flag, const std::string& fallback) const;
     int64_t get_int(const std::string& flag, int64_t fallback) const;
     double get_double(const std::string& flag, double fallback) const;
+    std::vector<std::string> get_all(const std::string& flag) const;  // every value of a repeatable flag, in order
 
 private:
     const FlagSpec* find(const std::string& name) const;
     std::string command_, summary_;
     std::vector<std::string> positional_names_, positional_values_;
     std::vector<FlagSpec> flags_;
-    std::map<std::string, std::string> values_;
+    std::map<std::string, std::string> values_;               // last value of each flag given
+    std::map<std::string, std::vector<std::string>> repeated_;  // every value of repeatable flags
     bool help_ = false;
 };
 

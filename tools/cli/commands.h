@@ -10,5 +10,6 @@ namespace qinfer::cli {
 int cmd_inspect(const std::vector<std::string>& argv);
 int cmd_logits(const std::vector<std::string>& argv);
 int cmd_generate(const std::vector<std::string>& argv);
+int cmd_quantize(const std::vector<std::string>& argv);
 
 }  // namespace qinfer::cli

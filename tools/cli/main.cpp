@@ -22,6 +22,8 @@ constexpr Command kCommands[] = {
      qinfer::cli::cmd_inspect},
     {"logits", "run token ids through the model and write the logits as .npy", qinfer::cli::cmd_logits},
     {"generate", "generate token ids after a prompt of token ids", qinfer::cli::cmd_generate},
+    {"quantize", "write an unquantized checkpoint as a ModelOpt NVFP4 / FP8 / MIXED_PRECISION checkpoint",
+     qinfer::cli::cmd_quantize},
 };
 
 void print_usage(std::FILE* out) {
@@ -51,6 +53,6 @@ int main(int argc, char** argv) {
             return 3;
         }
     }
-    std::fprintf(stderr, "qinfer: error: unknown command '%s' (commands: inspect, logits, generate)\n", name.c_str());
+    std::fprintf(stderr, "qinfer: error: unknown command '%s' (commands: inspect, logits, generate, quantize)\n", name.c_str());
     return 2;
 }
