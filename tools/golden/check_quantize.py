@@ -4,6 +4,8 @@
   /opt/hfvenv/bin/python tools/golden/check_quantize.py QUANT_DIR BF16_DIR [--qinfer build/bin/qinfer] [--ids IDS]
 
 QUANT_DIR is qinfer's output, BF16_DIR the unquantized folder it was made from. Run by hand, not in CI. Checks:
+  0. exclude_modules: equal to make_quant_goldens.summarise_exclude (ModelOpt's prefix-wildcard summary) over the
+     unquantized units of the transformers model (+ `mtp*` when the folder has an MTP head);
   1. formats: every module's format detected from the tensors alone (make_quant_goldens.dequantize_checkpoint) equals
      the opinion of the written config (fnmatch over exclude_modules / quantized_layers with `...mlp.experts` parent
      keys, make_quant_goldens.config_opinion) for every Linear and routed-expert unit of the transformers model, and
@@ -114,6 +116,13 @@ def main():
             fail(f"{n}: tensors say {tens}, config says {want}")
         n_checked += 1
     quantized = sorted(p for p, f in fmt.items() if f != "BF16")
+    # ModelOpt's exclude summary, re-run by make_quant_goldens.summarise_exclude over the transformers units (routers
+    # and a tied lm_head have no quantizer / no tensor) plus `mtp*` for an MTP head transformers does not build.
+    unq = [n for n in units if n.rsplit(".", 1)[-1] != "gate" and fmt.get(n, "BF16" if units[n]["kind"] == "expert"
+                                                                           else None) == "BF16"]
+    want_ex = set(mqg.summarise_exclude(unq, quantized)) | ({"mtp*"} if any(k.startswith("mtp.") for k in qt) else set())
+    if set(q["exclude_modules"]) != want_ex:
+        fail(f"exclude_modules {q['exclude_modules']} != make_quant_goldens.summarise_exclude {sorted(want_ex)}")
     print(f"formats: {n_checked} units agree (tensors == config); {len(quantized)} quantized modules: "
           + ", ".join(f"{k} {v}" for k, v in sorted({f: sum(1 for p in quantized if fmt[p] == f)
                                                       for f in set(fmt[p] for p in quantized)}.items())))
