@@ -196,44 +196,17 @@ void verify_output(const fs::path& out, const models::WeightSpec& spec, const Qu
     }
 }
 
-}  // namespace
-
-QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_dir, const QuantizeOptions& options) {
-    check_dirs(in_dir, out_dir, options.force);
-    const QuantizePreset preset = options.preset.value_or(
-        options.format == QuantizeFormat::Mixed ? QuantizePreset::Qwen36Mixed : QuantizePreset::AllLinear);
-
-    const ModelConfig config = load_model_config(in_dir);
-    const QuantConfig existing = load_quant_config(in_dir);
-    QINFER_CHECK(existing.producer == Producer::None, "IN_DIR ", in_dir.string(), " is already quantized (",
-                 producer_name(existing.producer), " ", existing.quant_algo, ", ", existing.source,
-                 "); qinfer quantize needs an unquantized BF16/F16/F32 checkpoint");
-    const models::WeightSpec spec = models::find_model_family(config.architecture).weight_spec(config);
-    const TensorTable table = open_checkpoint(in_dir);
-    const models::WeightPlan wp = models::plan_weights(spec, table, existing);
-    QuantPlan plan = plan_quantization(wp, spec, options.format, preset, options.exclude);
-
-    QuantizeReport report;
-    report.quant_algo = plan.quant_algo;
-    report.preset = preset;
-
-    // Input scales: calibration through the unquantized model, only when some module stores one.
-    std::vector<float> input_scales;
-    if (plan.needs_calibration()) {
-        report.default_calibration_ids = !options.calib_ids.has_value();
-        report.calibration_ids = options.calib_ids ? read_calibration_ids(*options.calib_ids, config.vocab_size)
-                                                   : default_calibration_ids(config.vocab_size);
-        auto model = Model::load(in_dir, LoadOptions{.activation_quant = false, .progress = options.progress});
-        input_scales = input_group_scales(plan, calibrate_input_amax(*model, report.calibration_ids));
-    }
-
+// Every tensor of the output, by name (so written sorted): quantized modules, per-expert slices of split fused
+// tensors, and every other input tensor byte for byte.
+std::map<std::string, TensorToWrite> output_tensors(const QuantPlan& plan, const TensorTable& table,
+                                                    const std::vector<float>& input_scales, bool progress) {
     uint64_t total = 0;
     for (const QuantUnit& u : plan.units) {
         if (!u.algo.empty()) total += 2 * static_cast<uint64_t>(u.n * u.k) * dtype_size(u.source->tensor->dtype);
     }
-    std::map<std::string, TensorToWrite> tensors;  // by name: written sorted
+    std::map<std::string, TensorToWrite> tensors;
     {
-        ProgressBar bar("quantizing", options.progress ? total : 0);
+        ProgressBar bar("quantizing", progress ? total : 0);
         const std::vector<float> weight_scales = weight_group_scales(plan, bar);
         for (const QuantUnit& u : plan.units) {
             if (u.algo.empty()) {
@@ -258,6 +231,52 @@ QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_d
         QINFER_CHECK(!tensors.contains(name), "internal: tensor ", name, " written twice");
         tensors.emplace(name, TensorToWrite{name, info->dtype, info->shape, to_bytes(info->bytes.data(), info->bytes.size())});
     }
+    return tensors;
+}
+
+// Copies every other file of the input folder (generation_config.json, tokenizer files, ...): all regular files but
+// the checkpoint's own safetensors files, its index and config.json (written anew).
+void copy_other_files(const fs::path& in, const fs::path& out, const TensorTable& table) {
+    std::set<std::string> skip{"model.safetensors.index.json", "config.json"};
+    for (const fs::path& f : table.files()) skip.insert(f.filename().string());
+    for (const auto& e : fs::directory_iterator(in)) {
+        const std::string n = e.path().filename().string();
+        if (e.is_regular_file() && !skip.contains(n)) fs::copy_file(e.path(), out / n, fs::copy_options::overwrite_existing);
+    }
+}
+
+}  // namespace
+
+QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_dir, const QuantizeOptions& options) {
+    check_dirs(in_dir, out_dir, options.force);
+    const QuantizePreset preset = options.preset.value_or(
+        options.format == QuantizeFormat::Mixed ? QuantizePreset::Qwen36Mixed : QuantizePreset::AllLinear);
+
+    const ModelConfig config = load_model_config(in_dir);
+    const QuantConfig existing = load_quant_config(in_dir);
+    QINFER_CHECK(existing.producer == Producer::None, "IN_DIR ", in_dir.string(), " is already quantized (",
+                 producer_name(existing.producer), " ", existing.quant_algo, ", ", existing.source,
+                 "); qinfer quantize needs an unquantized BF16/F16/F32 checkpoint");
+    const models::WeightSpec spec = models::find_model_family(config.architecture).weight_spec(config);
+    const TensorTable table = open_checkpoint(in_dir);
+    const models::WeightPlan wp = models::plan_weights(spec, table, existing);
+    const QuantPlan plan = plan_quantization(wp, spec, options.format, preset, options.exclude);
+
+    QuantizeReport report;
+    report.quant_algo = plan.quant_algo;
+    report.preset = preset;
+
+    // Input scales: calibration through the unquantized model, only when some module stores one.
+    std::vector<float> input_scales;
+    if (plan.needs_calibration()) {
+        report.default_calibration_ids = !options.calib_ids.has_value();
+        report.calibration_ids = options.calib_ids ? read_calibration_ids(*options.calib_ids, config.vocab_size)
+                                                   : default_calibration_ids(config.vocab_size);
+        auto model = Model::load(in_dir, LoadOptions{.activation_quant = false, .progress = options.progress});
+        input_scales = input_group_scales(plan, calibrate_input_amax(*model, report.calibration_ids));
+    }
+
+    std::map<std::string, TensorToWrite> tensors = output_tensors(plan, table, input_scales, options.progress);
 
     // exclude_modules: ModelOpt's summary of the unquantized Linear modules (routers have no quantizer, §3.1 item 4).
     std::vector<std::string> unquantized(plan.other_linear_modules), quantized;
@@ -292,15 +311,7 @@ QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_d
     cfg["quantization_config"] = exported.quantization_config;
     write_text_file(out_dir / "config.json", cfg.dump(2) + "\n");
     write_text_file(out_dir / "hf_quant_config.json", exported.hf_quant_config.dump(4) + "\n");
-    std::set<std::string> inputs;
-    for (const fs::path& f : table.files()) inputs.insert(f.filename().string());
-    for (const auto& e : fs::directory_iterator(in_dir)) {
-        const std::string n = e.path().filename().string();
-        if (!e.is_regular_file() || inputs.contains(n) || n == "model.safetensors.index.json" || n == "config.json") {
-            continue;
-        }
-        fs::copy_file(e.path(), out_dir / n, fs::copy_options::overwrite_existing);
-    }
+    copy_other_files(in_dir, out_dir, table);
     for (const auto& e : fs::directory_iterator(out_dir)) {
         if (e.is_regular_file()) report.files.push_back(e.path().filename().string());
     }

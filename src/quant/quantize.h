@@ -43,7 +43,7 @@ struct QuantizeReport {
     std::map<std::string, std::string> quantized_layers;  // MIXED_PRECISION only
     std::vector<int64_t> calibration_ids;            // empty when nothing needed an input_scale
     bool default_calibration_ids = false;
-    std::vector<std::string> files;                  // files written to out_dir, sorted
+    std::vector<std::string> files;                  // the files in out_dir afterwards, sorted
 };
 
 // `producer.version` written to both configs.

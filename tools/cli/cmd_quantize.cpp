@@ -22,9 +22,9 @@ int cmd_quantize(const std::vector<std::string>& argv) {
               "                  W4A16_NVFP4 MLP/experts and lm_head, FP8 attention and GDN in_proj_qkv/z/out_proj\n"
               "Routers, shared_expert_gate, norms, conv, A_log, embeddings, the vision tower and MTP stay unquantized.",
               {"IN_DIR", "OUT_DIR"},
-              {{"format", "nvfp4|w4a16_nvfp4|fp8|mixed",
-                "nvfp4 = W4A4 NVFP4 (with input_scale), w4a16_nvfp4 = weight-only NVFP4, fp8 = W8A8 FP8 per-tensor, "
-                "mixed = the qwen3.6-mixed preset"},
+              {{"format", "FORMAT",
+                "required: nvfp4 (W4A4 NVFP4, with input_scale) | w4a16_nvfp4 (weight-only NVFP4) | fp8 (W8A8 "
+                "per-tensor) | mixed (the qwen3.6-mixed preset)"},
                {"preset", "NAME", "nvidia-qwen3.5 | all-linear | qwen3.6-mixed (see above)"},
                {"exclude", "GLOB...", "keep modules matching this fnmatch glob unquantized (repeatable; `*` crosses dots)"},
                {"calib-ids", "FILE",
