@@ -29,9 +29,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A quantized copy of a golden in a temp dir, removed with the object.
 struct Quantized {
-    fs::path dir;
+    fs::path root, dir;
     quant::QuantizeReport report;
+    Quantized(fs::path r, fs::path d, quant::QuantizeReport rep) : root(std::move(r)), dir(std::move(d)), report(std::move(rep)) {}
+    Quantized(const Quantized&) = delete;
+    Quantized& operator=(const Quantized&) = delete;
+    ~Quantized() {
+        std::error_code ec;
+        fs::remove_all(root, ec);
+    }
 };
 
 Quantized quantize(const std::string& golden_case, quant::QuantizeFormat format,
@@ -41,8 +49,13 @@ Quantized quantize(const std::string& golden_case, quant::QuantizeFormat format,
     o.preset = preset;
     o.exclude = std::move(exclude);
     o.progress = false;
-    const fs::path out = make_temp_dir("quantize_" + golden_case) / "out";
-    return {out, quant::quantize_checkpoint(golden_dir() / golden_case, out, o)};
+    const fs::path root = make_temp_dir("quantize_" + golden_case);
+    try {
+        return {root, root / "out", quant::quantize_checkpoint(golden_dir() / golden_case, root / "out", o)};
+    } catch (...) {
+        fs::remove_all(root);
+        throw;
+    }
 }
 
 std::map<std::string, nlohmann::json> inspect_modules(const fs::path& dir) {
