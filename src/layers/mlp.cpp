@@ -22,7 +22,10 @@ SparseMoe::SparseMoe(const ModelConfig& cfg, const ModelWeights& weights, const 
       experts_gate_up_(weights.tensor(prefix + "experts.gate_up_proj")),
       experts_down_(weights.tensor(prefix + "experts.down_proj")),
       gate_up_segments_(weights.segments(prefix + "experts.gate_up_proj")),
-      down_segments_(weights.segments(prefix + "experts.down_proj")) {
+      down_segments_(weights.segments(prefix + "experts.down_proj")),
+      gate_up_name_(prefix + "experts.gate_up_proj"),
+      down_name_(prefix + "experts.down_proj"),
+      observer_(&weights.observer) {
     if (cfg.shared_expert_intermediate_size > 0) {
         shared_expert_.emplace(weights, prefix + "shared_expert.");
         shared_expert_gate_.emplace(weights.linear(prefix + "shared_expert_gate.weight"));
@@ -39,11 +42,12 @@ const LinearSegment* segment_at(const std::vector<LinearSegment>& segments, int6
 }
 }  // namespace
 
-Tensor SparseMoe::experts_with_activation_quant(const Tensor& x, const std::vector<int32_t>& expert,
-                                                const std::vector<float>& weight) const {
+Tensor SparseMoe::experts_token_by_token(const Tensor& x, const std::vector<int32_t>& expert,
+                                         const std::vector<float>& weight) const {
     // Token by token, expert by expert: slow, but it is an emulation of what W4A4 grouped GEMMs do per expert (each
     // expert's own input_scale), and it keeps the per-token sum in ascending expert order like moe_experts.
     const int64_t T = x.dim(0), H = x.dim(1), k = cfg_.num_experts_per_tok, I = experts_down_.dim(2);
+    const bool observe = static_cast<bool>(*observer_);
     Tensor out({T, H});
     for (int64_t t = 0; t < T; ++t) {
         std::vector<std::pair<int32_t, float>> picks;
@@ -51,10 +55,12 @@ Tensor SparseMoe::experts_with_activation_quant(const Tensor& x, const std::vect
         std::sort(picks.begin(), picks.end());
         for (const auto& [e, w] : picks) {
             Tensor xi({1, H}, std::vector<float>(x.row(t), x.row(t) + H));
+            if (observe) (*observer_)(gate_up_name_, e * 2 * I, (e + 1) * 2 * I, xi);
             if (const LinearSegment* s = segment_at(gate_up_segments_, e * 2 * I)) fake_quantize_input(xi, *s);
             Tensor gu({1, 2 * I});
             kernels::cpu::linear_into(xi.data(), 1, H, experts_gate_up_.data() + e * 2 * I * H, 2 * I, gu.data());
             Tensor h = ops::silu_mul(slice_cols(gu, 0, I), slice_cols(gu, I, 2 * I));  // f32 [1, I]
+            if (observe) (*observer_)(down_name_, e * H, (e + 1) * H, h);
             if (const LinearSegment* s = segment_at(down_segments_, e * H)) fake_quantize_input(h, *s);
             Tensor y({1, H});
             kernels::cpu::linear_into(h.data(), 1, I, experts_down_.data() + e * H * I, H, y.data());
@@ -68,9 +74,9 @@ Tensor SparseMoe::forward(const Tensor& x, const Taps* taps, const std::string& 
     const Tensor logits = router_.forward(x);  // f32 [T, E]
     QINFER_TAP(taps, logits, tap_prefix, "router_logits");
     const ops::Routing routing = ops::moe_route(logits, cfg_.num_experts_per_tok, cfg_.norm_topk_prob);
-    Tensor out = (gate_up_segments_.empty() && down_segments_.empty())
-                     ? ops::moe_experts(x, routing, experts_gate_up_, experts_down_)
-                     : experts_with_activation_quant(x, routing.expert, routing.weight);  // f32 [T, H]
+    const bool per_token = !gate_up_segments_.empty() || !down_segments_.empty() || *observer_;
+    Tensor out = per_token ? experts_token_by_token(x, routing.expert, routing.weight)
+                           : ops::moe_experts(x, routing, experts_gate_up_, experts_down_);  // f32 [T, H]
     if (shared_expert_) {
         Tensor shared = shared_expert_->forward(x);            // f32 [T, H]
         const Tensor gate = shared_expert_gate_->forward(x);   // f32 [T, 1]

@@ -32,15 +32,18 @@ public:
     Tensor forward(const Tensor& x, const Taps* taps, const std::string& tap_prefix) const;  // f32 [T, H] -> [T, H]
 
 private:
-    // Routed experts with each expert's input quantized the way its checkpoint shards say (--activation-quant).
-    Tensor experts_with_activation_quant(const Tensor& x, const std::vector<int32_t>& expert,
-                                         const std::vector<float>& weight) const;
+    // Routed experts token by token: each expert's input quantized the way its checkpoint shards say
+    // (--activation-quant), and reported to the input observer when one is set (calibration).
+    Tensor experts_token_by_token(const Tensor& x, const std::vector<int32_t>& expert,
+                                  const std::vector<float>& weight) const;
 
     const ModelConfig& cfg_;
     Linear router_;                   // f32 [E, H]  (mlp.gate)
     const Tensor& experts_gate_up_;   // f32 [E, 2*I, H]: rows [0, I) gate, [I, 2I) up
     const Tensor& experts_down_;      // f32 [E, H, I]
     std::vector<LinearSegment> gate_up_segments_, down_segments_;  // non-empty only when emulating activation quant
+    std::string gate_up_name_, down_name_;                         // runtime names, for the observer
+    const InputObserver* observer_;                                // ModelWeights::observer
     std::optional<SwiGluMlp> shared_expert_;
     std::optional<Linear> shared_expert_gate_;  // f32 [1, H]
 };

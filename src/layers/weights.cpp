@@ -24,6 +24,7 @@ void fake_quantize_input(Tensor& x, const LinearSegment& s) {
 }
 
 Tensor Linear::forward(const Tensor& x) const {
+    if (observer_ != nullptr && *observer_) [[unlikely]] (*observer_)(name_, 0, weight_.dim(0), x);
     if (segments_.empty()) return ops::linear(x, weight_);
     const int64_t T = x.dim(0), K = x.dim(1), N = weight_.dim(0);
     QINFER_CHECK(weight_.dim(1) == K, "linear: input width ", K, " does not match weight ", shape_str(weight_.shape()));
@@ -57,6 +58,8 @@ const std::vector<LinearSegment>& ModelWeights::segments(const std::string& name
     return it == act_segments.end() ? kNone : it->second;
 }
 
-Linear ModelWeights::linear(const std::string& name) const { return Linear(tensor(name), segments(name)); }
+Linear ModelWeights::linear(const std::string& name) const {
+    return Linear(name, tensor(name), segments(name), &observer);
+}
 
 }  // namespace qinfer::layers

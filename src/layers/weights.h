@@ -1,5 +1,5 @@
 #pragma once
-// defines: qinfer::layers::ActivationQuant, LinearSegment, Linear, ModelWeights
+// defines: qinfer::layers::ActivationQuant, LinearSegment, InputObserver, Linear, ModelWeights
 //
 // The CPU reference holds every weight in fp32 (quantized formats are dequantized exactly at load: weight-only, W4A16
 // semantics). What a real W4A4 / W8A8 kernel additionally does to a layer's *input* is emulated on request
@@ -7,8 +7,12 @@
 // the runtime weight), and Linear::forward quantizes the input with that shard's scheme before multiplying its rows.
 // Shards of one fused module may differ (mixed shards run as separate GEMMs, each in its own format); the segments
 // say so exactly.
+//
+// Calibration (`qinfer quantize`, quant/calibrate.h) needs the input of every GEMM: ModelWeights::observer, when set,
+// is called by Linear::forward and by the routed-expert path of SparseMoe. Unset, it costs one branch per GEMM.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,28 +36,44 @@ struct LinearSegment {
     float input_scale = 1.0f;
 };
 
+// Sees the input of a GEMM before it runs: the runtime parameter's name as in ModelWeights
+// ("layers.0.self_attn.qkv_proj.weight", "lm_head.weight"), the rows [row_begin, row_end) of that weight (flattened to
+// 2-D: stacked experts count e*rows + r) the input is multiplied with, and the input f32 [T, K] as the layer holds it
+// (before any --activation-quant emulation). A Linear reports all its rows once per forward call. Routed experts
+// report once per (token, selected expert): gate_up_proj rows [e*2I, (e+1)*2I) with that token's x [1, H], then
+// down_proj rows [e*H, (e+1)*H) with its silu(gate)*up [1, I]. Called on the forward's thread, in forward order.
+using InputObserver =
+    std::function<void(const std::string& param, int64_t row_begin, int64_t row_end, const Tensor& input)>;
+
 // Applies x (in place, f32 [T, K]) the activation quantization of a segment.
 void fake_quantize_input(Tensor& x, const LinearSegment& s);
 
 class Linear {
 public:
-    // weight: f32 [N, K]; segments: the row ranges whose input is quantized (empty = plain fp32 GEMM).
-    Linear(const Tensor& weight, std::vector<LinearSegment> segments) : weight_(weight), segments_(std::move(segments)) {}
+    // name: the runtime parameter (for the observer); weight: f32 [N, K]; segments: the row ranges whose input is
+    // quantized (empty = plain fp32 GEMM); observer: called with every input when it points at a non-empty function.
+    Linear(std::string name, const Tensor& weight, std::vector<LinearSegment> segments,
+           const InputObserver* observer = nullptr)
+        : name_(std::move(name)), weight_(weight), segments_(std::move(segments)), observer_(observer) {}
     Tensor forward(const Tensor& x) const;  // f32 [T, K] -> [T, N]
     const Tensor& weight() const { return weight_; }
+    const std::string& name() const { return name_; }
 
 private:
+    std::string name_;
     const Tensor& weight_;
     std::vector<LinearSegment> segments_;
+    const InputObserver* observer_;  // ModelWeights::observer; checked (not copied) at each call, so it can be set late
 };
 
 struct ModelWeights {
     std::map<std::string, Tensor> tensors;                           // fp32 runtime parameters by runtime name
     std::map<std::string, std::string> tied;                         // tied runtime name -> the parameter it shares
     std::map<std::string, std::vector<LinearSegment>> act_segments;  // only when activation quantization is emulated
+    InputObserver observer;                                          // empty unless calibrating (see InputObserver)
 
     const Tensor& tensor(const std::string& name) const;  // throws naming the parameter if absent
-    Linear linear(const std::string& name) const;
+    Linear linear(const std::string& name) const;  // observed through `observer`
     const std::vector<LinearSegment>& segments(const std::string& name) const;  // empty when none
 };
 

@@ -84,6 +84,7 @@ WeightSpec hybrid_spec(const ModelConfig& c, const LinearAttentionProjections& p
                 break;
             case LayerType::LinearAttention:
                 projections(c, i, spec);
+                spec.same_input.push_back({p + "linear_attn.in_proj_qkvz.weight", p + "linear_attn.in_proj_ba.weight"});
                 add_linear_attention_common(c, p + "linear_attn.", spec);
                 break;
         }

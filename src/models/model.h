@@ -46,6 +46,10 @@ public:
     // Runs ids (any length ≥ 1) after what `state` already holds. Returns f32 [T, vocab] logits, one row per token.
     Tensor forward(std::span<const int64_t> ids, SequenceState& state, const Taps* taps = nullptr) const;
 
+    // Reports the input of every GEMM of later forwards (layers/weights.h InputObserver; calibration for `qinfer
+    // quantize`). An empty function switches it off.
+    void set_input_observer(layers::InputObserver observer) { weights_.observer = std::move(observer); }
+
 private:
     Model() = default;
 

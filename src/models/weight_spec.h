@@ -56,6 +56,11 @@ struct ParamSpec {
 
 struct WeightSpec {
     std::vector<ParamSpec> params;
+    // Runtime Linear parameters (by ParamSpec::name) that the forward feeds the SAME input tensor, beyond the shards of
+    // one packed parameter (which always share theirs): a GDN layer's in_proj_qkvz and in_proj_ba. ModelOpt gives
+    // quantized Linears that share an input one weight and one input scale (quantized_checkpoints.md §7.1), so
+    // `qinfer quantize` needs to know; the forward itself does not use this.
+    std::vector<std::vector<std::string>> same_input;
     // fnmatch globs over absolute checkpoint names that are known and deliberately not loaded (vision tower, MTP head).
     std::vector<std::string> ignore;
 };

@@ -73,20 +73,29 @@ Tensor fp8_dequantize(const Fp8Weight& w) {
     return out;
 }
 
-Fp8Weight fp8_quantize(std::span<const float> w, int64_t N, int64_t K) {
+float fp8_weight_scale(std::span<const float> w) {
+    float amax = 0.0f;
+    for (size_t i = 0; i < w.size(); ++i) {
+        QINFER_CHECK(std::isfinite(w[i]), "FP8 quantize: weight element ", i, " is not finite (", w[i], ")");
+        amax = std::fmax(amax, std::fabs(w[i]));
+    }
+    return (amax == 0.0f ? kE4m3Max : amax) / kE4m3Max;
+}
+
+Fp8Weight fp8_quantize(std::span<const float> w, int64_t N, int64_t K, std::optional<float> scale) {
     QINFER_CHECK(N >= 0 && K >= 0, "FP8 quantize: invalid shape [", N, ", ", K, "]");
     QINFER_CHECK(static_cast<int64_t>(w.size()) == N * K, "FP8 quantize: expected ", N * K, " values for [", N, ", ", K,
                  "], got ", w.size());
-    float amax = 0.0f;
     for (size_t i = 0; i < w.size(); ++i) {
         QINFER_CHECK(std::isfinite(w[i]), "FP8 quantize: weight [", static_cast<int64_t>(i) / K, ", ",
                      static_cast<int64_t>(i) % K, "] is not finite (", w[i], ")");
-        amax = std::fmax(amax, std::fabs(w[i]));
     }
     Fp8Weight q;
     q.n = N;
     q.k = K;
-    q.scale = (amax == 0.0f ? kE4m3Max : amax) / kE4m3Max;
+    q.scale = scale ? *scale : fp8_weight_scale(w);
+    QINFER_CHECK(std::isfinite(q.scale) && q.scale > 0.0f, "FP8 quantize: the given scale = ", q.scale,
+                 " is not a finite value > 0");
     q.values.resize(w.size());
     parallel_for(0, N, [&](int64_t n) {
         for (int64_t k = 0; k < K; ++k) {

@@ -1,6 +1,6 @@
 #pragma once
-// defines: qinfer::quant::e4m3_encode, kE4m3Max, ScaleKind, Fp8Weight, fp8_dequantize, fp8_quantize,
-//          fp8_fake_quantize_activation
+// defines: qinfer::quant::e4m3_encode, kE4m3Max, ScaleKind, Fp8Weight, fp8_dequantize, fp8_weight_scale,
+//          fp8_quantize, fp8_fake_quantize_activation
 //
 // OCP FP8 E4M3 ("fn": no infinities, 0x7f/0xff are NaN, largest finite 448) as ModelOpt FP8 checkpoints store it
 // (shared/docs/quantized_checkpoints.md §0, §1.5, §11): an F8_E4M3 weight [N, K] with an F32 `weight_scale` (a scalar,
@@ -8,6 +8,7 @@
 // (core/dtype.h); this file adds the encoder and the weight / activation conversions built on it.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -42,10 +43,16 @@ void fp8_dequantize(std::span<const uint8_t> w, std::span<const float> scale, Sc
                     std::span<float> out);
 Tensor fp8_dequantize(const Fp8Weight& w);  // f32 [N, K]
 
-// ModelOpt FP8QTensor per-tensor quantization: scale = amax / 448, values = e4m3_encode(w / scale). An all-zero
-// weight gets scale 1 (amax replaced by 448, as TensorQuantizer.export_amax does for amax == 0) rather than a 0 that
-// loaders would divide by. w: f32 [N, K], finite (a non-finite weight is an error naming its position).
-Fp8Weight fp8_quantize(std::span<const float> w, int64_t N, int64_t K);
+// ModelOpt's per-tensor FP8 weight scale: amax / 448, fp32. An all-zero (or empty) weight gets scale 1 (amax replaced
+// by 448, as TensorQuantizer.export_amax does for amax == 0) rather than a 0 that loaders would divide by. Shards fed
+// the same input share one scale (ModelOpt's preprocess_linear_fusion, quantized_checkpoints.md §7.1): take the max of
+// this over the shards and pass it to fp8_quantize. w: f32, finite.
+float fp8_weight_scale(std::span<const float> w);
+
+// ModelOpt FP8QTensor per-tensor quantization: scale = given, or fp8_weight_scale(w); values = e4m3_encode(w / scale)
+// (saturating at ±448, so a shared scale larger than the weight's own is fine). A given scale must be finite and > 0.
+// w: f32 [N, K], finite (a non-finite weight is an error naming its position).
+Fp8Weight fp8_quantize(std::span<const float> w, int64_t N, int64_t K, std::optional<float> scale = {});
 
 // What a static per-tensor W8A8 kernel does to its input, in place: x = fp32(e4m3_encode(x / input_scale)) ·
 // input_scale (values beyond ±448·input_scale saturate, NaN stays NaN). input_scale must be finite and > 0.

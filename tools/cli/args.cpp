@@ -47,7 +47,8 @@ Args::Args(std::string command, std::string summary, std::vector<std::string> po
                 QINFER_CHECK(i + 1 < argv.size(), command_, ": option --", name, " needs a value (", f->value_name, ")");
                 value = argv[++i];
             }
-            QINFER_CHECK(f->repeatable || !values_.contains(name), command_, ": option --", name, " given twice");
+            const bool repeatable = f->repeatable || f->value_name.ends_with("...");
+            QINFER_CHECK(repeatable || !values_.contains(name), command_, ": option --", name, " given twice");
             values_[name] = value;
             all_values_[name].push_back(value);
         } else {

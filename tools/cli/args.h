@@ -2,7 +2,8 @@
 // defines: qinfer::cli::Args — a small, strict command-line parser for the qinfer subcommands.
 //
 // Flags are declared up front (with help text); unknown flags, missing values and bad numbers are errors that name
-// the flag. `--flag value` and `--flag=value` are both accepted.
+// the flag. `--flag value` and `--flag=value` are both accepted. A flag is given at most once, except one whose
+// value_name ends in "..." (`--exclude GLOB...`), which may repeat: get_all() returns every value in order.
 
 #include <cstdint>
 #include <map>
@@ -14,9 +15,9 @@ namespace qinfer::cli {
 
 struct FlagSpec {
     std::string name;        // without dashes
-    std::string value_name;  // empty for boolean switches
+    std::string value_name;  // empty for boolean switches; ending in "..." = repeatable
     std::string help;
-    bool repeatable = false;  // may be given several times (get_all)
+    bool repeatable = false;  // may be given several times (get_all); so is a flag whose value_name ends in "..."
 };
 
 class Args {
