@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <fstream>
+#include <sstream>
+
+#include <sys/wait.h>
 
 #include <unistd.h>
 
@@ -25,6 +28,36 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
     std::ofstream f(p, std::ios::binary);
     QINFER_CHECK(f.good(), "cannot write ", p.string());
     f << text;
+}
+
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+CliResult run_cli(const std::string& args, const std::filesystem::path& stdin_file) {
+#ifdef QINFER_CLI_PATH
+    const auto dir = make_temp_dir("cli");
+    std::string cmd = std::string(QINFER_CLI_PATH) + " " + args + " >" + (dir / "out").string() + " 2>" +
+                      (dir / "err").string();
+    if (!stdin_file.empty()) cmd += " <" + stdin_file.string();
+    const int status = std::system(cmd.c_str());
+    CliResult r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(dir / "out"), read_text(dir / "err")};
+    std::filesystem::remove_all(dir);
+    return r;
+#else
+    (void)args;
+    (void)stdin_file;
+    QINFER_FAIL("the qinfer CLI is not built (QINFER_BUILD_TOOLS=OFF)");
+#endif
 }
 
 void expect_contains_all(const std::string& message, std::initializer_list<std::string> needles, const char* stmt) {

@@ -17,6 +17,16 @@ std::filesystem::path source_dir();
 std::filesystem::path make_temp_dir(const std::string& tag);
 // Writes text to a file (creating parent directories).
 void write_text(const std::filesystem::path& p, const std::string& text);
+std::string read_text(const std::filesystem::path& p);
+
+// Runs the qinfer binary with `args` (a shell-quoted argument string), optionally feeding `stdin_file`.
+struct CliResult {
+    int code;
+    std::string out, err;
+};
+CliResult run_cli(const std::string& args, const std::filesystem::path& stdin_file = {});
+// Single-quotes a string for the shell.
+std::string shell_quote(const std::string& s);
 
 }  // namespace qinfer::test
 

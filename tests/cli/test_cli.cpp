@@ -16,24 +16,7 @@
 namespace qinfer::test {
 namespace {
 
-struct CliResult {
-    int code;
-    std::string out, err;
-};
-
-CliResult run(const std::string& args) {
-    const auto dir = make_temp_dir("cli");
-    const std::string cmd = std::string(QINFER_CLI_PATH) + " " + args + " >" + (dir / "out").string() + " 2>" +
-                            (dir / "err").string();
-    const int status = std::system(cmd.c_str());
-    auto slurp = [](const std::filesystem::path& p) {
-        std::ifstream f(p);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        return ss.str();
-    };
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
-}
+CliResult run(const std::string& args) { return run_cli(args); }
 
 std::string model(const std::string& name) { return (golden_dir() / name).string(); }
 

@@ -1,4 +1,5 @@
 #include <fstream>
+#include <optional>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -7,7 +8,6 @@
 #include "chat/chat_template.h"
 #include "commands.h"
 #include "core/check.h"
-#include "tokenizer/tokenizer.h"
 
 namespace qinfer::cli {
 
@@ -30,12 +30,31 @@ std::optional<bool> parse_bool_flag(const Args& args, const std::string& flag) {
     return v == "true";
 }
 
-// The special-token strings transformers passes to the template (bos_token, eos_token), when the tokenizer has them.
+// The special-token strings transformers passes to the template (bos_token, eos_token, pad_token, unk_token) from
+// tokenizer_config.json, as strings or {"content": ...} objects. Read directly: loading the whole tokenizer.json just
+// for these names would cost more than the rendering.
 void add_special_tokens(const std::filesystem::path& model_dir, ChatTemplateInputs& in) {
-    if (!std::filesystem::exists(model_dir / "tokenizer.json")) return;
-    const tok::Tokenizer t = tok::Tokenizer::from_dir(model_dir);
-    if (auto id = t.bos_token_id()) in.bos_token = t.id_to_token(*id);
-    if (auto id = t.eos_token_id()) in.eos_token = t.id_to_token(*id);
+    const std::filesystem::path path = model_dir / "tokenizer_config.json";
+    if (!std::filesystem::exists(path)) return;
+    std::ifstream f(path);
+    nlohmann::ordered_json cfg;
+    try {
+        cfg = nlohmann::ordered_json::parse(f);
+    } catch (const nlohmann::json::parse_error& e) {
+        QINFER_FAIL(path.string(), ": invalid JSON: ", e.what());
+    }
+    const auto token = [&](const char* key) -> std::optional<std::string> {
+        auto it = cfg.find(key);
+        if (it == cfg.end() || it->is_null()) return std::nullopt;
+        if (it->is_string()) return it->get<std::string>();
+        if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) return (*it)["content"].get<std::string>();
+        QINFER_FAIL(path.string(), ": field ", key, " must be a string or an object with \"content\"");
+    };
+    in.bos_token = token("bos_token");
+    in.eos_token = token("eos_token");
+    for (const char* key : {"pad_token", "unk_token"}) {
+        if (auto t = token(key)) in.extra_kwargs[key] = *t;
+    }
 }
 
 }  // namespace
