@@ -23,6 +23,7 @@ int cmd_tokenize(const std::vector<std::string>& argv);
 int cmd_detokenize(const std::vector<std::string>& argv);
 int cmd_chat_template(const std::vector<std::string>& argv);
 int cmd_chat(const std::vector<std::string>& argv);
+int cmd_perplexity(const std::vector<std::string>& argv);
 int cmd_quantize(const std::vector<std::string>& argv);
 
 }  // namespace qinfer::cli

@@ -26,6 +26,8 @@ constexpr Command kCommands[] = {
     {"detokenize", "token ids -> text", qinfer::cli::cmd_detokenize},
     {"chat-template", "render the model's chat template for a conversation", qinfer::cli::cmd_chat_template},
     {"chat", "interactive chat with a model", qinfer::cli::cmd_chat},
+    {"perplexity", "perplexity of a text file; with --base, KL divergence and top-1 agreement",
+     qinfer::cli::cmd_perplexity},
     {"quantize", "write an unquantized checkpoint as a ModelOpt NVFP4 / FP8 / MIXED_PRECISION checkpoint",
      qinfer::cli::cmd_quantize},
 };
