@@ -15,14 +15,14 @@ void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
     parallel_for(0, (n + kBlock - 1) / kBlock, [&](int64_t b) {
         const int64_t end = b * kBlock + kBlock < n ? b * kBlock + kBlock : n;
         for (int64_t i = b * kBlock; i < end; ++i) out[i] = silu(gate[i]) * up[i];
-    });
+    }, /*work_per_item=*/16 * kBlock);
 }
 
 void sigmoid_mul_inplace(float* x, const float* gate, int64_t n) {
     parallel_for(0, (n + kBlock - 1) / kBlock, [&](int64_t b) {
         const int64_t end = b * kBlock + kBlock < n ? b * kBlock + kBlock : n;
         for (int64_t i = b * kBlock; i < end; ++i) x[i] *= sigmoid(gate[i]);
-    });
+    }, /*work_per_item=*/16 * kBlock);
 }
 
 }  // namespace qinfer::kernels::cpu

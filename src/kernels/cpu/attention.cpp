@@ -42,7 +42,7 @@ void attention_causal(const float* q, int64_t T, int64_t Hq, const float* k, con
             const float* vj = v + (j * Hkv + hk) * hd;
             for (int64_t d = 0; d < hd; ++d) o[d] += pj * vj[d];
         }
-    });
+    }, /*work_per_item=*/2 * (past + T) * hd);
 }
 
 }  // namespace qinfer::kernels::cpu

@@ -35,7 +35,7 @@ void causal_conv1d_silu(const float* x, int64_t T, int64_t C, const float* w, in
             for (int64_t m = 0; m < S; ++m) next[static_cast<size_t>(m)] = ext(T + m, c);
             std::copy(next.begin(), next.end(), state + c * S);
         }
-    });
+    }, /*work_per_item=*/kChannelBlock * (T + K) * K);
 }
 
 }  // namespace qinfer::kernels::cpu

@@ -12,7 +12,7 @@ void embedding_gather(const float* table, int64_t H, const int64_t* ids, int64_t
     parallel_for(0, T, [&](int64_t t) {
         const float* src = table + ids[t] * H;
         std::copy(src, src + H, out + t * H);
-    });
+    }, /*work_per_item=*/H);
 }
 
 }  // namespace qinfer::kernels::cpu

@@ -82,7 +82,7 @@ void gated_delta_rule_recurrent(const float* q, const float* k, const float* v, 
                 for (int64_t j = 0; j < d.dv; ++j) ot[j] += S[i * d.dv + j] * qt[sz(i)];
             }
         }
-    });
+    }, /*work_per_item=*/4 * std::max<int64_t>(d.T, 1) * d.dk * d.dv);
 }
 
 void gated_delta_rule_chunked(const float* q, const float* k, const float* v, const float* g, const float* beta,
@@ -173,7 +173,7 @@ void gated_delta_rule_chunked(const float* q, const float* k, const float* v, co
             }
             for (int64_t e = 0; e < dk * dv; ++e) S[e] = S[e] * chunk_decay + upd[sz(e)];
         }
-    });
+    }, /*work_per_item=*/8 * std::max<int64_t>(d.T, 1) * (dk + C) * dv);
 }
 
 void gdn_gates(const float* a, const float* b, const float* A_log, const float* dt_bias, int64_t T, int64_t HV,
@@ -184,7 +184,7 @@ void gdn_gates(const float* a, const float* b, const float* A_log, const float* 
             g[e] = -std::exp(A_log[h]) * softplus(a[e] + dt_bias[h]);
             beta[e] = sigmoid(b[e]);
         }
-    });
+    }, /*work_per_item=*/32 * HV);
 }
 
 }  // namespace qinfer::kernels::cpu

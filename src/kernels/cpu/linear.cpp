@@ -69,7 +69,7 @@ void linear_into(const float* x, int64_t T, int64_t K, const float* w, int64_t N
         const int64_t t0 = rb * kRowBlock, t1 = std::min(T, t0 + kRowBlock);
         const int64_t n0 = cb * kColBlock, n1 = std::min(N, n0 + kColBlock);
         block(x, t0, t1, K, w, n0, n1, y, N);
-    });
+    }, /*work_per_item=*/kRowBlock * kColBlock * K);
 }
 
 }  // namespace qinfer::kernels::cpu

@@ -53,7 +53,7 @@ void moe_route(const float* logits, int64_t T, int64_t E, int64_t k, bool renorm
             expert[t * k + s] = e;
             weight[t * k + s] = renormalize ? p[static_cast<size_t>(e)] / sel : p[static_cast<size_t>(e)];
         }
-    });
+    }, /*work_per_item=*/32 * E);
 }
 
 void moe_experts(const float* x, int64_t T, int64_t H, int64_t k, const int32_t* expert, const float* weight,
@@ -81,12 +81,12 @@ void moe_experts(const float* x, int64_t T, int64_t H, int64_t k, const int32_t*
         parallel_for(0, n, [&](int64_t r) {
             const float* src = x + (pe[r] / k) * H;
             std::copy(src, src + H, xe.data() + r * H);
-        });
+        }, /*work_per_item=*/H);
         linear_into(xe.data(), n, H, gate_up + e * 2 * I * H, 2 * I, gu.data());
         parallel_for(0, n, [&](int64_t r) {
             const float* gr = gu.data() + r * 2 * I;
             for (int64_t i = 0; i < I; ++i) act[static_cast<size_t>(r * I + i)] = silu(gr[i]) * gr[I + i];
-        });
+        }, /*work_per_item=*/16 * I);
         linear_into(act.data(), n, I, down + e * H * I, H, ye.data());
         // Each token appears at most once per expert, so rows are disjoint.
         parallel_for(0, n, [&](int64_t r) {
@@ -94,7 +94,7 @@ void moe_experts(const float* x, int64_t T, int64_t H, int64_t k, const int32_t*
             float* o = out + (pe[r] / k) * H;
             const float* y = ye.data() + r * H;
             for (int64_t h = 0; h < H; ++h) o[h] += y[h] * w;
-        });
+        }, /*work_per_item=*/2 * H);
     }
 }
 

@@ -39,7 +39,7 @@ void rms_norm(const float* x, const float* w, int64_t rows, int64_t D, float eps
             const float scale = zero_centered ? 1.0f + w[i] : w[i];
             yr[i] = (xr[i] * inv) * scale;
         }
-    });
+    }, /*work_per_item=*/4 * D);
 }
 
 void rms_norm_gated(const float* x, const float* z, const float* w, int64_t rows, int64_t D, float eps, float* out) {
@@ -49,7 +49,7 @@ void rms_norm_gated(const float* x, const float* z, const float* w, int64_t rows
         float* yr = out + r * D;
         const float inv = inv_rms(xr, D, eps);
         for (int64_t i = 0; i < D; ++i) yr[i] = (w[i] * (xr[i] * inv)) * silu(zr[i]);
-    });
+    }, /*work_per_item=*/16 * D);
 }
 
 void l2norm_row(const float* x, int64_t D, float eps, float* out) {
@@ -58,7 +58,7 @@ void l2norm_row(const float* x, int64_t D, float eps, float* out) {
 }
 
 void l2norm_rows(const float* x, int64_t rows, int64_t D, float eps, float* out) {
-    parallel_for(0, rows, [&](int64_t r) { l2norm_row(x + r * D, D, eps, out + r * D); });
+    parallel_for(0, rows, [&](int64_t r) { l2norm_row(x + r * D, D, eps, out + r * D); }, /*work_per_item=*/4 * D);
 }
 
 }  // namespace qinfer::kernels::cpu

@@ -50,7 +50,7 @@ void rope_inplace(float* x, int64_t T, int64_t H, int64_t hd, const int64_t* pos
                 xh[i + half] = x2 * c + x1 * s;
             }
         }
-    });
+    }, /*work_per_item=*/32 * half);
 }
 
 }  // namespace qinfer::kernels::cpu
