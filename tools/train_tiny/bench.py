@@ -40,7 +40,7 @@ def run_case(spec, steps, vocab, seq_len, device):
             out = fwd(input_ids=x[:, :-1], use_cache=False, **({"output_router_logits": True} if is_moe else {}))
         loss = F.cross_entropy(out.logits.float().reshape(-1, out.logits.shape[-1]), x[:, 1:].reshape(-1))
         if is_moe:
-            loss = loss + 0.01 * out.aux_loss.float()
+            loss = loss + 0.01 * T.balance_loss_per_layer(out.router_logits, cfg.num_experts_per_tok, cfg.num_experts)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

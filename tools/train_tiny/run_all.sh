@@ -13,7 +13,7 @@
 #                    DIR/logs/                  stdout/stderr of each stage; DIR/summary.md
 #   --pack DIR     also write DIR/tiny-qwen35-dense.tar, DIR/tiny-qwen35-moe.tar, DIR/tokenizer.tar (tokenizer +
 #                  heldout_sample.txt + manifest.json), DIR/logs.tar and DIR/summary.md (5 files, none nested)
-#   --minutes M    wall-clock cap of EACH model's training loop (default 2.75); --*-steps bind first if smaller
+#   --minutes M    wall-clock cap of EACH model's training loop (default 3); --*-steps bind first if smaller
 #   --smoke        CPU-sized end-to-end check: tokenizer on 120 files (vocab 1024), 6 steps per model
 set -euo pipefail
 export PYTHONUNBUFFERED=1
@@ -24,10 +24,11 @@ PACK=""
 SMOKE=""
 STDLIB=""
 SEED=1234
-DENSE_STEPS=2000
-MOE_STEPS=1500
-MINUTES=2.75
+DENSE_STEPS=900
+MOE_STEPS=900
+MINUTES=3
 BATCH=64
+EVAL_EVERY=100
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --work) WORK="$2"; shift 2;;
@@ -39,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --moe-steps) MOE_STEPS="$2"; shift 2;;
     --minutes) MINUTES="$2"; shift 2;;
     --batch-size) BATCH="$2"; shift 2;;
+    --eval-every) EVAL_EVERY="$2"; shift 2;;
     --python) PY="$2"; shift 2;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
@@ -69,7 +71,7 @@ echo "== tokenizer"
 train_one() {  # variant steps
   echo "== $1"
   "$PY" "$HERE/train.py" --variant "$1" --out "$WORK/tiny-qwen35-$1" --tokenizer "$WORK/tokenizer" \
-    --corpus "$WORK/corpus" --steps "$2" --minutes "$MINUTES" --seed "$SEED" --batch-size "$BATCH" $SMOKE \
+    --corpus "$WORK/corpus" --steps "$2" --minutes "$MINUTES" --seed "$SEED" --batch-size "$BATCH" --eval-every "$EVAL_EVERY" $SMOKE \
     2>&1 | grep --line-buffered -v -e "Writing model shards" -e "Loading weights" | tee "$WORK/logs/$1.log"
 }
 train_one dense "$DENSE_STEPS"

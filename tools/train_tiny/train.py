@@ -4,9 +4,9 @@ standard library corpus exported by train_tokenizer.py, and save it as a Hugging
 with tokenizer, generation config, training log and a model card.
 
   python3 train.py --variant dense|moe --out DIR --tokenizer TOKDIR --corpus CORPUSDIR [--steps N] [--minutes M]
-                   [--seed S] [--batch-size B] [--seq-len 256] [--lr 2e-3] [--smoke]
+                   [--seed S] [--batch-size 64] [--seq-len 256] [--lr 3e-3] [--smoke]
 
-Training: AdamW (betas 0.9/0.95, weight decay 0.1 on matrices only), linear warm-up then cosine decay to 10 % of the
+Training: AdamW (betas 0.9/0.95, weight decay 0.3 on matrices only), linear warm-up then cosine decay to 10 % of the
 peak LR, gradient clipping 1.0, bf16 autocast on CUDA (fp32 weights and optimizer state), fp32 on CPU, SDPA attention.
 Batches are windows of seq_len+1 tokens cut at seeded random offsets from the token stream
 "<eot> doc_0 <eot> doc_1 <eot> ..." of the training split (so the order of the data depends only on --seed).
@@ -176,6 +176,20 @@ def expert_load(model, ids, seq_len, device, windows=16):
 # Main
 # ----------------------------------------------------------------------------------------------------------------------
 
+def balance_loss_per_layer(router_logits, top_k, num_experts):
+    """Switch-style load-balancing loss computed PER LAYER and averaged over layers (HF's load_balancing_loss_func
+    concatenates all layers first, so it only balances the aggregate and lets single experts of a layer die).
+    Per layer: E * sum_i f_i * P_i with f_i = routed slots of expert i / tokens, P_i = mean router probability.
+    Equals top_k when perfectly balanced."""
+    losses = []
+    for lg in router_logits:
+        p = torch.softmax(lg.float(), dim=-1)
+        top = p.topk(top_k, dim=-1).indices
+        f = F.one_hot(top, num_experts).float().sum(1).mean(0)
+        losses.append(num_experts * (f * p.mean(0)).sum())
+    return torch.stack(losses).mean()
+
+
 def lr_at(progress, peak, warmup_frac, step, warmup_steps, min_ratio=0.1):
     if step < warmup_steps:
         return peak * (step + 1) / warmup_steps
@@ -204,16 +218,16 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--tokenizer", required=True, help="directory with tokenizer.json + tokenizer_config.json")
     ap.add_argument("--corpus", required=True, help="directory with train.txt, heldout.txt, heldout_sample.txt")
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=900)
     ap.add_argument("--minutes", type=float, default=0.0, help="wall-clock cap of the training loop (0 = none)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seq-len", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--warmup", type=int, default=100)
-    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--weight-decay", type=float, default=0.3)
     ap.add_argument("--log-every", type=int, default=25)
-    ap.add_argument("--eval-every", type=int, default=0, help="quick bf16 held-out eval every N steps (0 = off)")
+    ap.add_argument("--eval-every", type=int, default=0, help="held-out eval (autocast) every N steps (0 = off)")
     ap.add_argument("--experts-impl", default="auto", help="MoE training experts implementation (auto: grouped_mm "
                     "on CUDA, eager on CPU)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model for training")
@@ -305,9 +319,10 @@ def main():
             out = fwd(input_ids=x, use_cache=False, **({"output_router_logits": True} if is_moe else {}))
         ce = F.cross_entropy(out.logits.float().reshape(-1, out.logits.shape[-1]), y.reshape(-1))
         loss = ce
-        if is_moe and out.aux_loss is not None:
-            loss = ce + aux_coef * out.aux_loss.float()
-            acc_aux += out.aux_loss.detach().float()
+        if is_moe:
+            aux = balance_loss_per_layer(out.router_logits, config.num_experts_per_tok, config.num_experts)
+            loss = ce + aux_coef * aux
+            acc_aux += aux.detach()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -318,15 +333,17 @@ def main():
         tokens_seen += x.numel()
         if device.type == "cpu" or step <= 3:
             step_times.append(time.time() - ts)
-        if step % args.log_every == 0 or step == args.steps:
+        do_eval = bool(args.eval_every) and step % args.eval_every == 0
+        if step % args.log_every == 0 or step == args.steps or do_eval:
             last_loss = float(acc_loss) / acc_n
             rec = dict(step=step, loss=round(last_loss, 5), lr=lr, grad_norm=round(float(gnorm), 4),
                        elapsed=round(time.time() - t_loop, 2), tokens=tokens_seen)
             if is_moe:
                 rec["aux_loss"] = round(float(acc_aux) / acc_n, 5)
-            if args.eval_every and step % args.eval_every == 0:
+            if do_eval:  # whole held-out split, training model under autocast (not the fp32 reference number)
                 model.eval()
-                rec["heldout_loss_quick"] = round(eval_loss(model, held_ids, L, 64, device, 64, use_amp)[0], 5)
+                rec["heldout_loss_bf16"] = round(
+                    eval_loss(model, held_ids, L, 64, device, args.eval_max_windows or None, use_amp)[0], 5)
                 model.train()
             logf.write(json.dumps(rec) + "\n")
             logf.flush()
@@ -433,7 +450,7 @@ def write_card(args, r, config):
     if r["variant"] == "moe":
         arch.append(f"- MoE in every layer: {c.num_experts} experts, top-{c.num_experts_per_tok} (renormalised), "
                     f"expert width {c.moe_intermediate_size}, shared expert {c.shared_expert_intermediate_size} with "
-                    f"sigmoid gate; router aux loss coefficient {c.router_aux_loss_coef}.")
+                    f"sigmoid gate; trained with a per-layer load-balancing loss (coefficient {c.router_aux_loss_coef}).")
     else:
         arch.append(f"- Dense SwiGLU MLP width {c.intermediate_size}.")
     tr = manifest.get("train", {})

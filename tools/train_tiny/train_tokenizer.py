@@ -4,7 +4,7 @@
 Corpus: the *.py files of a CPython standard library (default: the running interpreter's, i.e.
 sysconfig.get_paths()["stdlib"]; Python Software Foundation License). Files are listed recursively, sorted by their
 POSIX relative path (byte order), `site-packages`, `dist-packages` and `__pycache__` directories are skipped, each file
-is read as UTF-8 (files that do not decode, or that contain one of the special-token strings, are skipped and listed
+is read as UTF-8 (`_sysconfigdata*.py`, generated per build machine, are skipped too) (files that do not decode, or that contain one of the special-token strings, are skipped and listed
 in the manifest). Split by file: the file with sorted index i goes to the held-out set iff i % 20 == 19 (every 20th
 file, 5 %), all others to the training set. The tokenizer is trained on the training files only.
 
@@ -24,8 +24,10 @@ text: every document ends with <|endoftext|>).
 Outputs
   --out DIR        tokenizer.json, tokenizer_config.json
   --corpus-out DIR train.txt, heldout.txt (documents joined by "<|endoftext|>"; stay OUT of the repository),
-                   heldout_sample.txt (the first held-out files, whole files only, <= --sample-bytes, default 200 KB;
-                   small enough to commit for perplexity tests), manifest.json (file lists, split rule, sha256 sums)
+                   heldout_sample.txt (held-out files in sorted order, whole files only, skipping encodings/* codec
+                   tables and any file that would push the total over --sample-bytes (default 200 KB); joined by
+                   "<|endoftext|>"; small enough to commit for perplexity tests), manifest.json (file lists, split
+                   rule, sha256 sums)
 
 Usage: python3 train_tokenizer.py --out DIR --corpus-out DIR [--stdlib DIR] [--vocab-size 6144] [--smoke]
 """
@@ -61,6 +63,8 @@ QWEN_ADDED_TOKENS = [
 EOT = "<|endoftext|>"
 HELDOUT_EVERY = 20  # sorted index i is held out iff i % HELDOUT_EVERY == HELDOUT_EVERY - 1
 SKIP_DIRS = {"site-packages", "dist-packages", "__pycache__"}
+SKIP_PREFIXES = ("_sysconfigdata",)  # build-machine specific generated files (paths, compiler flags)
+SAMPLE_SKIP_DIRS = ("encodings/",)  # generated codec tables: kept in the corpus, not in heldout_sample.txt
 
 
 def list_stdlib_files(root):
@@ -69,7 +73,7 @@ def list_stdlib_files(root):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
         for fn in filenames:
-            if fn.endswith(".py"):
+            if fn.endswith(".py") and not fn.startswith(SKIP_PREFIXES):
                 full = os.path.join(dirpath, fn)
                 if os.path.isfile(full):
                     rels.append(os.path.relpath(full, root).replace(os.sep, "/"))
@@ -235,6 +239,8 @@ def main():
             f.write(EOT.join(d["text"] for d in docs))
     sample, size = [], 0
     for d in held:
+        if d["path"].startswith(SAMPLE_SKIP_DIRS):
+            continue
         b = len(d["text"].encode("utf-8")) + (len(EOT) if sample else 0)
         if size + b > args.sample_bytes:
             continue  # whole files only; keep scanning for smaller ones (deterministic)
@@ -249,7 +255,10 @@ def main():
         "source": "CPython standard library *.py files (Python Software Foundation License)",
         "stdlib_dir": os.path.abspath(args.stdlib),
         "python_version_of_this_interpreter": sys.version.split()[0],
-        "file_order": "sorted by POSIX relative path (bytes); site-packages, dist-packages, __pycache__ skipped",
+        "file_order": "sorted by POSIX relative path (bytes); site-packages, dist-packages, __pycache__ dirs and "
+                      "_sysconfigdata*.py skipped",
+        "heldout_sample_rule": f"held-out files in order, not under {SAMPLE_SKIP_DIRS}, whole files, total <= "
+                               f"{args.sample_bytes} bytes (a file that does not fit is skipped)",
         "split_rule": f"sorted index i held out iff i % {HELDOUT_EVERY} == {HELDOUT_EVERY - 1}",
         "document_separator": EOT,
         "max_files": args.max_files,
