@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DQINFER_CUDA=OFF -DCMAKE_BUILD_TYPE=Release -DQINFER_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -G Ninja -DQINFER_CUDA=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target qinfer_cli
 model="${1:-models/tiny-qwen35-dense}"
 prompt="${2:-def fibonacci(}"

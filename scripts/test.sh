@@ -6,6 +6,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/install-deps.sh
 build="${QINFER_BUILD_DIR:-build}"
-cmake -S . -B "$build" -G Ninja -DQINFER_CUDA=OFF -DQINFER_WERROR=ON -DCMAKE_BUILD_TYPE=Release ${QINFER_CMAKE_ARGS:-}
+cmake -S . -B "$build" -G Ninja -DQINFER_CUDA=OFF -DQINFER_WERROR=ON -DQINFER_BUILD_TESTS=ON -DQINFER_BUILD_TOOLS=ON -DCMAKE_BUILD_TYPE=Release ${QINFER_CMAKE_ARGS:-}
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" "$@"

@@ -1,6 +1,6 @@
-// The bundled, really trained tiny model (models/tiny-qwen35-dense, tools/train_tiny): it loads, and its perplexity
-// on the first 2048 tokens of the held-out sample equals what transformers computes in fp32
-// (models/tiny-qwen35-dense/eval_reference.json, made by tools/train_tiny/eval_reference.py).
+// The bundled, really trained tiny models (models/tiny-qwen35-{dense,moe}, tools/train_tiny): they load, and their
+// perplexity on the first 2048 tokens of the held-out sample equals what transformers computes in fp32
+// (models/<name>/eval_reference.json, made by tools/train_tiny/eval_reference.py).
 // Bound: 1e-4 relative. Both sides are fp32 on the same bf16 weights; the golden tests show logits agree to ~1e-5
 // relative, which moves the perplexity far less.
 
@@ -18,9 +18,12 @@
 namespace qinfer::test {
 namespace {
 
-std::filesystem::path model_dir() { return source_dir() / "models" / "tiny-qwen35-dense"; }
+class BundledModel : public ::testing::TestWithParam<std::string> {
+protected:
+    std::filesystem::path model_dir() const { return source_dir() / "models" / GetParam(); }
+};
 
-TEST(BundledModel, HeldOutPerplexityMatchesTransformers) {
+TEST_P(BundledModel, HeldOutPerplexityMatchesTransformers) {
     std::ifstream ref_in(model_dir() / "eval_reference.json");
     ASSERT_TRUE(ref_in.good());
     const nlohmann::json ref = nlohmann::json::parse(ref_in);
@@ -36,7 +39,7 @@ TEST(BundledModel, HeldOutPerplexityMatchesTransformers) {
     EXPECT_NEAR(r.perplexity, want, 1e-4 * want);
 }
 
-TEST(BundledModel, GeneratesPythonLookingText) {
+TEST_P(BundledModel, GeneratesPythonLookingText) {
     const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(model_dir());
     const auto model = Model::load(model_dir(), LoadOptions{.progress = false});
     std::vector<int64_t> prompt;
@@ -51,6 +54,8 @@ TEST(BundledModel, GeneratesPythonLookingText) {
     EXPECT_NE(text.find(')'), std::string::npos) << text;
     EXPECT_NE(text.find(':'), std::string::npos) << text;
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, BundledModel, ::testing::Values("tiny-qwen35-dense", "tiny-qwen35-moe"));
 
 }  // namespace
 }  // namespace qinfer::test
