@@ -114,3 +114,24 @@ TEST(Cli, GenerateIsDeterministicAndHonoursMaxNewTokens) {
 
 }  // namespace
 }  // namespace qinfer::test
+
+namespace qinfer::test {
+namespace {
+
+TEST(CliText2, GenerateTextAndChatReplOnTheBundledModel) {
+    const std::string m = (source_dir() / "models" / "tiny-qwen35-dense").string();
+    const CliResult g = run_cli("generate --model " + shell_quote(m) + " --prompt 'def fibonacci(' --max-new-tokens 12 "
+                                "--stop 'zzz_never'");
+    ASSERT_EQ(g.code, 0) << g.err;
+    EXPECT_GT(g.out.size(), 5u);
+    EXPECT_NE(g.err.find("tok/s"), std::string::npos);
+    const auto dir = make_temp_dir("chat");
+    write_text(dir / "in.txt", "def add(a, b):\n/reset\nimport os\n/exit\n");
+    const CliResult c = run_cli("chat --model " + shell_quote(m) + " --max-new-tokens 8", dir / "in.txt");
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_NE(c.out.find("(conversation cleared)"), std::string::npos) << c.out;
+    EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 2) << c.err;  // one stats line per answer
+}
+
+}  // namespace
+}  // namespace qinfer::test

@@ -67,16 +67,7 @@ int cmd_chat(const std::vector<std::string>& argv) {
     }
     GenerateOptions opt;
     opt.max_new_tokens = args.get_int("max-new-tokens", gen.max_new_tokens.value_or(512));
-    {
-        // Reuse generate's sampling defaults (generation_config.json, overridden by flags).
-        const bool sample = gen.do_sample.value_or(false);
-        opt.sampling.temperature =
-            static_cast<float>(args.get_double("temperature", sample ? gen.temperature.value_or(1.0) : 0.0));
-        opt.sampling.top_k = args.get_int("top-k", sample ? gen.top_k.value_or(0) : 0);
-        opt.sampling.top_p = static_cast<float>(args.get_double("top-p", sample ? gen.top_p.value_or(1.0) : 1.0));
-        opt.sampling.seed = static_cast<uint64_t>(std::max<int64_t>(0, args.get_int("seed", 0)));
-        Sampler validate(opt.sampling);
-    }
+    opt.sampling = sampling_from(args, gen);
     const auto model = Model::load(model_dir);
     opt.stop_ids = model->config().eos_token_ids;
     for (int64_t id : gen.eos_token_ids) opt.stop_ids.push_back(id);

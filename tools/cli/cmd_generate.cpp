@@ -14,8 +14,6 @@
 
 namespace qinfer::cli {
 
-namespace {
-
 // Sampling defaults come from generation_config.json when it asks for sampling; flags override them.
 SamplingParams sampling_from(const Args& args, const GenerationConfig& gen) {
     SamplingParams p;
@@ -29,8 +27,6 @@ SamplingParams sampling_from(const Args& args, const GenerationConfig& gen) {
     Sampler validate(p);  // reject bad sampling flags before loading the model
     return p;
 }
-
-}  // namespace
 
 std::vector<FlagSpec> sampling_flags() {
     return {{"temperature", "T", "0 = greedy (default: generation_config.json, else 0)"},
