@@ -224,7 +224,7 @@ Value f_first(Interpreter&, const Value& v, const CallArgs& args) {
 
 Value f_last(Interpreter&, const Value& v, const CallArgs& args) {
     bind_args("last", args, {}, 0);
-    if (v.is_undefined()) fail_undefined(v);
+    if (v.is_undefined()) return Value::undefined("No last item, sequence was empty.");
     if (!(v.is_string() || v.is_dict() || (v.is_list() && v.as_list().kind != ListKind::Iterator))) {
         fail_value("'", type_name(v), "' object is not reversible");
     }
@@ -236,6 +236,7 @@ Value f_last(Interpreter&, const Value& v, const CallArgs& args) {
 Value f_float(Interpreter&, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("float", args, {"default"}, 0);
     Value dflt = b.get(0, Value::floating(0.0));
+    if (v.is_undefined()) fail_undefined(v);  // float(Undefined) raises
     if (v.is_number()) return Value::floating(v.as_float());
     if (v.is_string()) {
         if (std::optional<double> d = parse_float(v.as_string())) return Value::floating(*d);
@@ -267,7 +268,9 @@ Value f_indent(Interpreter&, const Value& v, const CallArgs& args) {
     }
     bool first = b.has(1) && truthy(b[1]);
     bool blank = b.has(2) && truthy(b[2]);
-    std::string s = to_str(v) + "\n";
+    if (v.is_undefined()) fail_undefined(v);
+    if (!v.is_string()) fail_value("indent: expected a string, got ", type_name(v));
+    std::string s = v.as_string() + "\n";
     std::vector<std::string> lines = py_splitlines(s, false);
     std::string rv;
     if (blank) {
@@ -284,6 +287,7 @@ Value f_int(Interpreter&, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("int", args, {"default", "base"}, 0);
     Value dflt = b.get(0, Value::integer(0));
     int64_t base = b.has(1) ? b[1].as_int() : 10;
+    if (v.is_undefined()) fail_undefined(v);  // int(Undefined) raises
     if (v.is_integral()) return Value::integer(v.as_int());
     auto from_double = [](double d) {
         if (!std::isfinite(d)) fail_value("cannot convert float ", float_repr(d), " to integer");
@@ -337,6 +341,7 @@ Value f_upper(Interpreter&, const Value& v, const CallArgs& args) {
 
 Value f_map(Interpreter& interp, const Value& v, const CallArgs& args) {
     std::vector<Value> out;
+    if (!truthy(v)) return iterator_of({});  // jinja2: `if value:` before iterating
     if (args.positional.empty() && !args.keyword.empty() && args.keyword[0].first == "attribute") {
         Value attribute, dflt = Value::none();
         bool has_default = false;
@@ -396,6 +401,7 @@ Value f_max(Interpreter&, const Value& v, const CallArgs& args) { return min_or_
 Value f_min(Interpreter&, const Value& v, const CallArgs& args) { return min_or_max(v, args, "min", false); }
 
 Value select_or_reject(Interpreter& interp, const Value& v, const CallArgs& args, bool select, bool lookup_attr) {
+    if (!truthy(v)) return iterator_of({});  // jinja2: `if value:` before iterating
     size_t off = 0;
     Value attribute;
     if (lookup_attr) {
@@ -520,6 +526,7 @@ Value f_string(Interpreter&, const Value& v, const CallArgs& args) {
 Value f_sum(Interpreter&, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("sum", args, {"attribute", "start"}, 0);
     Value total = b.get(1, Value::integer(0));
+    if (total.is_string()) fail_value("sum() can't sum strings [use ''.join(seq) instead]");
     for (const Value& item : iterate(v)) {
         total = op_add(total, b.has(0) && !b[0].is_none() ? attr_lookup(item, b[0]) : item);
     }
@@ -588,7 +595,12 @@ Value f_truncate(Interpreter&, const Value& v, const CallArgs& args) {
     int64_t end_len = static_cast<int64_t>(utf8_length(end));
     if (len < end_len) fail_value("expected length >= ", end_len, ", got ", len);
     if (leeway < 0) fail_value("expected leeway >= 0, got ", leeway);
-    std::string s = to_str(v);
+    if (!v.is_string()) {
+        // jinja2 calls len() and slices the value itself: only a short sized value passes through
+        if (length(v) <= len + leeway) return v;
+        fail_value("truncate of a ", type_name(v), " longer than the limit is not supported (jinja2 fails too)");
+    }
+    std::string s = v.as_string();
     std::u32string cps = utf8_decode(s);
     if (static_cast<int64_t>(cps.size()) <= len + leeway) return Value::string(s);
     std::string head = utf8_encode(std::u32string_view(cps).substr(0, static_cast<size_t>(len - end_len)));

@@ -16,6 +16,7 @@ public:
 
     Body parse() {
         Body body = subparse({});
+        mark_constant_expressions(body);
         return body;
     }
 

@@ -152,6 +152,9 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     std::vector<Value> positional;
     const DictData* mapping = nullptr;
     bool is_tuple = args.is_list() && args.as_list().kind == ListKind::Tuple;
+    // PyMapping_Check: anything subscriptable but a tuple or str (dicts, lists, undefined) is "a mapping" for the
+    // purpose of not complaining about unused arguments.
+    bool mapping_like = !is_tuple && (args.is_dict() || args.is_list() || args.is_undefined());
     if (is_tuple) {
         positional = args.items();
     } else {
@@ -182,7 +185,7 @@ std::string percent_format(const std::string& fmt, const Value& args) {
         }
         const Value* key_value = nullptr;
         if (fmt[i] == '(') {
-            if (!mapping) fail_value("format requires a mapping");
+            if (!mapping) fail_value(mapping_like ? "list indices must be integers or slices, not str" : "format requires a mapping");
             size_t depth = 1, j = i + 1;
             while (j < fmt.size() && depth > 0) {
                 if (fmt[j] == '(') ++depth;
@@ -236,7 +239,7 @@ std::string percent_format(const std::string& fmt, const Value& args) {
         const Value& arg = key_value ? *key_value : take();
         out += format_one(arg, s);
     }
-    if (!used_mapping && !mapping && next < positional.size()) {
+    if (!used_mapping && !mapping_like && next < positional.size()) {
         fail_value("not all arguments converted during string formatting");
     }
     return out;

@@ -47,7 +47,8 @@ bool t_sequence(Interpreter&, const Value& v, const CallArgs& a) {
 
 bool t_callable(Interpreter&, const Value& v, const CallArgs& a) {
     no_args("callable", a);
-    return v.is_function() || (v.is_object() && v.as_object()->type_name() == "LoopContext");
+    // jinja2's Undefined defines __call__ (which raises), so callable() is true for it
+    return v.is_function() || v.is_undefined() || (v.is_object() && v.as_object()->type_name() == "LoopContext");
 }
 
 bool t_sameas(Interpreter&, const Value& v, const CallArgs& a) {

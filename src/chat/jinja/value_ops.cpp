@@ -490,15 +490,15 @@ Value op_floordiv(const Value& a, const Value& b) {
 }
 
 Value op_mod(const Value& a, const Value& b) {
-    check_defined(a, b);
-    if (a.is_string()) {
+    if (a.is_string()) {  // str % anything: the arguments are only str()-ed (an undefined one too)
         if (a.is_markup()) fail_value("'%' formatting of a Markup string (from |safe or |escape) is not supported");
         return Value::string(percent_format(a.as_string(), b));
     }
+    check_defined(a, b);
     if (a.is_number() && b.is_number()) {
         if (a.is_integral() && b.is_integral()) {
             int64_t x = a.as_int(), y = b.as_int();
-            if (y == 0) fail_value("integer division or modulo by zero");
+            if (y == 0) fail_value("integer modulo by zero");
             if (y == -1) return Value::integer(0);
             int64_t r = x % y;
             if (r != 0 && ((r < 0) != (y < 0))) r += y;
@@ -527,7 +527,9 @@ Value op_pow(const Value& a, const Value& b) {
         double x = a.as_float(), y = b.as_float();
         if (x == 0.0 && y < 0) fail_value("0.0 cannot be raised to a negative power");
         if (x < 0 && y != std::floor(y)) fail_value("a negative number to a fractional power is complex: not supported");
-        return Value::floating(std::pow(x, y));
+        double r = std::pow(x, y);
+        if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) fail_value("(34, 'Numerical result out of range')");
+        return Value::floating(r);
     }
     fail_operands("** or pow()", a, b);
 }
