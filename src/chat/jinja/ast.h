@@ -60,7 +60,8 @@ struct NameExpr : Expr {
 
 struct NsRefExpr : Expr {
     std::string ns, attr;
-    NsRefExpr(SourcePos p, std::string n, std::string a) : Expr(ExprKind::NsRef, p), ns(std::move(n)), attr(std::move(a)) {}
+    NsRefExpr(SourcePos p, std::string n, std::string a)
+        : Expr(ExprKind::NsRef, p), ns(std::move(n)), attr(std::move(a)) {}
 };
 
 struct ListExpr : Expr {
@@ -77,13 +78,15 @@ struct DictExpr : Expr {
 struct GetAttrExpr : Expr {
     ExprPtr object;
     std::string name;
-    GetAttrExpr(SourcePos p, ExprPtr o, std::string n) : Expr(ExprKind::GetAttr, p), object(std::move(o)), name(std::move(n)) {}
+    GetAttrExpr(SourcePos p, ExprPtr o, std::string n)
+        : Expr(ExprKind::GetAttr, p), object(std::move(o)), name(std::move(n)) {}
 };
 
 struct GetItemExpr : Expr {
     ExprPtr object;
     ExprPtr key;  // a SliceExpr for x[a:b:c]
-    GetItemExpr(SourcePos p, ExprPtr o, ExprPtr k) : Expr(ExprKind::GetItem, p), object(std::move(o)), key(std::move(k)) {}
+    GetItemExpr(SourcePos p, ExprPtr o, ExprPtr k)
+        : Expr(ExprKind::GetItem, p), object(std::move(o)), key(std::move(k)) {}
 };
 
 struct SliceExpr : Expr {
@@ -109,14 +112,16 @@ struct FilterExpr : Expr {
     ExprPtr input;  // null for the first filter of {% filter %} / {% set x | f %} (applied to the block's output)
     std::string name;
     ArgList args;
-    FilterExpr(SourcePos p, ExprPtr in, std::string n) : Expr(ExprKind::Filter, p), input(std::move(in)), name(std::move(n)) {}
+    FilterExpr(SourcePos p, ExprPtr in, std::string n)
+        : Expr(ExprKind::Filter, p), input(std::move(in)), name(std::move(n)) {}
 };
 
 struct TestExpr : Expr {
     ExprPtr input;
     std::string name;
     ArgList args;
-    TestExpr(SourcePos p, ExprPtr in, std::string n) : Expr(ExprKind::Test, p), input(std::move(in)), name(std::move(n)) {}
+    TestExpr(SourcePos p, ExprPtr in, std::string n)
+        : Expr(ExprKind::Test, p), input(std::move(in)), name(std::move(n)) {}
 };
 
 enum class UnaryOp : uint8_t { Not, Neg, Pos };

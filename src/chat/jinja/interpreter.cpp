@@ -25,7 +25,8 @@ bool has_safe_repr(const Value& v) {
         case ValueKind::Bool:
         case ValueKind::Int:
         case ValueKind::Float:
-        case ValueKind::String: return true;
+        case ValueKind::String:
+            return true;
         case ValueKind::List: {
             const ListData& l = v.as_list();
             if (l.kind == ListKind::Range) return true;
@@ -42,7 +43,8 @@ bool has_safe_repr(const Value& v) {
             return true;
         case ValueKind::Undefined:
         case ValueKind::Function:
-        case ValueKind::Object: return false;
+        case ValueKind::Object:
+            return false;
     }
     return false;
 }
@@ -95,7 +97,9 @@ std::string Interpreter::render(const Body& body, const std::vector<std::string>
     return out;
 }
 
-void Interpreter::raise(const std::string& msg) const { throw TemplateRaisedError(name_, call_pos_, msg); }
+void Interpreter::raise(const std::string& msg) const {
+    throw TemplateRaisedError(name_, call_pos_, msg);
+}
 
 // ---- statements
 
@@ -110,7 +114,9 @@ Interpreter::Flow Interpreter::exec_body(const Body& body, Scope& scope, std::st
 Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& out) {
     try {
         switch (s.kind) {
-            case StmtKind::Data: out += static_cast<const DataStmt&>(s).text; return Flow::Normal;
+            case StmtKind::Data:
+                out += static_cast<const DataStmt&>(s).text;
+                return Flow::Normal;
             case StmtKind::Output: {
                 const Expr& e = *static_cast<const OutputStmt&>(s).expr;
                 std::optional<Value> folded = try_fold(e, scope, true);
@@ -124,7 +130,8 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
                 }
                 return exec_body(x.else_body, scope, out);
             }
-            case StmtKind::For: return exec_for(static_cast<const ForStmt&>(s), scope, out);
+            case StmtKind::For:
+                return exec_for(static_cast<const ForStmt&>(s), scope, out);
             case StmtKind::Set: {
                 const auto& x = static_cast<const SetStmt&>(s);
                 assign(*x.target, eval(*x.value, scope), scope);
@@ -176,8 +183,10 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
                 exec_body(x.body, *new_frame(&scope, x.undefined_on_entry), out);
                 return Flow::Normal;
             }
-            case StmtKind::Break: return Flow::Break;
-            case StmtKind::Continue: return Flow::Continue;
+            case StmtKind::Break:
+                return Flow::Break;
+            case StmtKind::Continue:
+                return Flow::Continue;
         }
     } catch (const ValueError& e) {
         throw TemplateError(name_, s.pos, e.what());
@@ -240,7 +249,9 @@ Value Interpreter::pack_target(const Expr& target, Scope& scope) {
 
 void Interpreter::assign(const Expr& target, const Value& v, Scope& scope) {
     switch (target.kind) {
-        case ExprKind::Name: scope.set(static_cast<const NameExpr&>(target).name, v); return;
+        case ExprKind::Name:
+            scope.set(static_cast<const NameExpr&>(target).name, v);
+            return;
         case ExprKind::NsRef: {
             const auto& ref = static_cast<const NsRefExpr&>(target);
             const Value* ns = scope.lookup(ref.ns);
@@ -258,11 +269,11 @@ void Interpreter::assign(const Expr& target, const Value& v, Scope& scope) {
                 throw TemplateError(name_, target.pos, str_cat("cannot unpack non-iterable ", type_name(v), " object"));
             }
             if (parts.size() != names.size()) {
-                throw TemplateError(name_, target.pos,
-                                    parts.size() > names.size()
-                                        ? str_cat("too many values to unpack (expected ", names.size(), ")")
-                                        : str_cat("not enough values to unpack (expected ", names.size(), ", got ",
-                                                  parts.size(), ")"));
+                throw TemplateError(
+                    name_, target.pos,
+                    parts.size() > names.size()
+                        ? str_cat("too many values to unpack (expected ", names.size(), ")")
+                        : str_cat("not enough values to unpack (expected ", names.size(), ", got ", parts.size(), ")"));
             }
             for (size_t i = 0; i < names.size(); ++i) assign(*names[i], parts[i], scope);
             return;
@@ -279,7 +290,8 @@ void Interpreter::assign(const Expr& target, const Value& v, Scope& scope) {
         case ExprKind::Binary:
         case ExprKind::Concat:
         case ExprKind::Compare:
-        case ExprKind::CondExpr: break;
+        case ExprKind::CondExpr:
+            break;
     }
     throw TemplateError(name_, target.pos, "can't assign to this expression");
 }
@@ -456,14 +468,30 @@ bool Interpreter::eval_compare(const CompareExpr& e, Scope& scope) {
         Value right = eval(*expr, scope);
         bool ok = false;
         switch (op) {
-            case CompareOp::Eq: ok = equals(left, right); break;
-            case CompareOp::Ne: ok = !equals(left, right); break;
-            case CompareOp::Lt: ok = less_than(left, right); break;
-            case CompareOp::Le: ok = less_than(left, right) || equals(left, right); break;
-            case CompareOp::Gt: ok = less_than(right, left); break;
-            case CompareOp::Ge: ok = less_than(right, left) || equals(left, right); break;
-            case CompareOp::In: ok = op_in(left, right); break;
-            case CompareOp::NotIn: ok = !op_in(left, right); break;
+            case CompareOp::Eq:
+                ok = equals(left, right);
+                break;
+            case CompareOp::Ne:
+                ok = !equals(left, right);
+                break;
+            case CompareOp::Lt:
+                ok = less_than(left, right);
+                break;
+            case CompareOp::Le:
+                ok = less_than(left, right) || equals(left, right);
+                break;
+            case CompareOp::Gt:
+                ok = less_than(right, left);
+                break;
+            case CompareOp::Ge:
+                ok = less_than(right, left) || equals(left, right);
+                break;
+            case CompareOp::In:
+                ok = op_in(left, right);
+                break;
+            case CompareOp::NotIn:
+                ok = !op_in(left, right);
+                break;
         }
         if (!ok) return false;
         left = std::move(right);
@@ -475,7 +503,8 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
     // Folding reached a variable, call or context filter (through and / or / if-else): not a constant.
     if (folding_ && !e.constant) throw ValueError("not a constant expression");
     switch (e.kind) {
-        case ExprKind::Const: return static_cast<const ConstExpr&>(e).value;
+        case ExprKind::Const:
+            return static_cast<const ConstExpr&>(e).value;
         case ExprKind::Name: {
             const std::string& n = static_cast<const NameExpr&>(e).name;
             if (const Value* v = scope.lookup(n)) return *v;
@@ -518,10 +547,9 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
                     // undefined; at run time a slice is a plain Python subscript whose errors propagate.
                     bool bounds_ok = true;
                     for (const Value* x : {&a, &b, &c}) bounds_ok = bounds_ok && (x->is_none() || x->is_integral());
-                    bool sliceable = obj.is_string() ||
-                                     (obj.is_list() && (obj.as_list().kind == ListKind::List ||
-                                                        obj.as_list().kind == ListKind::Tuple ||
-                                                        obj.as_list().kind == ListKind::Range));
+                    bool sliceable = obj.is_string() || (obj.is_list() && (obj.as_list().kind == ListKind::List ||
+                                                                           obj.as_list().kind == ListKind::Tuple ||
+                                                                           obj.as_list().kind == ListKind::Range));
                     if (!bounds_ok || !sliceable) {
                         return Value::undefined(str_cat("'", type_name(obj), "' object cannot be sliced"));
                     }
@@ -530,9 +558,12 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             }
             return get_item(obj, eval(*g.key, scope));
         }
-        case ExprKind::Slice: fail_value("a slice is only valid inside []");
-        case ExprKind::Call: return eval_call(static_cast<const CallExpr&>(e), scope, nullptr);
-        case ExprKind::Filter: return eval_filter(static_cast<const FilterExpr&>(e), scope, nullptr);
+        case ExprKind::Slice:
+            fail_value("a slice is only valid inside []");
+        case ExprKind::Call:
+            return eval_call(static_cast<const CallExpr&>(e), scope, nullptr);
+        case ExprKind::Filter:
+            return eval_filter(static_cast<const FilterExpr&>(e), scope, nullptr);
         case ExprKind::Test: {
             const auto& t = static_cast<const TestExpr&>(e);
             Value input = eval(*t.input, scope);
@@ -543,9 +574,12 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             const auto& u = static_cast<const UnaryExpr&>(e);
             Value x = eval(*u.operand, scope);
             switch (u.op) {
-                case UnaryOp::Not: return Value::boolean(!truthy(x));
-                case UnaryOp::Neg: return op_neg(x);
-                case UnaryOp::Pos: return op_pos(x);
+                case UnaryOp::Not:
+                    return Value::boolean(!truthy(x));
+                case UnaryOp::Neg:
+                    return op_neg(x);
+                case UnaryOp::Pos:
+                    return op_pos(x);
             }
             break;
         }
@@ -556,15 +590,23 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             if (b.op == BinaryOp::Or) return truthy(left) ? left : eval(*b.right, scope);
             Value right = eval(*b.right, scope);
             switch (b.op) {
-                case BinaryOp::Add: return op_add(left, right);
-                case BinaryOp::Sub: return op_sub(left, right);
-                case BinaryOp::Mul: return op_mul(left, right);
-                case BinaryOp::Div: return op_div(left, right);
-                case BinaryOp::FloorDiv: return op_floordiv(left, right);
-                case BinaryOp::Mod: return op_mod(left, right);
-                case BinaryOp::Pow: return op_pow(left, right);
+                case BinaryOp::Add:
+                    return op_add(left, right);
+                case BinaryOp::Sub:
+                    return op_sub(left, right);
+                case BinaryOp::Mul:
+                    return op_mul(left, right);
+                case BinaryOp::Div:
+                    return op_div(left, right);
+                case BinaryOp::FloorDiv:
+                    return op_floordiv(left, right);
+                case BinaryOp::Mod:
+                    return op_mod(left, right);
+                case BinaryOp::Pow:
+                    return op_pow(left, right);
                 case BinaryOp::And:
-                case BinaryOp::Or: break;
+                case BinaryOp::Or:
+                    break;
             }
             break;
         }
@@ -573,7 +615,8 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             for (const ExprPtr& x : static_cast<const ConcatExpr&>(e).parts) out += to_str(eval(*x, scope));
             return Value::string(out);
         }
-        case ExprKind::Compare: return Value::boolean(eval_compare(static_cast<const CompareExpr&>(e), scope));
+        case ExprKind::Compare:
+            return Value::boolean(eval_compare(static_cast<const CompareExpr&>(e), scope));
         case ExprKind::CondExpr: {
             const auto& c = static_cast<const CondExpr&>(e);
             if (truthy(eval(*c.test, scope))) return eval(*c.then, scope);

@@ -73,8 +73,8 @@ private:
     std::string name_;
     std::vector<std::unique_ptr<Scope>> scopes_;  // every scope of this render (macros hold raw pointers)
     SourcePos call_pos_;
-    int macro_depth_ = 0;      // nested macro calls (bounded: Python would raise RecursionError)
-    bool folding_ = false;     // evaluating a constant expression the way jinja2's optimizer folds it
+    int macro_depth_ = 0;   // nested macro calls (bounded: Python would raise RecursionError)
+    bool folding_ = false;  // evaluating a constant expression the way jinja2's optimizer folds it
 };
 
 }  // namespace qinfer::jinja

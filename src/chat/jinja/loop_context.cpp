@@ -48,9 +48,8 @@ Value LoopContext::get_attr(std::string_view name) const {
         if (!has_item(index0_ + 1)) return Value::undefined("there is no next item");
         return items_[index0_ + 1];
     }
-    const int64_t n = (name == "length" || name == "revindex" || name == "revindex0")
-                          ? static_cast<int64_t>(length())
-                          : 0;
+    const int64_t n =
+        (name == "length" || name == "revindex" || name == "revindex0") ? static_cast<int64_t>(length()) : 0;
     if (name == "revindex") return Value::integer(n - i);
     if (name == "revindex0") return Value::integer(n - i - 1);
     if (name == "length") return Value::integer(n);
@@ -77,6 +76,8 @@ Value LoopContext::get_attr(std::string_view name) const {
     return Value::undefined(str_cat("'LoopContext' object has no attribute '", name, "'"));
 }
 
-std::string LoopContext::repr() const { return str_cat("<LoopContext ", index0_ + 1, "/", length(), ">"); }
+std::string LoopContext::repr() const {
+    return str_cat("<LoopContext ", index0_ + 1, "/", length(), ">");
+}
 
 }  // namespace qinfer::jinja

@@ -75,9 +75,14 @@ public:
     void expr(const Expr* e) {
         if (!e) return;
         switch (e->kind) {
-            case ExprKind::Const: return;
-            case ExprKind::Name: sym_->load(static_cast<const NameExpr*>(e)->name); return;
-            case ExprKind::NsRef: sym_->load(static_cast<const NsRefExpr*>(e)->ns); return;
+            case ExprKind::Const:
+                return;
+            case ExprKind::Name:
+                sym_->load(static_cast<const NameExpr*>(e)->name);
+                return;
+            case ExprKind::NsRef:
+                sym_->load(static_cast<const NsRefExpr*>(e)->ns);
+                return;
             case ExprKind::List:
                 for (const ExprPtr& x : static_cast<const ListExpr*>(e)->items) expr(x.get());
                 return;
@@ -87,7 +92,9 @@ public:
                     expr(kv.second.get());
                 }
                 return;
-            case ExprKind::GetAttr: expr(static_cast<const GetAttrExpr*>(e)->object.get()); return;
+            case ExprKind::GetAttr:
+                expr(static_cast<const GetAttrExpr*>(e)->object.get());
+                return;
             case ExprKind::GetItem: {
                 auto* g = static_cast<const GetItemExpr*>(e);
                 expr(g->object.get());
@@ -119,7 +126,9 @@ public:
                 args(t->args);
                 return;
             }
-            case ExprKind::Unary: expr(static_cast<const UnaryExpr*>(e)->operand.get()); return;
+            case ExprKind::Unary:
+                expr(static_cast<const UnaryExpr*>(e)->operand.get());
+                return;
             case ExprKind::Binary: {
                 auto* b = static_cast<const BinaryExpr*>(e);
                 expr(b->left.get());
@@ -172,9 +181,14 @@ public:
         switch (s->kind) {
             case StmtKind::Data:
             case StmtKind::Break:
-            case StmtKind::Continue: return;
-            case StmtKind::Output: expr(static_cast<OutputStmt*>(s)->expr.get()); return;
-            case StmtKind::If: if_chain(static_cast<IfStmt*>(s), 0, true); return;
+            case StmtKind::Continue:
+                return;
+            case StmtKind::Output:
+                expr(static_cast<OutputStmt*>(s)->expr.get());
+                return;
+            case StmtKind::If:
+                if_chain(static_cast<IfStmt*>(s), 0, true);
+                return;
             case StmtKind::For:
                 expr(static_cast<ForStmt*>(s)->iter.get());
                 children_.push_back(s);
@@ -205,7 +219,9 @@ public:
                 for (const ExprPtr& v : static_cast<WithStmt*>(s)->values) expr(v.get());
                 children_.push_back(s);
                 return;
-            case StmtKind::Scope: children_.push_back(s); return;
+            case StmtKind::Scope:
+                children_.push_back(s);
+                return;
         }
     }
 
@@ -280,8 +296,12 @@ void analyze_child(const Symbols& parent, Stmt* s) {
             x->else_undefined = analyze_frame(&parent, [&](FrameVisitor& v, Symbols&) { v.body(x->else_body); });
             return;
         }
-        case StmtKind::Macro: analyze_macro(parent, static_cast<MacroStmt*>(s)->def); return;
-        case StmtKind::CallBlock: analyze_macro(parent, static_cast<CallBlockStmt*>(s)->caller); return;
+        case StmtKind::Macro:
+            analyze_macro(parent, static_cast<MacroStmt*>(s)->def);
+            return;
+        case StmtKind::CallBlock:
+            analyze_macro(parent, static_cast<CallBlockStmt*>(s)->caller);
+            return;
         case StmtKind::FilterBlock: {
             auto* x = static_cast<FilterBlockStmt*>(s);
             x->undefined_on_entry = analyze_frame(&parent, [&](FrameVisitor& v, Symbols&) {
@@ -313,7 +333,8 @@ void analyze_child(const Symbols& parent, Stmt* s) {
         case StmtKind::If:
         case StmtKind::Set:
         case StmtKind::Break:
-        case StmtKind::Continue: return;
+        case StmtKind::Continue:
+            return;
     }
 }
 
