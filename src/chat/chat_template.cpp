@@ -16,7 +16,9 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-const char* json_kind(const ojson& j) { return j.type_name(); }
+const char* json_kind(const ojson& j) {
+    return j.type_name();
+}
 
 std::string read_file(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);
@@ -68,8 +70,8 @@ ChatToolCall ChatToolCall::from_json(const ojson& j) {
     }
     if (tc.wrapped) {
         for (auto it = fn->begin(); it != fn->end(); ++it) {
-            QINFER_CHECK(it.key() == "name" || it.key() == "arguments", "tool call '", tc.name,
-                         "': unexpected key \"", it.key(), "\" in \"function\"");
+            QINFER_CHECK(it.key() == "name" || it.key() == "arguments", "tool call '", tc.name, "': unexpected key \"",
+                         it.key(), "\" in \"function\"");
         }
     }
     return tc;
@@ -198,8 +200,8 @@ ojson ChatTemplateInputs::to_template_context() const {
     if (enable_thinking) ctx["enable_thinking"] = *enable_thinking;
     for (auto it = extra_kwargs.begin(); it != extra_kwargs.end(); ++it) {
         const std::string& k = it.key();
-        QINFER_CHECK(k != "messages" && k != "tools" && k != "add_generation_prompt",
-                     "extra template variable '", k, "' clashes with an apply_chat_template argument");
+        QINFER_CHECK(k != "messages" && k != "tools" && k != "add_generation_prompt", "extra template variable '", k,
+                     "' clashes with an apply_chat_template argument");
         ctx[k] = it.value();
     }
     return ctx;
@@ -264,8 +266,10 @@ ChatTemplateSource load_chat_template(const std::filesystem::path& model_dir, bo
                     named[n] = {t.at("template").get<std::string>(), config_file.string() + "#" + n};
                 }
             } else {
-                QINFER_FAIL(config_file.string(), ": \"chat_template\" must be a string or a list of named templates, "
-                            "got ", json_kind(ct));
+                QINFER_FAIL(config_file.string(),
+                            ": \"chat_template\" must be a string or a list of named templates, "
+                            "got ",
+                            json_kind(ct));
             }
         }
     }
@@ -284,8 +288,9 @@ ChatTemplateSource load_chat_template(const std::filesystem::path& model_dir, bo
         return *single;
     }
     if (named.empty()) {
-        QINFER_FAIL("no chat template in ", model_dir.string(), ": looked for chat_template.jinja, ",
-                    "chat_templates/*.jinja, a \"chat_template\" entry in tokenizer_config.json and chat_template.json");
+        QINFER_FAIL(
+            "no chat template in ", model_dir.string(), ": looked for chat_template.jinja, ",
+            "chat_templates/*.jinja, a \"chat_template\" entry in tokenizer_config.json and chat_template.json");
     }
     std::string names;
     for (const auto& kv : named) names += (names.empty() ? "" : ", ") + kv.first;

@@ -62,8 +62,8 @@ struct ChatTemplateInputs {
     std::vector<ChatMessage> messages;
     std::optional<nlohmann::ordered_json> tools;  // an array of JSON tool definitions; nullopt: `tools` is none
     bool add_generation_prompt = false;
-    std::optional<bool> enable_thinking;          // nullopt: undefined in the template (as when not passed)
-    std::optional<std::string> bos_token;         // special tokens transformers passes (when the tokenizer has them)
+    std::optional<bool> enable_thinking;   // nullopt: undefined in the template (as when not passed)
+    std::optional<std::string> bos_token;  // special tokens transformers passes (when the tokenizer has them)
     std::optional<std::string> eos_token;
     nlohmann::ordered_json extra_kwargs = nlohmann::ordered_json::object();  // any other template variables
 

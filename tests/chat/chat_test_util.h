@@ -13,7 +13,9 @@
 
 namespace qinfer::test {
 
-inline std::filesystem::path chat_data_dir() { return source_dir() / "tests" / "chat" / "data"; }
+inline std::filesystem::path chat_data_dir() {
+    return source_dir() / "tests" / "chat" / "data";
+}
 
 inline std::string read_text_file(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);

@@ -134,23 +134,23 @@ TEST(ChatTemplateInputs, RejectsMalformedInput) {
     EXPECT_ERROR_CONTAINS(parse(R"({"msgs": []})"), "\"messages\" array");
     EXPECT_ERROR_CONTAINS(parse(R"({"messages": [{"content": "x"}]})"), "messages[0]", "\"role\"");
     EXPECT_ERROR_CONTAINS(parse(R"({"messages": [{"role": "user", "content": 5}]})"), "messages[0]", "content");
-    EXPECT_ERROR_CONTAINS(parse(R"({"messages": [{"role": "assistant", "tool_calls": [{"function": {"arguments": {}}}]}]})"),
-                          "messages[0]", "\"name\"");
+    EXPECT_ERROR_CONTAINS(
+        parse(R"({"messages": [{"role": "assistant", "tool_calls": [{"function": {"arguments": {}}}]}]})"),
+        "messages[0]", "\"name\"");
     EXPECT_ERROR_CONTAINS(
         parse(R"({"messages": [{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": 3}}]}]})"),
         "tool call 'f'", "arguments");
     EXPECT_ERROR_CONTAINS(parse(R"({"messages": [], "tools": {"a": 1}})"), "\"tools\"");
     EXPECT_ERROR_CONTAINS(parse(R"({"messages": [], "add_generation_prompt": "yes"})"), "add_generation_prompt");
-    EXPECT_ERROR_CONTAINS(render_chat_template("x", ordered_json::parse(R"({"messages": []})")),
-                          "empty conversation");
+    EXPECT_ERROR_CONTAINS(render_chat_template("x", ordered_json::parse(R"({"messages": []})")), "empty conversation");
 }
 
 TEST(ChatTemplate, SortedJsonOverloadAndErrors) {
     // nlohmann::json sorts keys: documented, and visible through |tojson.
-    nlohmann::json j = {{"messages", {{{"role", "user"}, {"content", "x"}}}},
-                        {"tools", {{{"b", 1}, {"a", 2}}}}};
+    nlohmann::json j = {{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"tools", {{{"b", 1}, {"a", 2}}}}};
     EXPECT_EQ(render_chat_template("{{ tools[0]|tojson }}", j), R"({"a": 2, "b": 1})");
-    ordered_json oj = ordered_json::parse(R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"b": 1, "a": 2}]})");
+    ordered_json oj =
+        ordered_json::parse(R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"b": 1, "a": 2}]})");
     EXPECT_EQ(render_chat_template("{{ tools[0]|tojson }}", oj), R"({"b": 1, "a": 2})");
     // Template errors name the line and column.
     EXPECT_ERROR_CONTAINS(ChatTemplate("line one\n{{ messages | nosuch }}", "t.jinja"), "t.jinja line 2, column 15",
@@ -194,8 +194,9 @@ TEST(ChatTemplateLoader, FindsTemplatesLikeTransformers) {
 
 TEST(ChatTemplateLoader, ListOfNamedTemplatesInConfig) {
     fs::path dir = test::make_temp_dir("chat_loader_list");
-    test::write_text(dir / "tokenizer_config.json",
-                     R"({"chat_template": [{"name": "default", "template": "D"}, {"name": "tool_use", "template": "T"}]})");
+    test::write_text(
+        dir / "tokenizer_config.json",
+        R"({"chat_template": [{"name": "default", "template": "D"}, {"name": "tool_use", "template": "T"}]})");
     EXPECT_EQ(load_chat_template(dir).text, "D");
     EXPECT_EQ(load_chat_template(dir, true).text, "T");
     EXPECT_NE(load_chat_template(dir).origin.find("#default"), std::string::npos);

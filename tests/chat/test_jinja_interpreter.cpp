@@ -15,10 +15,10 @@
 namespace qinfer {
 namespace {
 
-using nlohmann::ordered_json;
 using jinja::Template;
 using jinja::TemplateError;
 using jinja::TemplateRaisedError;
+using nlohmann::ordered_json;
 
 std::string render(const std::string& tmpl, const ordered_json& ctx = ordered_json::object()) {
     return Template(tmpl, "t").render(ctx);
@@ -65,8 +65,8 @@ TEST(JinjaInterpreter, UnsupportedConstructsAreClearErrors) {
 }
 
 TEST(JinjaInterpreter, RuntimeErrorsNameTheExpression) {
-    jinja::SourcePos p = error_pos("line1\n{% for m in msgs %}\n  {{ m.content + 1 }}\n{% endfor %}",
-                                   {{"msgs", {{{"content", "x"}}}}});
+    jinja::SourcePos p =
+        error_pos("line1\n{% for m in msgs %}\n  {{ m.content + 1 }}\n{% endfor %}", {{"msgs", {{{"content", "x"}}}}});
     EXPECT_EQ(p.line, 3);
     EXPECT_EQ(p.column, 6);
     EXPECT_ERROR_CONTAINS(render("{{ missing.attr }}"), "line 1, column 11", "'missing' is undefined");
@@ -83,8 +83,10 @@ TEST(JinjaInterpreter, RuntimeErrorsNameTheExpression) {
 
 TEST(JinjaInterpreter, RaiseExceptionCarriesTheMessage) {
     try {
-        render("{%- if messages[0].role != 'user' -%}\n  {{- raise_exception('First message must be from the user.') }}\n{%- endif %}",
-               {{"messages", {{{"role", "system"}}}}});
+        render(
+            "{%- if messages[0].role != 'user' -%}\n  {{- raise_exception('First message must be from the user.') "
+            "}}\n{%- endif %}",
+            {{"messages", {{{"role", "system"}}}}});
         ADD_FAILURE() << "expected TemplateRaisedError";
     } catch (const TemplateRaisedError& e) {
         EXPECT_EQ(e.message(), "First message must be from the user.");
@@ -126,8 +128,9 @@ TEST(JinjaInterpreter, TojsonMatchesPythonJsonDumps) {
     EXPECT_EQ(render("{{ tool.unicode|tojson(ensure_ascii=true) }}", ctx), R"("\u00e9\ud83c\udf89")");
     jinja::JsonDumpOptions o;
     o.sort_keys = true;
-    EXPECT_EQ(jinja::json_dumps(jinja::value_from_json(ordered_json::parse(R"({"b": [1, 2.5, null], "a": "\u0001"})")), o),
-              R"({"a": "\u0001", "b": [1, 2.5, null]})");
+    EXPECT_EQ(
+        jinja::json_dumps(jinja::value_from_json(ordered_json::parse(R"({"b": [1, 2.5, null], "a": "\u0001"})")), o),
+        R"({"a": "\u0001", "b": [1, 2.5, null]})");
 }
 
 TEST(JinjaInterpreter, ScopingFollowsJinja2) {
@@ -135,8 +138,9 @@ TEST(JinjaInterpreter, ScopingFollowsJinja2) {
     EXPECT_EQ(render("{% set x = 1 %}{% for i in [1, 2] %}{{ x }}{% set x = 5 %}{{ x }}{% endfor %}{{ x }}"), "15151");
     EXPECT_EQ(render("{% if true %}{% set y = 3 %}{% endif %}{{ y }}"), "3");
     // namespace() carries state out of loops and macros.
-    EXPECT_EQ(render("{% set ns = namespace(n=0) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}"),
-              "6");
+    EXPECT_EQ(
+        render("{% set ns = namespace(n=0) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}"),
+        "6");
     // A macro sees later changes of its defining scope.
     EXPECT_EQ(render("{% set x = 1 %}{% macro m() %}{{ x }}{% endmacro %}{% set x = 2 %}{{ m() }}"), "2");
     // for-else runs when no iteration completed.

@@ -257,6 +257,26 @@ add("{{ 1 + 'a' }}", "{{ 'a' + 1 }}", "{{ nil + 1 }}", "{{ undefined_thing + 1 }
     "{{ -s }}", "{{ n|length }}", "{{ 'x' in 5 }}", "{{ l|join(1) }}", "{{ {[1]: 2} }}", "{{ d[[1]] }}|", "{{ n.real }}",
     "{{ undefined_thing < 1 }}", "{{ undefined_thing|abs }}", "{{ -undefined_thing }}", "{{ d|first|upper }}")
 
+# ---- jinja2 quirks found by differential fuzzing (frame-local names, lazy loop filters, constant folding, ...)
+add("{% for i in [1] %}[{{ n }}]{% endfor %}{% set n = 1 %}{{ n }}", "{{ n }}{% set n = 1 %}{{ n }}",
+    "{% macro m() %}[{{ n }}]{% endmacro %}{{ m() }}{% set n = 2 %}{{ m() }}",
+    "{% for i in [1, 2] %}{% for j in [1] %}[{{ n }}]{% endfor %}{% set n = 9 %}{% endfor %}",
+    "{% for i in [1] %}[{{ n }}]{% endfor %}{% if true %}{% set n = 1 %}{% endif %}",
+    "{% with q = n %}{% for i in [1] %}[{{ n }}]{% endfor %}{% set n = 3 %}{% endwith %}",
+    "{% macro m(p) %}{% for i in [1] %}[{{ n }}]{% endfor %}{% set n = p %}{{ n }}{% endmacro %}{{ m(9) }}",
+    "{% for x in [] %}{% else %}{% set y = 1 %}{{ y }}{% endfor %}[{{ y }}]",
+    "{% set x %}{{ n }}{% set n = 2 %}{{ n }}{% endset %}{{ x }}{{ n }}",
+    "{% set ns = namespace(c=0) %}{% for x in [1, 2, 3] if ns.c < 2 %}{% set ns.c = ns.c + 1 %}{{ x }}{% endfor %}",
+    "{% set ns = namespace(c=0) %}{% for x in [1, 2, 3] if ns.c < 1 %}{{ loop.last }}{% set ns.c = 5 %}{% endfor %}",
+    "{% for a, b in [[1, 2], [3, 4]] if true %}{{ loop.nextitem }}{% endfor %}", "{% for a, b in [[1, 2], [3, 4]] %}{{ loop.nextitem }}{% endfor %}",
+    "{% for x in [1, 2] %}{% continue %}{% else %}E{% endfor %}", "{% for x in [1, 2] %}{% if x == 2 %}{% continue %}{% endif %}{% else %}E{% endfor %}",
+    "{% for i in [1, 2] %}{% set v %}{{ i }}{% break %}{% endset %}{{ v }}{% endfor %}done",
+    "{{ 3[:2] }}|{{ (1, 2)|count }}|{{ ((1, 2)|count)[1:] }}|{{ {'k': 1}[-2:] }}|{{ (2 or n)[1:] }}",
+    "{% if 2[-2:] %}T{% endif %}", "{{ (not (not [1, 2])[1:]) }}", "{{ 1[::2][-2:] }}",
+    "{{ n.name is callable }} {{ missing is callable }}", "{{ 'a\tb' % l }}|{{ 'x' % missing }}", "{{ missing|int }}",
+    "{{ missing|last }}|", "{{ 1.5 ** 1e17 }}", "{{ 0.0|selectattr('v')|list }}{{ none|map('x')|list }}", "{{ 1.5|truncate(5) }}",
+    "{{ 'ab'|truncate(5) }}|{{ [1, 2]|truncate(5) }}", "{{ 5|indent }}")
+
 CONTEXT_KEYS_EXTRA = {}
 
 QINFER_REFUSES = {

@@ -39,6 +39,10 @@ enum class ExprKind : uint8_t {
 struct Expr {
     ExprKind kind;
     SourcePos pos;
+    // May be built only of literals (no variables, calls or context filters; for `and`, `or` and `x if c else y`
+    // only the constant operand that decides is known here): jinja2's optimizer folds such expressions at compile
+    // time, which changes a few results (see Interpreter::try_fold). Set by mark_constant_expressions.
+    bool constant = false;
     Expr(ExprKind k, SourcePos p) : kind(k), pos(p) {}
     virtual ~Expr() = default;
 };
@@ -56,7 +60,8 @@ struct NameExpr : Expr {
 
 struct NsRefExpr : Expr {
     std::string ns, attr;
-    NsRefExpr(SourcePos p, std::string n, std::string a) : Expr(ExprKind::NsRef, p), ns(std::move(n)), attr(std::move(a)) {}
+    NsRefExpr(SourcePos p, std::string n, std::string a)
+        : Expr(ExprKind::NsRef, p), ns(std::move(n)), attr(std::move(a)) {}
 };
 
 struct ListExpr : Expr {
@@ -73,13 +78,15 @@ struct DictExpr : Expr {
 struct GetAttrExpr : Expr {
     ExprPtr object;
     std::string name;
-    GetAttrExpr(SourcePos p, ExprPtr o, std::string n) : Expr(ExprKind::GetAttr, p), object(std::move(o)), name(std::move(n)) {}
+    GetAttrExpr(SourcePos p, ExprPtr o, std::string n)
+        : Expr(ExprKind::GetAttr, p), object(std::move(o)), name(std::move(n)) {}
 };
 
 struct GetItemExpr : Expr {
     ExprPtr object;
     ExprPtr key;  // a SliceExpr for x[a:b:c]
-    GetItemExpr(SourcePos p, ExprPtr o, ExprPtr k) : Expr(ExprKind::GetItem, p), object(std::move(o)), key(std::move(k)) {}
+    GetItemExpr(SourcePos p, ExprPtr o, ExprPtr k)
+        : Expr(ExprKind::GetItem, p), object(std::move(o)), key(std::move(k)) {}
 };
 
 struct SliceExpr : Expr {
@@ -105,14 +112,16 @@ struct FilterExpr : Expr {
     ExprPtr input;  // null for the first filter of {% filter %} / {% set x | f %} (applied to the block's output)
     std::string name;
     ArgList args;
-    FilterExpr(SourcePos p, ExprPtr in, std::string n) : Expr(ExprKind::Filter, p), input(std::move(in)), name(std::move(n)) {}
+    FilterExpr(SourcePos p, ExprPtr in, std::string n)
+        : Expr(ExprKind::Filter, p), input(std::move(in)), name(std::move(n)) {}
 };
 
 struct TestExpr : Expr {
     ExprPtr input;
     std::string name;
     ArgList args;
-    TestExpr(SourcePos p, ExprPtr in, std::string n) : Expr(ExprKind::Test, p), input(std::move(in)), name(std::move(n)) {}
+    TestExpr(SourcePos p, ExprPtr in, std::string n)
+        : Expr(ExprKind::Test, p), input(std::move(in)), name(std::move(n)) {}
 };
 
 enum class UnaryOp : uint8_t { Not, Neg, Pos };
@@ -199,6 +208,7 @@ struct ForStmt : Stmt {
     ExprPtr iter;
     ExprPtr filter;  // may be null
     Body body, else_body;
+    std::vector<std::string> body_undefined, else_undefined;  // see scoping.h
     explicit ForStmt(SourcePos p) : Stmt(StmtKind::For, p) {}
 };
 
@@ -212,6 +222,7 @@ struct SetBlockStmt : Stmt {
     ExprPtr target;
     ExprPtr filter;  // FilterExpr chain whose innermost input is null; may be null
     Body body;
+    std::vector<std::string> undefined_on_entry;  // see scoping.h
     explicit SetBlockStmt(SourcePos p) : Stmt(StmtKind::SetBlock, p) {}
 };
 
@@ -223,6 +234,7 @@ struct MacroDef {
     Body body;
     bool uses_varargs = false, uses_kwargs = false, uses_caller = false;
     SourcePos pos;
+    std::vector<std::string> undefined_on_entry;  // see scoping.h
 };
 
 struct MacroStmt : Stmt {
@@ -239,6 +251,7 @@ struct CallBlockStmt : Stmt {
 struct FilterBlockStmt : Stmt {
     ExprPtr filter;  // FilterExpr chain whose innermost input is null
     Body body;
+    std::vector<std::string> undefined_on_entry;  // see scoping.h
     explicit FilterBlockStmt(SourcePos p) : Stmt(StmtKind::FilterBlock, p) {}
 };
 
@@ -246,11 +259,13 @@ struct WithStmt : Stmt {
     std::vector<ExprPtr> targets;
     std::vector<ExprPtr> values;
     Body body;
+    std::vector<std::string> undefined_on_entry;  // see scoping.h
     explicit WithStmt(SourcePos p) : Stmt(StmtKind::With, p) {}
 };
 
 struct ScopeStmt : Stmt {
     Body body;
+    std::vector<std::string> undefined_on_entry;  // see scoping.h
     explicit ScopeStmt(SourcePos p) : Stmt(StmtKind::Scope, p) {}
 };
 
@@ -262,5 +277,8 @@ struct LoopControlStmt : Stmt {
 // find_undeclared does to decide whether a macro takes varargs / kwargs / caller.
 bool references_name(const Body& body, std::string_view name);
 bool expr_references_name(const Expr* expr, std::string_view name);  // expr may be null
+
+// Sets Expr::constant on every expression of `body`.
+void mark_constant_expressions(Body& body);
 
 }  // namespace qinfer::jinja

@@ -10,11 +10,11 @@ std::string format_template_location(const std::string& template_name, SourcePos
 }
 
 TemplateError::TemplateError(const std::string& template_name, SourcePos pos, const std::string& msg)
-    : qinfer::Error(str_cat(format_template_location(template_name, pos), ": ", msg)), pos_(pos),
-      detail_(msg) {}
+    : qinfer::Error(str_cat(format_template_location(template_name, pos), ": ", msg)), pos_(pos), detail_(msg) {}
 
 TemplateRaisedError::TemplateRaisedError(const std::string& template_name, SourcePos pos, const std::string& msg)
-    : qinfer::Error(str_cat(format_template_location(template_name, pos), ": raise_exception: ", msg)), pos_(pos),
+    : qinfer::Error(str_cat(format_template_location(template_name, pos), ": raise_exception: ", msg)),
+      pos_(pos),
       message_(msg) {}
 
 }  // namespace qinfer::jinja

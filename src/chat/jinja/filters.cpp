@@ -21,9 +21,13 @@ namespace {
 // ---- helpers
 
 // jinja2's soft_str: strings (and Markup) unchanged, anything else str().
-Value soft_str(const Value& v) { return v.is_string() ? v : Value::string(to_str(v)); }
+Value soft_str(const Value& v) {
+    return v.is_string() ? v : Value::string(to_str(v));
+}
 
-Value iterator_of(std::vector<Value> items) { return Value::list(std::move(items), ListKind::Iterator); }
+Value iterator_of(std::vector<Value> items) {
+    return Value::list(std::move(items), ListKind::Iterator);
+}
 
 // jinja2's make_attrgetter: "a.b.0" -> item["a"]["b"][0] through environment.getitem.
 Value attr_lookup(const Value& item, const Value& attribute) {
@@ -34,7 +38,8 @@ Value attr_lookup(const Value& item, const Value& attribute) {
     while (true) {
         size_t dot = a.find('.', start);
         std::string part = a.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool digits =
+            !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
         cur = get_item(cur, digits ? Value::integer(std::stoll(part)) : Value::string(part));
         if (dot == std::string::npos) break;
         start = dot + 1;
@@ -42,7 +47,9 @@ Value attr_lookup(const Value& item, const Value& attribute) {
     return cur;
 }
 
-Value ignore_case(const Value& v) { return v.is_string() ? Value::string(py_lower(v.as_string())) : v; }
+Value ignore_case(const Value& v) {
+    return v.is_string() ? Value::string(py_lower(v.as_string())) : v;
+}
 
 // Python int(str, base).
 std::optional<int64_t> parse_int(const std::string& text, int64_t base) {
@@ -54,9 +61,7 @@ std::optional<int64_t> parse_int(const std::string& text, int64_t base) {
     size_t i = 0;
     bool neg = false;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-    auto has_prefix = [&](char p) {
-        return i + 1 < s.size() && s[i] == '0' && (s[i + 1] | 0x20) == p;
-    };
+    auto has_prefix = [&](char p) { return i + 1 < s.size() && s[i] == '0' && (s[i + 1] | 0x20) == p; };
     if ((base == 0 || base == 16) && has_prefix('x')) {
         base = 16;
         i += 2;
@@ -80,7 +85,9 @@ std::optional<int64_t> parse_int(const std::string& text, int64_t base) {
             prev_digit = false;
             continue;
         }
-        int d = (c >= '0' && c <= '9') ? c - '0' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? (c | 0x20) - 'a' + 10 : 99;
+        int d = (c >= '0' && c <= '9')                     ? c - '0'
+                : ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? (c | 0x20) - 'a' + 10
+                                                           : 99;
         if (d >= base) return std::nullopt;
         digits.push_back(c);
         prev_digit = true;
@@ -224,7 +231,7 @@ Value f_first(Interpreter&, const Value& v, const CallArgs& args) {
 
 Value f_last(Interpreter&, const Value& v, const CallArgs& args) {
     bind_args("last", args, {}, 0);
-    if (v.is_undefined()) fail_undefined(v);
+    if (v.is_undefined()) return Value::undefined("No last item, sequence was empty.");
     if (!(v.is_string() || v.is_dict() || (v.is_list() && v.as_list().kind != ListKind::Iterator))) {
         fail_value("'", type_name(v), "' object is not reversible");
     }
@@ -236,6 +243,7 @@ Value f_last(Interpreter&, const Value& v, const CallArgs& args) {
 Value f_float(Interpreter&, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("float", args, {"default"}, 0);
     Value dflt = b.get(0, Value::floating(0.0));
+    if (v.is_undefined()) fail_undefined(v);  // float(Undefined) raises
     if (v.is_number()) return Value::floating(v.as_float());
     if (v.is_string()) {
         if (std::optional<double> d = parse_float(v.as_string())) return Value::floating(*d);
@@ -267,7 +275,9 @@ Value f_indent(Interpreter&, const Value& v, const CallArgs& args) {
     }
     bool first = b.has(1) && truthy(b[1]);
     bool blank = b.has(2) && truthy(b[2]);
-    std::string s = to_str(v) + "\n";
+    if (v.is_undefined()) fail_undefined(v);
+    if (!v.is_string()) fail_value("indent: expected a string, got ", type_name(v));
+    std::string s = v.as_string() + "\n";
     std::vector<std::string> lines = py_splitlines(s, false);
     std::string rv;
     if (blank) {
@@ -284,10 +294,12 @@ Value f_int(Interpreter&, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("int", args, {"default", "base"}, 0);
     Value dflt = b.get(0, Value::integer(0));
     int64_t base = b.has(1) ? b[1].as_int() : 10;
+    if (v.is_undefined()) fail_undefined(v);  // int(Undefined) raises
     if (v.is_integral()) return Value::integer(v.as_int());
     auto from_double = [](double d) {
         if (!std::isfinite(d)) fail_value("cannot convert float ", float_repr(d), " to integer");
-        if (std::fabs(d) >= 9.2233720368547758e18) fail_value("integer too large (this interpreter uses 64-bit integers)");
+        if (std::fabs(d) >= 9.2233720368547758e18)
+            fail_value("integer too large (this interpreter uses 64-bit integers)");
         return Value::integer(static_cast<int64_t>(std::trunc(d)));
     };
     if (v.is_float()) return from_double(v.as_float());
@@ -337,6 +349,7 @@ Value f_upper(Interpreter&, const Value& v, const CallArgs& args) {
 
 Value f_map(Interpreter& interp, const Value& v, const CallArgs& args) {
     std::vector<Value> out;
+    if (!truthy(v)) return iterator_of({});  // jinja2: `if value:` before iterating
     if (args.positional.empty() && !args.keyword.empty() && args.keyword[0].first == "attribute") {
         Value attribute, dflt = Value::none();
         bool has_default = false;
@@ -392,10 +405,15 @@ Value min_or_max(const Value& v, const CallArgs& args, const char* fn, bool want
     return items[best];
 }
 
-Value f_max(Interpreter&, const Value& v, const CallArgs& args) { return min_or_max(v, args, "max", true); }
-Value f_min(Interpreter&, const Value& v, const CallArgs& args) { return min_or_max(v, args, "min", false); }
+Value f_max(Interpreter&, const Value& v, const CallArgs& args) {
+    return min_or_max(v, args, "max", true);
+}
+Value f_min(Interpreter&, const Value& v, const CallArgs& args) {
+    return min_or_max(v, args, "min", false);
+}
 
 Value select_or_reject(Interpreter& interp, const Value& v, const CallArgs& args, bool select, bool lookup_attr) {
+    if (!truthy(v)) return iterator_of({});  // jinja2: `if value:` before iterating
     size_t off = 0;
     Value attribute;
     if (lookup_attr) {
@@ -420,10 +438,18 @@ Value select_or_reject(Interpreter& interp, const Value& v, const CallArgs& args
     return iterator_of(std::move(out));
 }
 
-Value f_select(Interpreter& i, const Value& v, const CallArgs& a) { return select_or_reject(i, v, a, true, false); }
-Value f_reject(Interpreter& i, const Value& v, const CallArgs& a) { return select_or_reject(i, v, a, false, false); }
-Value f_selectattr(Interpreter& i, const Value& v, const CallArgs& a) { return select_or_reject(i, v, a, true, true); }
-Value f_rejectattr(Interpreter& i, const Value& v, const CallArgs& a) { return select_or_reject(i, v, a, false, true); }
+Value f_select(Interpreter& i, const Value& v, const CallArgs& a) {
+    return select_or_reject(i, v, a, true, false);
+}
+Value f_reject(Interpreter& i, const Value& v, const CallArgs& a) {
+    return select_or_reject(i, v, a, false, false);
+}
+Value f_selectattr(Interpreter& i, const Value& v, const CallArgs& a) {
+    return select_or_reject(i, v, a, true, true);
+}
+Value f_rejectattr(Interpreter& i, const Value& v, const CallArgs& a) {
+    return select_or_reject(i, v, a, false, true);
+}
 
 Value f_replace(Interpreter& interp, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("replace", args, {"old", "new", "count"}, 2);
@@ -443,7 +469,8 @@ Value f_reverse(Interpreter&, const Value& v, const CallArgs& args) {
     std::vector<Value> items = iterate(v);
     std::reverse(items.begin(), items.end());
     // reversed() of a generator or undefined fails, and jinja2 falls back to a reversed list
-    if (v.is_undefined() || (v.is_list() && v.as_list().kind == ListKind::Iterator)) return Value::list(std::move(items));
+    if (v.is_undefined() || (v.is_list() && v.as_list().kind == ListKind::Iterator))
+        return Value::list(std::move(items));
     return iterator_of(std::move(items));
 }
 
@@ -520,6 +547,7 @@ Value f_string(Interpreter&, const Value& v, const CallArgs& args) {
 Value f_sum(Interpreter&, const Value& v, const CallArgs& args) {
     BoundArgs b = bind_args("sum", args, {"attribute", "start"}, 0);
     Value total = b.get(1, Value::integer(0));
+    if (total.is_string()) fail_value("sum() can't sum strings [use ''.join(seq) instead]");
     for (const Value& item : iterate(v)) {
         total = op_add(total, b.has(0) && !b[0].is_none() ? attr_lookup(item, b[0]) : item);
     }
@@ -560,7 +588,8 @@ Value f_tojson(Interpreter&, const Value& v, const CallArgs& args) {
         o.item_separator = ",";
     }
     if (b.has(2) && !b[2].is_none()) {
-        if (!b[2].is_list() || b[2].items().size() != 2 || !b[2].items()[0].is_string() || !b[2].items()[1].is_string()) {
+        if (!b[2].is_list() || b[2].items().size() != 2 || !b[2].items()[0].is_string() ||
+            !b[2].items()[1].is_string()) {
             fail_value("tojson: separators must be a pair of strings");
         }
         o.item_separator = b[2].items()[0].as_string();
@@ -588,7 +617,12 @@ Value f_truncate(Interpreter&, const Value& v, const CallArgs& args) {
     int64_t end_len = static_cast<int64_t>(utf8_length(end));
     if (len < end_len) fail_value("expected length >= ", end_len, ", got ", len);
     if (leeway < 0) fail_value("expected leeway >= 0, got ", leeway);
-    std::string s = to_str(v);
+    if (!v.is_string()) {
+        // jinja2 calls len() and slices the value itself: only a short sized value passes through
+        if (length(v) <= len + leeway) return v;
+        fail_value("truncate of a ", type_name(v), " longer than the limit is not supported (jinja2 fails too)");
+    }
+    std::string s = v.as_string();
     std::u32string cps = utf8_decode(s);
     if (static_cast<int64_t>(cps.size()) <= len + leeway) return Value::string(s);
     std::string head = utf8_encode(std::u32string_view(cps).substr(0, static_cast<size_t>(len - end_len)));
@@ -634,34 +668,55 @@ struct FilterEntry {
 };
 
 const FilterEntry kFilters[] = {
-    {"abs", f_abs},           {"attr", f_attr},
-    {"capitalize", f_capitalize}, {"center", f_center},
-    {"count", f_length},      {"d", f_default},
-    {"default", f_default},   {"dictsort", f_dictsort},
-    {"e", f_escape},          {"escape", f_escape},
-    {"first", f_first},       {"float", f_float},
-    {"forceescape", f_forceescape}, {"format", f_format},
-    {"indent", f_indent},     {"int", f_int},
-    {"items", f_items},       {"join", f_join},
-    {"last", f_last},         {"length", f_length},
-    {"list", f_list},         {"lower", f_lower},
-    {"map", f_map},           {"max", f_max},
-    {"min", f_min},           {"reject", f_reject},
-    {"rejectattr", f_rejectattr}, {"replace", f_replace},
-    {"reverse", f_reverse},   {"round", f_round},
-    {"safe", f_safe},         {"select", f_select},
-    {"selectattr", f_selectattr}, {"sort", f_sort},
-    {"string", f_string},     {"sum", f_sum},
-    {"title", f_title},       {"tojson", f_tojson},
-    {"trim", f_trim},         {"truncate", f_truncate},
-    {"unique", f_unique},     {"upper", f_upper},
+    {"abs", f_abs},
+    {"attr", f_attr},
+    {"capitalize", f_capitalize},
+    {"center", f_center},
+    {"count", f_length},
+    {"d", f_default},
+    {"default", f_default},
+    {"dictsort", f_dictsort},
+    {"e", f_escape},
+    {"escape", f_escape},
+    {"first", f_first},
+    {"float", f_float},
+    {"forceescape", f_forceescape},
+    {"format", f_format},
+    {"indent", f_indent},
+    {"int", f_int},
+    {"items", f_items},
+    {"join", f_join},
+    {"last", f_last},
+    {"length", f_length},
+    {"list", f_list},
+    {"lower", f_lower},
+    {"map", f_map},
+    {"max", f_max},
+    {"min", f_min},
+    {"reject", f_reject},
+    {"rejectattr", f_rejectattr},
+    {"replace", f_replace},
+    {"reverse", f_reverse},
+    {"round", f_round},
+    {"safe", f_safe},
+    {"select", f_select},
+    {"selectattr", f_selectattr},
+    {"sort", f_sort},
+    {"string", f_string},
+    {"sum", f_sum},
+    {"title", f_title},
+    {"tojson", f_tojson},
+    {"trim", f_trim},
+    {"truncate", f_truncate},
+    {"unique", f_unique},
+    {"upper", f_upper},
     {"wordcount", f_wordcount},
 };
 
 // jinja2 3.1 filters this interpreter does not implement (a runtime error if reached).
-const std::set<std::string_view> kUnimplemented = {"batch",     "filesizeformat", "groupby", "pprint",  "random",
-                                                   "slice",     "striptags",      "urlencode", "urlize", "wordwrap",
-                                                   "xmlattr"};
+const std::set<std::string_view> kUnimplemented = {"batch",  "filesizeformat", "groupby",   "pprint",
+                                                   "random", "slice",          "striptags", "urlencode",
+                                                   "urlize", "wordwrap",       "xmlattr"};
 
 }  // namespace
 
@@ -672,6 +727,8 @@ FilterFn find_filter(std::string_view name) {
     return nullptr;
 }
 
-bool jinja2_has_filter(std::string_view name) { return find_filter(name) != nullptr || kUnimplemented.count(name) != 0; }
+bool jinja2_has_filter(std::string_view name) {
+    return find_filter(name) != nullptr || kUnimplemented.count(name) != 0;
+}
 
 }  // namespace qinfer::jinja

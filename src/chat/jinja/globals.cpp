@@ -50,7 +50,8 @@ DictData build_dict(const char* fn, const CallArgs& args) {
         } else {
             for (const Value& pair : iterate(src)) {
                 std::vector<Value> kv = iterate(pair);
-                if (kv.size() != 2) fail_value("dictionary update sequence element has length ", kv.size(), "; 2 is required");
+                if (kv.size() != 2)
+                    fail_value("dictionary update sequence element has length ", kv.size(), "; 2 is required");
                 d.set(kv[0], kv[1]);
             }
         }
@@ -59,7 +60,9 @@ DictData build_dict(const char* fn, const CallArgs& args) {
     return d;
 }
 
-Value g_dict(Interpreter&, CallArgs& args) { return Value::dict(build_dict("dict", args)); }
+Value g_dict(Interpreter&, CallArgs& args) {
+    return Value::dict(build_dict("dict", args));
+}
 
 Value g_namespace(Interpreter&, CallArgs& args) {
     auto ns = std::make_shared<Namespace>();

@@ -18,6 +18,37 @@ bool markup_safe_filter(std::string_view name) {
            name == "last" || name == "trim" || name == "lower" || name == "upper";
 }
 
+// jinja2's has_safe_repr: values the optimizer may embed as constants.
+bool has_safe_repr(const Value& v) {
+    switch (v.kind()) {
+        case ValueKind::None:
+        case ValueKind::Bool:
+        case ValueKind::Int:
+        case ValueKind::Float:
+        case ValueKind::String:
+            return true;
+        case ValueKind::List: {
+            const ListData& l = v.as_list();
+            if (l.kind == ListKind::Range) return true;
+            if (l.kind != ListKind::List && l.kind != ListKind::Tuple) return false;
+            for (const Value& x : l.items) {
+                if (!has_safe_repr(x)) return false;
+            }
+            return true;
+        }
+        case ValueKind::Dict:
+            for (const auto& [k, x] : v.as_dict().entries()) {
+                if (!has_safe_repr(k) || !has_safe_repr(x)) return false;
+            }
+            return true;
+        case ValueKind::Undefined:
+        case ValueKind::Function:
+        case ValueKind::Object:
+            return false;
+    }
+    return false;
+}
+
 }  // namespace
 
 const Value* Scope::lookup(std::string_view name) const {
@@ -44,7 +75,14 @@ Scope* Interpreter::new_scope(Scope* parent) {
     return scopes_.back().get();
 }
 
-std::string Interpreter::render(const Body& body, const DictData& context) {
+Scope* Interpreter::new_frame(Scope* parent, const std::vector<std::string>& undefined_names) {
+    Scope* s = new_scope(parent);
+    for (const std::string& n : undefined_names) s->set(n, Value::undefined(str_cat("'", n, "' is undefined")));
+    return s;
+}
+
+std::string Interpreter::render(const Body& body, const std::vector<std::string>& undefined_on_entry,
+                                const DictData& context) {
     scopes_.clear();
     macro_depth_ = 0;
     Scope* ctx = new_scope(nullptr);
@@ -52,14 +90,16 @@ std::string Interpreter::render(const Body& body, const DictData& context) {
         if (!k.is_string()) throw TemplateError(name_, SourcePos{1, 1}, "template variable names must be strings");
         ctx->set(k.as_string(), v);
     }
-    Scope* top = new_scope(ctx);
+    Scope* top = new_frame(ctx, undefined_on_entry);
     std::string out;
     exec_body(body, *top, out);
     scopes_.clear();
     return out;
 }
 
-void Interpreter::raise(const std::string& msg) const { throw TemplateRaisedError(name_, call_pos_, msg); }
+void Interpreter::raise(const std::string& msg) const {
+    throw TemplateRaisedError(name_, call_pos_, msg);
+}
 
 // ---- statements
 
@@ -74,8 +114,15 @@ Interpreter::Flow Interpreter::exec_body(const Body& body, Scope& scope, std::st
 Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& out) {
     try {
         switch (s.kind) {
-            case StmtKind::Data: out += static_cast<const DataStmt&>(s).text; return Flow::Normal;
-            case StmtKind::Output: out += to_str(eval(*static_cast<const OutputStmt&>(s).expr, scope)); return Flow::Normal;
+            case StmtKind::Data:
+                out += static_cast<const DataStmt&>(s).text;
+                return Flow::Normal;
+            case StmtKind::Output: {
+                const Expr& e = *static_cast<const OutputStmt&>(s).expr;
+                std::optional<Value> folded = try_fold(e, scope, true);
+                out += to_str(folded ? *folded : eval(e, scope));
+                return Flow::Normal;
+            }
             case StmtKind::If: {
                 const auto& x = static_cast<const IfStmt&>(s);
                 for (const auto& [test, body] : x.branches) {
@@ -83,7 +130,8 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
                 }
                 return exec_body(x.else_body, scope, out);
             }
-            case StmtKind::For: return exec_for(static_cast<const ForStmt&>(s), scope, out);
+            case StmtKind::For:
+                return exec_for(static_cast<const ForStmt&>(s), scope, out);
             case StmtKind::Set: {
                 const auto& x = static_cast<const SetStmt&>(s);
                 assign(*x.target, eval(*x.value, scope), scope);
@@ -92,7 +140,10 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
             case StmtKind::SetBlock: {
                 const auto& x = static_cast<const SetBlockStmt&>(s);
                 std::string captured;
-                exec_body(x.body, *new_scope(&scope), captured);
+                // The body is compiled inline: a break / continue in it leaves the enclosing loop's iteration.
+                if (Flow f = exec_body(x.body, *new_frame(&scope, x.undefined_on_entry), captured); f != Flow::Normal) {
+                    return f;
+                }
                 Value v = Value::string(captured);
                 if (x.filter) v = eval_filter(static_cast<const FilterExpr&>(*x.filter), scope, &v);
                 assign(*x.target, v, scope);
@@ -112,7 +163,9 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
             case StmtKind::FilterBlock: {
                 const auto& x = static_cast<const FilterBlockStmt&>(s);
                 std::string captured;
-                exec_body(x.body, *new_scope(&scope), captured);
+                if (Flow f = exec_body(x.body, *new_frame(&scope, x.undefined_on_entry), captured); f != Flow::Normal) {
+                    return f;
+                }
                 Value v = Value::string(captured);
                 out += to_str(eval_filter(static_cast<const FilterExpr&>(*x.filter), scope, &v));
                 return Flow::Normal;
@@ -121,16 +174,19 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
                 const auto& x = static_cast<const WithStmt&>(s);
                 std::vector<Value> values;
                 for (const ExprPtr& v : x.values) values.push_back(eval(*v, scope));
-                Scope* inner = new_scope(&scope);
+                Scope* inner = new_frame(&scope, x.undefined_on_entry);
                 for (size_t i = 0; i < x.targets.size(); ++i) assign(*x.targets[i], values[i], *inner);
                 return exec_body(x.body, *inner, out);
             }
             case StmtKind::Scope: {
-                exec_body(static_cast<const ScopeStmt&>(s).body, *new_scope(&scope), out);
+                const auto& x = static_cast<const ScopeStmt&>(s);
+                exec_body(x.body, *new_frame(&scope, x.undefined_on_entry), out);
                 return Flow::Normal;
             }
-            case StmtKind::Break: return Flow::Break;
-            case StmtKind::Continue: return Flow::Continue;
+            case StmtKind::Break:
+                return Flow::Break;
+            case StmtKind::Continue:
+                return Flow::Continue;
         }
     } catch (const ValueError& e) {
         throw TemplateError(name_, s.pos, e.what());
@@ -140,42 +196,62 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
 
 Interpreter::Flow Interpreter::exec_for(const ForStmt& s, Scope& scope, std::string& out) {
     Value iterable = eval(*s.iter, scope);
-    std::vector<Value> items;
+    // The items, filtered lazily: jinja2 evaluates `for x in xs if cond` for an item only when the loop (or a
+    // look-ahead such as loop.last) reaches it, so the loop body can influence later tests.
+    struct Source {
+        std::vector<Value> items;
+        size_t next = 0;
+    };
+    auto src = std::make_shared<Source>();
     try {
-        items = iterate(iterable);
+        src->items = iterate(iterable);
     } catch (const ValueError& e) {
         throw TemplateError(name_, s.iter->pos, e.what());
     }
-    if (s.filter) {
-        std::vector<Value> kept;
-        for (const Value& item : items) {
-            Scope* fs = new_scope(&scope);
-            assign(*s.target, item, *fs);
-            if (truthy(eval(*s.filter, *fs))) kept.push_back(item);
+    Scope* outer = &scope;
+    const ForStmt* stmt = &s;
+    auto loop = std::make_shared<LoopContext>([this, src, outer, stmt]() -> std::optional<Value> {
+        while (src->next < src->items.size()) {
+            const Value& item = src->items[src->next++];
+            if (!stmt->filter) return item;
+            Scope* fs = new_scope(outer);
+            assign(*stmt->target, item, *fs);
+            // jinja2's filter generator yields the target again: unpacked items come back as tuples
+            if (truthy(eval(*stmt->filter, *fs))) return pack_target(*stmt->target, *fs);
         }
-        items = std::move(kept);
-    }
-    auto loop = std::make_shared<LoopContext>(items);
+        return std::nullopt;
+    });
     Value loop_value = Value::object(loop);
-    // jinja2 runs the else block unless some iteration reached the end of the body (so also after a break or
-    // continue in every iteration), in the enclosing scope.
+    // jinja2 runs the else block (in a frame of its own) unless some iteration reached the end of the body: so
+    // also after a break, or a continue in every iteration.
     bool completed = false;
-    for (size_t i = 0; i < items.size(); ++i) {
-        Scope* it = new_scope(&scope);
-        assign(*s.target, items[i], *it);
-        loop->set_index0(i);
+    while (loop->advance()) {
+        Scope* it = new_frame(&scope, s.body_undefined);
+        assign(*s.target, loop->current(), *it);
         it->set("loop", loop_value);
         Flow f = exec_body(s.body, *it, out);
         if (f == Flow::Normal) completed = true;
         if (f == Flow::Break) break;
     }
-    if (!completed) return exec_body(s.else_body, scope, out);
+    if (!completed) return exec_body(s.else_body, *new_frame(&scope, s.else_undefined), out);
     return Flow::Normal;
+}
+
+Value Interpreter::pack_target(const Expr& target, Scope& scope) {
+    if (target.kind == ExprKind::List) {
+        std::vector<Value> parts;
+        for (const ExprPtr& x : static_cast<const ListExpr&>(target).items) parts.push_back(pack_target(*x, scope));
+        return Value::list(std::move(parts), ListKind::Tuple);
+    }
+    const Value* v = scope.lookup(static_cast<const NameExpr&>(target).name);
+    return v ? *v : Value();
 }
 
 void Interpreter::assign(const Expr& target, const Value& v, Scope& scope) {
     switch (target.kind) {
-        case ExprKind::Name: scope.set(static_cast<const NameExpr&>(target).name, v); return;
+        case ExprKind::Name:
+            scope.set(static_cast<const NameExpr&>(target).name, v);
+            return;
         case ExprKind::NsRef: {
             const auto& ref = static_cast<const NsRefExpr&>(target);
             const Value* ns = scope.lookup(ref.ns);
@@ -193,11 +269,11 @@ void Interpreter::assign(const Expr& target, const Value& v, Scope& scope) {
                 throw TemplateError(name_, target.pos, str_cat("cannot unpack non-iterable ", type_name(v), " object"));
             }
             if (parts.size() != names.size()) {
-                throw TemplateError(name_, target.pos,
-                                    parts.size() > names.size()
-                                        ? str_cat("too many values to unpack (expected ", names.size(), ")")
-                                        : str_cat("not enough values to unpack (expected ", names.size(), ", got ",
-                                                  parts.size(), ")"));
+                throw TemplateError(
+                    name_, target.pos,
+                    parts.size() > names.size()
+                        ? str_cat("too many values to unpack (expected ", names.size(), ")")
+                        : str_cat("not enough values to unpack (expected ", names.size(), ", got ", parts.size(), ")"));
             }
             for (size_t i = 0; i < names.size(); ++i) assign(*names[i], parts[i], scope);
             return;
@@ -214,7 +290,8 @@ void Interpreter::assign(const Expr& target, const Value& v, Scope& scope) {
         case ExprKind::Binary:
         case ExprKind::Concat:
         case ExprKind::Compare:
-        case ExprKind::CondExpr: break;
+        case ExprKind::CondExpr:
+            break;
     }
     throw TemplateError(name_, target.pos, "can't assign to this expression");
 }
@@ -238,7 +315,7 @@ Value Interpreter::call_macro(const MacroDef& def, Scope* defining_scope, CallAr
         explicit DepthGuard(int& x) : d(x) { ++d; }
         ~DepthGuard() { --d; }
     } guard(macro_depth_);
-    Scope* s = new_scope(defining_scope);
+    Scope* s = new_frame(defining_scope, def.undefined_on_entry);
     const size_t n = def.params.size();
     std::vector<bool> bound(n, false);
     std::vector<Value> extra;
@@ -290,7 +367,27 @@ Value Interpreter::call_macro(const MacroDef& def, Scope* defining_scope, CallAr
 
 // ---- expressions
 
+// jinja2 constant-folds expressions made only of literals: at compile time the optimizer replaces one by its value
+// when that value has a safe repr (so not undefined), and an output {{ ... }} by its value in any case. Folding
+// differs from run time only where a slice subscript fails (undefined instead of an error). Returns nullopt when
+// the expression is not folded.
+std::optional<Value> Interpreter::try_fold(const Expr& e, Scope& scope, bool in_output) {
+    if (folding_ || !e.constant || e.kind == ExprKind::Const) return std::nullopt;
+    folding_ = true;
+    try {
+        Value v = eval_inner(e, scope);
+        folding_ = false;
+        if (in_output || has_safe_repr(v)) return v;
+    } catch (const ValueError&) {
+        folding_ = false;
+    } catch (const TemplateError&) {
+        folding_ = false;
+    }
+    return std::nullopt;
+}
+
 Value Interpreter::eval(const Expr& e, Scope& scope) {
+    if (std::optional<Value> folded = try_fold(e, scope, false)) return *folded;
     try {
         return eval_inner(e, scope);
     } catch (const ValueError& err) {
@@ -371,14 +468,30 @@ bool Interpreter::eval_compare(const CompareExpr& e, Scope& scope) {
         Value right = eval(*expr, scope);
         bool ok = false;
         switch (op) {
-            case CompareOp::Eq: ok = equals(left, right); break;
-            case CompareOp::Ne: ok = !equals(left, right); break;
-            case CompareOp::Lt: ok = less_than(left, right); break;
-            case CompareOp::Le: ok = less_than(left, right) || equals(left, right); break;
-            case CompareOp::Gt: ok = less_than(right, left); break;
-            case CompareOp::Ge: ok = less_than(right, left) || equals(left, right); break;
-            case CompareOp::In: ok = op_in(left, right); break;
-            case CompareOp::NotIn: ok = !op_in(left, right); break;
+            case CompareOp::Eq:
+                ok = equals(left, right);
+                break;
+            case CompareOp::Ne:
+                ok = !equals(left, right);
+                break;
+            case CompareOp::Lt:
+                ok = less_than(left, right);
+                break;
+            case CompareOp::Le:
+                ok = less_than(left, right) || equals(left, right);
+                break;
+            case CompareOp::Gt:
+                ok = less_than(right, left);
+                break;
+            case CompareOp::Ge:
+                ok = less_than(right, left) || equals(left, right);
+                break;
+            case CompareOp::In:
+                ok = op_in(left, right);
+                break;
+            case CompareOp::NotIn:
+                ok = !op_in(left, right);
+                break;
         }
         if (!ok) return false;
         left = std::move(right);
@@ -387,8 +500,11 @@ bool Interpreter::eval_compare(const CompareExpr& e, Scope& scope) {
 }
 
 Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
+    // Folding reached a variable, call or context filter (through and / or / if-else): not a constant.
+    if (folding_ && !e.constant) throw ValueError("not a constant expression");
     switch (e.kind) {
-        case ExprKind::Const: return static_cast<const ConstExpr&>(e).value;
+        case ExprKind::Const:
+            return static_cast<const ConstExpr&>(e).value;
         case ExprKind::Name: {
             const std::string& n = static_cast<const NameExpr&>(e).name;
             if (const Value* v = scope.lookup(n)) return *v;
@@ -426,13 +542,28 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
                 Value a = s.start ? eval(*s.start, scope) : Value::none();
                 Value b = s.stop ? eval(*s.stop, scope) : Value::none();
                 Value c = s.step ? eval(*s.step, scope) : Value::none();
+                if (folding_ && !obj.is_undefined() && !(c.is_integral() && c.as_int() == 0)) {
+                    // Folding goes through environment.getitem, which turns a TypeError of the subscript into
+                    // undefined; at run time a slice is a plain Python subscript whose errors propagate.
+                    bool bounds_ok = true;
+                    for (const Value* x : {&a, &b, &c}) bounds_ok = bounds_ok && (x->is_none() || x->is_integral());
+                    bool sliceable = obj.is_string() || (obj.is_list() && (obj.as_list().kind == ListKind::List ||
+                                                                           obj.as_list().kind == ListKind::Tuple ||
+                                                                           obj.as_list().kind == ListKind::Range));
+                    if (!bounds_ok || !sliceable) {
+                        return Value::undefined(str_cat("'", type_name(obj), "' object cannot be sliced"));
+                    }
+                }
                 return get_slice(obj, a, b, c);
             }
             return get_item(obj, eval(*g.key, scope));
         }
-        case ExprKind::Slice: fail_value("a slice is only valid inside []");
-        case ExprKind::Call: return eval_call(static_cast<const CallExpr&>(e), scope, nullptr);
-        case ExprKind::Filter: return eval_filter(static_cast<const FilterExpr&>(e), scope, nullptr);
+        case ExprKind::Slice:
+            fail_value("a slice is only valid inside []");
+        case ExprKind::Call:
+            return eval_call(static_cast<const CallExpr&>(e), scope, nullptr);
+        case ExprKind::Filter:
+            return eval_filter(static_cast<const FilterExpr&>(e), scope, nullptr);
         case ExprKind::Test: {
             const auto& t = static_cast<const TestExpr&>(e);
             Value input = eval(*t.input, scope);
@@ -443,9 +574,12 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             const auto& u = static_cast<const UnaryExpr&>(e);
             Value x = eval(*u.operand, scope);
             switch (u.op) {
-                case UnaryOp::Not: return Value::boolean(!truthy(x));
-                case UnaryOp::Neg: return op_neg(x);
-                case UnaryOp::Pos: return op_pos(x);
+                case UnaryOp::Not:
+                    return Value::boolean(!truthy(x));
+                case UnaryOp::Neg:
+                    return op_neg(x);
+                case UnaryOp::Pos:
+                    return op_pos(x);
             }
             break;
         }
@@ -456,15 +590,23 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             if (b.op == BinaryOp::Or) return truthy(left) ? left : eval(*b.right, scope);
             Value right = eval(*b.right, scope);
             switch (b.op) {
-                case BinaryOp::Add: return op_add(left, right);
-                case BinaryOp::Sub: return op_sub(left, right);
-                case BinaryOp::Mul: return op_mul(left, right);
-                case BinaryOp::Div: return op_div(left, right);
-                case BinaryOp::FloorDiv: return op_floordiv(left, right);
-                case BinaryOp::Mod: return op_mod(left, right);
-                case BinaryOp::Pow: return op_pow(left, right);
+                case BinaryOp::Add:
+                    return op_add(left, right);
+                case BinaryOp::Sub:
+                    return op_sub(left, right);
+                case BinaryOp::Mul:
+                    return op_mul(left, right);
+                case BinaryOp::Div:
+                    return op_div(left, right);
+                case BinaryOp::FloorDiv:
+                    return op_floordiv(left, right);
+                case BinaryOp::Mod:
+                    return op_mod(left, right);
+                case BinaryOp::Pow:
+                    return op_pow(left, right);
                 case BinaryOp::And:
-                case BinaryOp::Or: break;
+                case BinaryOp::Or:
+                    break;
             }
             break;
         }
@@ -473,7 +615,8 @@ Value Interpreter::eval_inner(const Expr& e, Scope& scope) {
             for (const ExprPtr& x : static_cast<const ConcatExpr&>(e).parts) out += to_str(eval(*x, scope));
             return Value::string(out);
         }
-        case ExprKind::Compare: return Value::boolean(eval_compare(static_cast<const CompareExpr&>(e), scope));
+        case ExprKind::Compare:
+            return Value::boolean(eval_compare(static_cast<const CompareExpr&>(e), scope));
         case ExprKind::CondExpr: {
             const auto& c = static_cast<const CondExpr&>(e);
             if (truthy(eval(*c.test, scope))) return eval(*c.then, scope);

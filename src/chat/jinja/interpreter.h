@@ -8,6 +8,7 @@
 // Errors carry the template name, line and column of the expression or statement being evaluated.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,8 +36,9 @@ class Interpreter {
 public:
     explicit Interpreter(std::string template_name) : name_(std::move(template_name)) {}
 
-    // Renders `body` with the top-level variables `context` and returns the output.
-    std::string render(const Body& body, const DictData& context);
+    // Renders `body` with the top-level variables `context` and returns the output. `undefined_on_entry` are the
+    // names the template frame starts undefined (analyze_scopes).
+    std::string render(const Body& body, const std::vector<std::string>& undefined_on_entry, const DictData& context);
 
     Value eval(const Expr& e, Scope& scope);
     // Calls a function value (builtin, method or macro).
@@ -52,22 +54,27 @@ private:
     enum class Flow { Normal, Break, Continue };
 
     Scope* new_scope(Scope* parent);
+    // A child scope of `parent` for a new jinja2 frame, with `undefined_names` bound to undefined.
+    Scope* new_frame(Scope* parent, const std::vector<std::string>& undefined_names);
     Flow exec_body(const Body& body, Scope& scope, std::string& out);
     Flow exec(const Stmt& s, Scope& scope, std::string& out);
     Flow exec_for(const ForStmt& s, Scope& scope, std::string& out);
     Value eval_inner(const Expr& e, Scope& scope);
+    std::optional<Value> try_fold(const Expr& e, Scope& scope, bool in_output);
     Value eval_call(const CallExpr& e, Scope& scope, const Value* caller);
     Value eval_filter(const FilterExpr& e, Scope& scope, const Value* block_input);
     CallArgs eval_args(const ArgList& a, Scope& scope);
     bool eval_compare(const CompareExpr& e, Scope& scope);
     void assign(const Expr& target, const Value& v, Scope& scope);
+    Value pack_target(const Expr& target, Scope& scope);  // the value of a (tuple) target just assigned
     Value make_macro(const MacroDef& def, Scope* defining_scope);
     Value call_macro(const MacroDef& def, Scope* defining_scope, CallArgs& args);
 
     std::string name_;
     std::vector<std::unique_ptr<Scope>> scopes_;  // every scope of this render (macros hold raw pointers)
     SourcePos call_pos_;
-    int macro_depth_ = 0;  // nested macro calls (bounded: Python would raise RecursionError)
+    int macro_depth_ = 0;   // nested macro calls (bounded: Python would raise RecursionError)
+    bool folding_ = false;  // evaluating a constant expression the way jinja2's optimizer folds it
 };
 
 }  // namespace qinfer::jinja

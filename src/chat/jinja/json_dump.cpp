@@ -24,14 +24,29 @@ void encode_string(std::string& out, const std::string& s, bool ensure_ascii) {
     out.push_back('"');
     for (char32_t c : utf8_decode(s)) {
         switch (c) {
-            case '\\': out += "\\\\"; continue;
-            case '"': out += "\\\""; continue;
-            case '\b': out += "\\b"; continue;
-            case '\f': out += "\\f"; continue;
-            case '\n': out += "\\n"; continue;
-            case '\r': out += "\\r"; continue;
-            case '\t': out += "\\t"; continue;
-            default: break;
+            case '\\':
+                out += "\\\\";
+                continue;
+            case '"':
+                out += "\\\"";
+                continue;
+            case '\b':
+                out += "\\b";
+                continue;
+            case '\f':
+                out += "\\f";
+                continue;
+            case '\n':
+                out += "\\n";
+                continue;
+            case '\r':
+                out += "\\r";
+                continue;
+            case '\t':
+                out += "\\t";
+                continue;
+            default:
+                break;
         }
         if (c < 0x20) {
             append_u_escape(out, static_cast<unsigned>(c));
@@ -62,11 +77,21 @@ public:
 
     void dump(std::string& out, const Value& v, int level) {
         switch (v.kind()) {
-            case ValueKind::None: out += "null"; return;
-            case ValueKind::Bool: out += v.as_bool() ? "true" : "false"; return;
-            case ValueKind::Int: out += std::to_string(v.as_int()); return;
-            case ValueKind::Float: out += float_json(v.as_float()); return;
-            case ValueKind::String: encode_string(out, v.as_string(), o_.ensure_ascii); return;
+            case ValueKind::None:
+                out += "null";
+                return;
+            case ValueKind::Bool:
+                out += v.as_bool() ? "true" : "false";
+                return;
+            case ValueKind::Int:
+                out += std::to_string(v.as_int());
+                return;
+            case ValueKind::Float:
+                out += float_json(v.as_float());
+                return;
+            case ValueKind::String:
+                encode_string(out, v.as_string(), o_.ensure_ascii);
+                return;
             case ValueKind::List: {
                 const ListData& l = v.as_list();
                 if (l.kind != ListKind::List && l.kind != ListKind::Tuple) break;
@@ -106,7 +131,8 @@ public:
             }
             case ValueKind::Undefined:
             case ValueKind::Function:
-            case ValueKind::Object: break;
+            case ValueKind::Object:
+                break;
         }
         fail_value("Object of type ", type_name(v), " is not JSON serializable");
     }
@@ -120,16 +146,22 @@ private:
 
     static std::string key_string(const Value& k) {
         switch (k.kind()) {
-            case ValueKind::String: return k.as_string();
-            case ValueKind::Float: return float_json(k.as_float());
-            case ValueKind::Bool: return k.as_bool() ? "true" : "false";
-            case ValueKind::Int: return std::to_string(k.as_int());
-            case ValueKind::None: return "null";
+            case ValueKind::String:
+                return k.as_string();
+            case ValueKind::Float:
+                return float_json(k.as_float());
+            case ValueKind::Bool:
+                return k.as_bool() ? "true" : "false";
+            case ValueKind::Int:
+                return std::to_string(k.as_int());
+            case ValueKind::None:
+                return "null";
             case ValueKind::Undefined:
             case ValueKind::List:
             case ValueKind::Dict:
             case ValueKind::Function:
-            case ValueKind::Object: break;
+            case ValueKind::Object:
+                break;
         }
         fail_value("keys must be str, int, float, bool or None, not ", type_name(k));
     }

@@ -49,9 +49,15 @@ bool all_space_from(const std::string& s, size_t from) {
     return skip_space(s, from) == s.size();
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_ident_start(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_ident_char(char c) {
+    return is_ident_start(c) || is_digit(c);
+}
 
 class Lexer {
 public:
@@ -270,9 +276,8 @@ private:
             return end;
         }
         if (c == '\'' || c == '"') return lex_string(i);
-        static const char* const kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~",
-                                           "[",  "]",  "(",  ")",  "{",  "}",  ">", "<", "=", ".", ":", "|",
-                                           ",",  ";"};
+        static const char* const kOps[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[",
+                                           "]",  "(",  ")",  "{",  "}",  ">",  "<", "=", ".", ":", "|", ",", ";"};
         for (const char* op : kOps) {
             size_t n = std::char_traits<char>::length(op);
             if (src_.compare(i, n, op) != 0) continue;
@@ -435,19 +440,46 @@ private:
             char e = raw[i + 1];
             i += 2;
             switch (e) {
-                case '\n': break;
-                case '\\': out.push_back('\\'); break;
-                case '\'': out.push_back('\''); break;
-                case '"': out.push_back('"'); break;
-                case 'a': out.push_back('\a'); break;
-                case 'b': out.push_back('\b'); break;
-                case 'f': out.push_back('\f'); break;
-                case 'n': out.push_back('\n'); break;
-                case 'r': out.push_back('\r'); break;
-                case 't': out.push_back('\t'); break;
-                case 'v': out.push_back('\v'); break;
-                case 'x': utf8_append(out, hex_value(i, 2)); i += 2; break;
-                case 'u': utf8_append(out, hex_value(i, 4)); i += 4; break;
+                case '\n':
+                    break;
+                case '\\':
+                    out.push_back('\\');
+                    break;
+                case '\'':
+                    out.push_back('\'');
+                    break;
+                case '"':
+                    out.push_back('"');
+                    break;
+                case 'a':
+                    out.push_back('\a');
+                    break;
+                case 'b':
+                    out.push_back('\b');
+                    break;
+                case 'f':
+                    out.push_back('\f');
+                    break;
+                case 'n':
+                    out.push_back('\n');
+                    break;
+                case 'r':
+                    out.push_back('\r');
+                    break;
+                case 't':
+                    out.push_back('\t');
+                    break;
+                case 'v':
+                    out.push_back('\v');
+                    break;
+                case 'x':
+                    utf8_append(out, hex_value(i, 2));
+                    i += 2;
+                    break;
+                case 'u':
+                    utf8_append(out, hex_value(i, 4));
+                    i += 4;
+                    break;
                 case 'U': {
                     char32_t cp = hex_value(i, 8);
                     if (cp > 0x10FFFF) fail(offset, "illegal Unicode character in \\U escape");
@@ -455,7 +487,8 @@ private:
                     i += 8;
                     break;
                 }
-                case 'N': fail(offset, "\\N{...} escapes in string literals are not supported");
+                case 'N':
+                    fail(offset, "\\N{...} escapes in string literals are not supported");
                 default:
                     if (e >= '0' && e <= '7') {
                         char32_t v = static_cast<char32_t>(e - '0');
@@ -469,7 +502,10 @@ private:
                         size_t len = 0;
                         char32_t cp = code_point_at(raw, i - 1, len);
                         char buf[16];
-                        std::snprintf(buf, sizeof(buf), cp <= 0xFF ? "\\x%02x" : cp <= 0xFFFF ? "\\u%04x" : "\\U%08x",
+                        std::snprintf(buf, sizeof(buf),
+                                      cp <= 0xFF     ? "\\x%02x"
+                                      : cp <= 0xFFFF ? "\\u%04x"
+                                                     : "\\U%08x",
                                       static_cast<unsigned>(cp));
                         out += buf;
                         i = i - 1 + len;
@@ -518,17 +554,28 @@ std::vector<Token> tokenize(const std::string& source, const std::string& templa
 
 std::string describe_token(const Token& t) {
     switch (t.type) {
-        case TokenType::Data: return "template data";
-        case TokenType::VariableBegin: return "begin of print statement";
-        case TokenType::VariableEnd: return "end of print statement";
-        case TokenType::BlockBegin: return "begin of statement block";
-        case TokenType::BlockEnd: return "end of statement block";
-        case TokenType::Name: return "'" + t.value + "'";
-        case TokenType::String: return "string literal";
-        case TokenType::Integer: return "integer literal";
-        case TokenType::Float: return "float literal";
-        case TokenType::Operator: return "'" + t.value + "'";
-        case TokenType::Eof: return "end of template";
+        case TokenType::Data:
+            return "template data";
+        case TokenType::VariableBegin:
+            return "begin of print statement";
+        case TokenType::VariableEnd:
+            return "end of print statement";
+        case TokenType::BlockBegin:
+            return "begin of statement block";
+        case TokenType::BlockEnd:
+            return "end of statement block";
+        case TokenType::Name:
+            return "'" + t.value + "'";
+        case TokenType::String:
+            return "string literal";
+        case TokenType::Integer:
+            return "integer literal";
+        case TokenType::Float:
+            return "float literal";
+        case TokenType::Operator:
+            return "'" + t.value + "'";
+        case TokenType::Eof:
+            return "end of template";
     }
     return "token";
 }

@@ -7,26 +7,52 @@
 
 namespace qinfer::jinja {
 
+bool LoopContext::has_item(size_t i) const {
+    while (items_.size() <= i && !exhausted_) {
+        std::optional<Value> v = pull_();
+        if (v) {
+            items_.push_back(std::move(*v));
+        } else {
+            exhausted_ = true;
+        }
+    }
+    return i < items_.size();
+}
+
+size_t LoopContext::length() const {
+    while (!exhausted_) has_item(items_.size());
+    return items_.size();
+}
+
+bool LoopContext::advance() {
+    size_t next = started_ ? index0_ + 1 : 0;
+    if (!has_item(next)) return false;
+    index0_ = next;
+    started_ = true;
+    return true;
+}
+
 Value LoopContext::get_attr(std::string_view name) const {
-    const int64_t n = static_cast<int64_t>(items_.size());
     const int64_t i = static_cast<int64_t>(index0_);
     if (name == "index") return Value::integer(i + 1);
     if (name == "index0") return Value::integer(i);
-    if (name == "revindex") return Value::integer(n - i);
-    if (name == "revindex0") return Value::integer(n - i - 1);
     if (name == "first") return Value::boolean(i == 0);
-    if (name == "last") return Value::boolean(i == n - 1);
-    if (name == "length") return Value::integer(n);
     if (name == "depth") return Value::integer(1);
     if (name == "depth0") return Value::integer(0);
+    if (name == "last") return Value::boolean(!has_item(index0_ + 1));
     if (name == "previtem") {
         if (i == 0) return Value::undefined("there is no previous item");
         return items_[index0_ - 1];
     }
     if (name == "nextitem") {
-        if (i + 1 >= n) return Value::undefined("there is no next item");
+        if (!has_item(index0_ + 1)) return Value::undefined("there is no next item");
         return items_[index0_ + 1];
     }
+    const int64_t n =
+        (name == "length" || name == "revindex" || name == "revindex0") ? static_cast<int64_t>(length()) : 0;
+    if (name == "revindex") return Value::integer(n - i);
+    if (name == "revindex0") return Value::integer(n - i - 1);
+    if (name == "length") return Value::integer(n);
     if (name == "cycle") {
         size_t idx = index0_;
         return Value::function("cycle", FunctionKind::Method, [idx](Interpreter&, CallArgs& args) {
@@ -50,6 +76,8 @@ Value LoopContext::get_attr(std::string_view name) const {
     return Value::undefined(str_cat("'LoopContext' object has no attribute '", name, "'"));
 }
 
-std::string LoopContext::repr() const { return str_cat("<LoopContext ", index0_ + 1, "/", items_.size(), ">"); }
+std::string LoopContext::repr() const {
+    return str_cat("<LoopContext ", index0_ + 1, "/", length(), ">");
+}
 
 }  // namespace qinfer::jinja

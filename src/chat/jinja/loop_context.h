@@ -1,7 +1,8 @@
 #pragma once
 // defines: qinfer::jinja::LoopContext (the `loop` variable of a for loop)
 
-#include <memory>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,19 +11,31 @@
 namespace qinfer::jinja {
 
 // loop.index, index0, revindex, revindex0, first, last, length, previtem, nextitem, depth, depth0, cycle(...),
-// changed(...). One object per loop; the interpreter advances index0 before each iteration.
+// changed(...). Items are pulled on demand, as jinja2's LoopContext does over the (lazily filtered) iterable: a
+// loop filter (`for x in xs if cond`) is evaluated for an item only when the loop reaches it, or when loop.last /
+// loop.nextitem / loop.length look ahead.
 class LoopContext : public Object {
 public:
-    explicit LoopContext(std::vector<Value> items) : items_(std::move(items)) {}
-    void set_index0(size_t i) { index0_ = i; }
+    using Pull = std::function<std::optional<Value>()>;  // the next item, nullopt at the end
+    explicit LoopContext(Pull pull) : pull_(std::move(pull)) {}
+
+    // Moves to the next item; false when there is none.
+    bool advance();
+    const Value& current() const { return items_[index0_]; }
 
     std::string type_name() const override { return "LoopContext"; }
     Value get_attr(std::string_view name) const override;
     std::string repr() const override;
 
 private:
-    std::vector<Value> items_;
+    bool has_item(size_t i) const;  // pulls until item i exists or the source ends
+    size_t length() const;
+
+    mutable Pull pull_;
+    mutable std::vector<Value> items_;
+    mutable bool exhausted_ = false;
     size_t index0_ = 0;
+    bool started_ = false;
     std::shared_ptr<std::vector<Value>> last_changed_ = std::make_shared<std::vector<Value>>();
     std::shared_ptr<bool> changed_called_ = std::make_shared<bool>(false);
 };

@@ -83,8 +83,12 @@ Value affix_test(const Value& self, const CallArgs& args, bool prefix) {
     return Value::boolean(false);
 }
 
-Value m_startswith(const Value& self, const CallArgs& args) { return affix_test(self, args, true); }
-Value m_endswith(const Value& self, const CallArgs& args) { return affix_test(self, args, false); }
+Value m_startswith(const Value& self, const CallArgs& args) {
+    return affix_test(self, args, true);
+}
+Value m_endswith(const Value& self, const CallArgs& args) {
+    return affix_test(self, args, false);
+}
 
 Value split_impl(const Value& self, const CallArgs& args, bool right) {
     const char* fn = right ? "rsplit" : "split";
@@ -96,8 +100,12 @@ Value split_impl(const Value& self, const CallArgs& args, bool right) {
     return str_list(right ? py_rsplit(self.as_string(), sp, maxsplit) : py_split(self.as_string(), sp, maxsplit));
 }
 
-Value m_split(const Value& self, const CallArgs& args) { return split_impl(self, args, false); }
-Value m_rsplit(const Value& self, const CallArgs& args) { return split_impl(self, args, true); }
+Value m_split(const Value& self, const CallArgs& args) {
+    return split_impl(self, args, false);
+}
+Value m_rsplit(const Value& self, const CallArgs& args) {
+    return split_impl(self, args, true);
+}
 
 Value strip_impl(const Value& self, const CallArgs& args, const char* fn, bool left, bool right) {
     BoundArgs b = bind_args(fn, args, {"chars"}, 0);
@@ -106,9 +114,15 @@ Value strip_impl(const Value& self, const CallArgs& args, const char* fn, bool l
     return Value::string(py_strip(self.as_string(), chars ? &*chars : nullptr, left, right));
 }
 
-Value m_strip(const Value& self, const CallArgs& args) { return strip_impl(self, args, "strip", true, true); }
-Value m_lstrip(const Value& self, const CallArgs& args) { return strip_impl(self, args, "lstrip", true, false); }
-Value m_rstrip(const Value& self, const CallArgs& args) { return strip_impl(self, args, "rstrip", false, true); }
+Value m_strip(const Value& self, const CallArgs& args) {
+    return strip_impl(self, args, "strip", true, true);
+}
+Value m_lstrip(const Value& self, const CallArgs& args) {
+    return strip_impl(self, args, "lstrip", true, false);
+}
+Value m_rstrip(const Value& self, const CallArgs& args) {
+    return strip_impl(self, args, "rstrip", false, true);
+}
 
 Value m_lower(const Value& self, const CallArgs& args) {
     bind_args("lower", args, {}, 0);
@@ -187,11 +201,21 @@ Value search_impl(const Value& self, const CallArgs& args, const char* fn, bool 
     return Value::integer(static_cast<int64_t>(hit + w.begin));
 }
 
-Value m_find(const Value& self, const CallArgs& args) { return search_impl(self, args, "find", false, false, false); }
-Value m_rfind(const Value& self, const CallArgs& args) { return search_impl(self, args, "rfind", true, false, false); }
-Value m_index(const Value& self, const CallArgs& args) { return search_impl(self, args, "index", false, true, false); }
-Value m_rindex(const Value& self, const CallArgs& args) { return search_impl(self, args, "rindex", true, true, false); }
-Value m_count(const Value& self, const CallArgs& args) { return search_impl(self, args, "count", false, false, true); }
+Value m_find(const Value& self, const CallArgs& args) {
+    return search_impl(self, args, "find", false, false, false);
+}
+Value m_rfind(const Value& self, const CallArgs& args) {
+    return search_impl(self, args, "rfind", true, false, false);
+}
+Value m_index(const Value& self, const CallArgs& args) {
+    return search_impl(self, args, "index", false, true, false);
+}
+Value m_rindex(const Value& self, const CallArgs& args) {
+    return search_impl(self, args, "rindex", true, true, false);
+}
+Value m_count(const Value& self, const CallArgs& args) {
+    return search_impl(self, args, "count", false, false, true);
+}
 
 Value m_join(const Value& self, const CallArgs& args) {
     BoundArgs b = bind_args("join", args, {"iterable"}, 1);
@@ -215,8 +239,12 @@ Value char_class(const Value& self, const CallArgs& args) {
     return Value::boolean(std::all_of(s.begin(), s.end(), Pred));
 }
 
-bool is_alnum_char(char32_t c) { return py_isalpha(c) || py_isdecimal(c) || py_isdigit(c) || py_isnumeric(c); }
-bool is_ascii_char(char32_t c) { return c < 0x80; }
+bool is_alnum_char(char32_t c) {
+    return py_isalpha(c) || py_isdecimal(c) || py_isdigit(c) || py_isnumeric(c);
+}
+bool is_ascii_char(char32_t c) {
+    return c < 0x80;
+}
 
 Value m_isascii(const Value& self, const CallArgs& args) {
     bind_args("isascii", args, {}, 0);
@@ -236,8 +264,12 @@ Value case_test(const Value& self, const CallArgs& args, bool lower) {
     return Value::boolean(cased);
 }
 
-Value m_islower(const Value& self, const CallArgs& args) { return case_test(self, args, true); }
-Value m_isupper(const Value& self, const CallArgs& args) { return case_test(self, args, false); }
+Value m_islower(const Value& self, const CallArgs& args) {
+    return case_test(self, args, true);
+}
+Value m_isupper(const Value& self, const CallArgs& args) {
+    return case_test(self, args, false);
+}
 
 Value m_splitlines(const Value& self, const CallArgs& args) {
     BoundArgs b = bind_args("splitlines", args, {"keepends"}, 0);
@@ -280,9 +312,15 @@ Value justify(const Value& self, const CallArgs& args, const char* fn, int mode)
     return Value::string(rep(left) + s + rep(total - left));
 }
 
-Value m_ljust(const Value& self, const CallArgs& args) { return justify(self, args, "ljust", -1); }
-Value m_rjust(const Value& self, const CallArgs& args) { return justify(self, args, "rjust", 1); }
-Value m_center(const Value& self, const CallArgs& args) { return justify(self, args, "center", 0); }
+Value m_ljust(const Value& self, const CallArgs& args) {
+    return justify(self, args, "ljust", -1);
+}
+Value m_rjust(const Value& self, const CallArgs& args) {
+    return justify(self, args, "rjust", 1);
+}
+Value m_center(const Value& self, const CallArgs& args) {
+    return justify(self, args, "center", 0);
+}
 
 Value m_zfill(const Value& self, const CallArgs& args) {
     BoundArgs b = bind_args("zfill", args, {"width"}, 1);
@@ -314,8 +352,12 @@ Value partition_impl(const Value& self, const CallArgs& args, bool right) {
     return Value::list(std::move(parts), ListKind::Tuple);
 }
 
-Value m_partition(const Value& self, const CallArgs& args) { return partition_impl(self, args, false); }
-Value m_rpartition(const Value& self, const CallArgs& args) { return partition_impl(self, args, true); }
+Value m_partition(const Value& self, const CallArgs& args) {
+    return partition_impl(self, args, false);
+}
+Value m_rpartition(const Value& self, const CallArgs& args) {
+    return partition_impl(self, args, true);
+}
 
 // str.format with plain fields only: {} {0} {name}, and {{ }} escapes.
 Value m_format(const Value& self, const CallArgs& args) {
@@ -365,30 +407,48 @@ Value m_format(const Value& self, const CallArgs& args) {
 }
 
 const MethodEntry kStrMethods[] = {
-    {"startswith", m_startswith}, {"endswith", m_endswith},
-    {"split", m_split},           {"rsplit", m_rsplit},
-    {"strip", m_strip},           {"lstrip", m_lstrip},
-    {"rstrip", m_rstrip},         {"lower", m_lower},
-    {"upper", m_upper},           {"title", m_title},
-    {"capitalize", m_capitalize}, {"swapcase", m_swapcase},
-    {"replace", m_replace},       {"find", m_find},
-    {"rfind", m_rfind},           {"index", m_index},
-    {"rindex", m_rindex},         {"count", m_count},
-    {"join", m_join},             {"isalpha", char_class<py_isalpha>},
-    {"isdigit", char_class<py_isdigit>}, {"isdecimal", char_class<py_isdecimal>},
-    {"isnumeric", char_class<py_isnumeric>}, {"isalnum", char_class<is_alnum_char>},
-    {"isspace", char_class<py_isspace>}, {"isascii", m_isascii},
-    {"islower", m_islower},       {"isupper", m_isupper},
-    {"splitlines", m_splitlines}, {"removeprefix", m_removeprefix},
-    {"removesuffix", m_removesuffix}, {"ljust", m_ljust},
-    {"rjust", m_rjust},           {"center", m_center},
-    {"zfill", m_zfill},           {"partition", m_partition},
-    {"rpartition", m_rpartition}, {"format", m_format},
+    {"startswith", m_startswith},
+    {"endswith", m_endswith},
+    {"split", m_split},
+    {"rsplit", m_rsplit},
+    {"strip", m_strip},
+    {"lstrip", m_lstrip},
+    {"rstrip", m_rstrip},
+    {"lower", m_lower},
+    {"upper", m_upper},
+    {"title", m_title},
+    {"capitalize", m_capitalize},
+    {"swapcase", m_swapcase},
+    {"replace", m_replace},
+    {"find", m_find},
+    {"rfind", m_rfind},
+    {"index", m_index},
+    {"rindex", m_rindex},
+    {"count", m_count},
+    {"join", m_join},
+    {"isalpha", char_class<py_isalpha>},
+    {"isdigit", char_class<py_isdigit>},
+    {"isdecimal", char_class<py_isdecimal>},
+    {"isnumeric", char_class<py_isnumeric>},
+    {"isalnum", char_class<is_alnum_char>},
+    {"isspace", char_class<py_isspace>},
+    {"isascii", m_isascii},
+    {"islower", m_islower},
+    {"isupper", m_isupper},
+    {"splitlines", m_splitlines},
+    {"removeprefix", m_removeprefix},
+    {"removesuffix", m_removesuffix},
+    {"ljust", m_ljust},
+    {"rjust", m_rjust},
+    {"center", m_center},
+    {"zfill", m_zfill},
+    {"partition", m_partition},
+    {"rpartition", m_rpartition},
+    {"format", m_format},
 };
 
-const std::set<std::string> kStrOther = {"casefold",   "encode",       "expandtabs", "format_map",
-                                         "isidentifier", "isprintable", "istitle",    "maketrans",
-                                         "translate"};
+const std::set<std::string> kStrOther = {"casefold",    "encode",  "expandtabs", "format_map", "isidentifier",
+                                         "isprintable", "istitle", "maketrans",  "translate"};
 
 // ---- dict
 
@@ -432,8 +492,8 @@ Value m_fromkeys(const Value&, const CallArgs& args) {
 }
 
 const MethodEntry kDictMethods[] = {
-    {"get", m_get},   {"items", m_items}, {"keys", m_keys}, {"values", m_values}, {"copy", m_dict_copy},
-    {"fromkeys", m_fromkeys},
+    {"get", m_get},       {"items", m_items},    {"keys", m_keys},
+    {"values", m_values}, {"copy", m_dict_copy}, {"fromkeys", m_fromkeys},
 };
 const std::set<std::string> kDictUnsafe = {"clear", "pop", "popitem", "setdefault", "update"};
 
@@ -465,8 +525,8 @@ const std::set<std::string> kListUnsafe = {"append", "clear", "extend", "insert"
 
 const std::set<std::string> kIntAttrs = {"as_integer_ratio", "bit_count", "bit_length", "conjugate", "denominator",
                                          "from_bytes",       "imag",      "numerator",  "real",      "to_bytes"};
-const std::set<std::string> kFloatAttrs = {"as_integer_ratio", "conjugate", "fromhex", "hex", "imag", "is_integer",
-                                           "real"};
+const std::set<std::string> kFloatAttrs = {"as_integer_ratio", "conjugate", "fromhex", "hex", "imag",
+                                           "is_integer",       "real"};
 
 Value bind(const Value& self, const std::string& name, Impl impl) {
     return Value::function(name, FunctionKind::Method,
@@ -482,8 +542,7 @@ Impl lookup(const MethodEntry (&table)[N], const std::string& name) {
 }
 
 Value unsafe(const Value& self, const std::string& name) {
-    return Value::undefined(
-        str_cat("access to attribute '", name, "' of '", type_name(self), "' object is unsafe."));
+    return Value::undefined(str_cat("access to attribute '", name, "' of '", type_name(self), "' object is unsafe."));
 }
 
 [[noreturn]] void unsupported(const Value& self, const std::string& name) {
@@ -531,10 +590,12 @@ std::optional<Value> find_method(const Value& self, const std::string& name) {
         case ValueKind::Float:
             if (kFloatAttrs.count(name)) unsupported(self, name);
             return std::nullopt;
-        case ValueKind::Function: unsupported(self, name);
+        case ValueKind::Function:
+            unsupported(self, name);
         case ValueKind::Undefined:
         case ValueKind::None:
-        case ValueKind::Object: return std::nullopt;
+        case ValueKind::Object:
+            return std::nullopt;
     }
     return std::nullopt;
 }

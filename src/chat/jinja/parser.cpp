@@ -16,6 +16,7 @@ public:
 
     Body parse() {
         Body body = subparse({});
+        mark_constant_expressions(body);
         return body;
     }
 
@@ -123,7 +124,8 @@ private:
                 case TokenType::String:
                 case TokenType::Integer:
                 case TokenType::Float:
-                case TokenType::Operator: fail(str_cat("unexpected ", describe_token(t)));
+                case TokenType::Operator:
+                    fail(str_cat("unexpected ", describe_token(t)));
             }
         }
     }
@@ -186,7 +188,8 @@ private:
             for (auto it = end_stack_.rbegin(); it != end_stack_.rend(); ++it) {
                 for (const std::string& e : *it) {
                     if (e == tag) {
-                        msg += "; you probably made a nesting mistake: jinja is looking for " + tags_text(end_stack_.back());
+                        msg += "; you probably made a nesting mistake: jinja is looking for " +
+                               tags_text(end_stack_.back());
                         if (!tag_stack_.empty()) msg += " to close '" + tag_stack_.back() + "'";
                         fail(msg);
                     }
@@ -493,7 +496,10 @@ private:
         ExprPtr left = parse_pow();
         while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
             const std::string op = next().value;
-            BinaryOp b = op == "*" ? BinaryOp::Mul : op == "/" ? BinaryOp::Div : op == "//" ? BinaryOp::FloorDiv : BinaryOp::Mod;
+            BinaryOp b = op == "*"    ? BinaryOp::Mul
+                         : op == "/"  ? BinaryOp::Div
+                         : op == "//" ? BinaryOp::FloorDiv
+                                      : BinaryOp::Mod;
             left = std::make_unique<BinaryExpr>(p, b, std::move(left), parse_pow());
         }
         return left;
@@ -542,8 +548,10 @@ private:
                 while (cur().type == TokenType::String) s += next().value;
                 return std::make_unique<ConstExpr>(p, Value::string(s));
             }
-            case TokenType::Integer: return std::make_unique<ConstExpr>(p, Value::integer(next().int_value));
-            case TokenType::Float: return std::make_unique<ConstExpr>(p, Value::floating(next().float_value));
+            case TokenType::Integer:
+                return std::make_unique<ConstExpr>(p, Value::integer(next().int_value));
+            case TokenType::Float:
+                return std::make_unique<ConstExpr>(p, Value::floating(next().float_value));
             case TokenType::Operator:
                 if (skip_op("(")) {
                     ExprPtr e = parse_tuple(false, true, {}, true, false);
@@ -558,7 +566,8 @@ private:
             case TokenType::VariableEnd:
             case TokenType::BlockBegin:
             case TokenType::BlockEnd:
-            case TokenType::Eof: break;
+            case TokenType::Eof:
+                break;
         }
         fail(str_cat("unexpected ", describe_token(t)));
     }
@@ -674,7 +683,8 @@ private:
                 next();
                 a.keyword.emplace_back(key, parse_expression(true));
             } else {
-                if (a.star_args || a.star_kwargs || !a.keyword.empty()) fail("invalid syntax for function call expression");
+                if (a.star_args || a.star_kwargs || !a.keyword.empty())
+                    fail("invalid syntax for function call expression");
                 a.positional.push_back(parse_expression(true));
             }
             require_comma = true;

@@ -26,7 +26,8 @@ std::string pad(std::string body, const Spec& s, bool numeric) {
         // Zero padding goes after the sign and 0x/0o prefix.
         size_t at = 0;
         if (!body.empty() && (body[0] == '-' || body[0] == '+' || body[0] == ' ')) at = 1;
-        if (body.size() >= at + 2 && body[at] == '0' && (body[at + 1] == 'x' || body[at + 1] == 'X' || body[at + 1] == 'o')) {
+        if (body.size() >= at + 2 && body[at] == '0' &&
+            (body[at + 1] == 'x' || body[at + 1] == 'X' || body[at + 1] == 'o')) {
             at += 2;
         }
         return body.substr(0, at) + std::string(fill, '0') + body.substr(at);
@@ -43,7 +44,8 @@ std::string sign_prefix(bool negative, const Spec& s) {
 
 std::string format_integer(const Value& arg, const Spec& s) {
     if (!arg.is_number()) {
-        fail_value("%", s.type, " format: ", (s.type == 'x' || s.type == 'X' || s.type == 'o') ? "an integer" : "a real number",
+        fail_value("%", s.type,
+                   " format: ", (s.type == 'x' || s.type == 'X' || s.type == 'o') ? "an integer" : "a real number",
                    " is required, not ", type_name(arg));
     }
     if (arg.is_float() && (s.type == 'x' || s.type == 'X' || s.type == 'o')) {
@@ -52,7 +54,8 @@ std::string format_integer(const Value& arg, const Spec& s) {
     int64_t v;
     if (arg.is_float()) {
         double d = std::trunc(arg.as_float());
-        if (!std::isfinite(d) || std::fabs(d) >= 9.2233720368547758e18) fail_value("%d of a float too large to convert");
+        if (!std::isfinite(d) || std::fabs(d) >= 9.2233720368547758e18)
+            fail_value("%d of a float too large to convert");
         v = static_cast<int64_t>(d);
     } else {
         v = arg.as_int();
@@ -74,7 +77,9 @@ std::string format_integer(const Value& arg, const Spec& s) {
             std::snprintf(buf, sizeof(buf), "%llo", static_cast<unsigned long long>(mag));
             if (s.alt) prefix = "0o";
             break;
-        default: std::snprintf(buf, sizeof(buf), "%llu", static_cast<unsigned long long>(mag)); break;
+        default:
+            std::snprintf(buf, sizeof(buf), "%llu", static_cast<unsigned long long>(mag));
+            break;
     }
     std::string digits = buf;
     if (s.precision >= 0 && static_cast<int>(digits.size()) < s.precision) {
@@ -122,13 +127,15 @@ std::string format_one(const Value& arg, const Spec& s) {
         case 'u':
         case 'x':
         case 'X':
-        case 'o': return format_integer(arg, s);
+        case 'o':
+            return format_integer(arg, s);
         case 'e':
         case 'E':
         case 'f':
         case 'F':
         case 'g':
-        case 'G': return format_float(arg, s);
+        case 'G':
+            return format_float(arg, s);
         case 'c': {
             std::string body;
             if (arg.is_integral()) {
@@ -142,7 +149,8 @@ std::string format_one(const Value& arg, const Spec& s) {
             }
             return pad(body, s, false);
         }
-        default: fail_value("unsupported format character '", s.type, "'");
+        default:
+            fail_value("unsupported format character '", s.type, "'");
     }
 }
 
@@ -152,6 +160,9 @@ std::string percent_format(const std::string& fmt, const Value& args) {
     std::vector<Value> positional;
     const DictData* mapping = nullptr;
     bool is_tuple = args.is_list() && args.as_list().kind == ListKind::Tuple;
+    // PyMapping_Check: anything subscriptable but a tuple or str (dicts, lists, undefined) is "a mapping" for the
+    // purpose of not complaining about unused arguments.
+    bool mapping_like = !is_tuple && (args.is_dict() || args.is_list() || args.is_undefined());
     if (is_tuple) {
         positional = args.items();
     } else {
@@ -182,7 +193,9 @@ std::string percent_format(const std::string& fmt, const Value& args) {
         }
         const Value* key_value = nullptr;
         if (fmt[i] == '(') {
-            if (!mapping) fail_value("format requires a mapping");
+            if (!mapping)
+                fail_value(mapping_like ? "list indices must be integers or slices, not str"
+                                        : "format requires a mapping");
             size_t depth = 1, j = i + 1;
             while (j < fmt.size() && depth > 0) {
                 if (fmt[j] == '(') ++depth;
@@ -199,12 +212,18 @@ std::string percent_format(const std::string& fmt, const Value& args) {
         Spec s;
         for (; i < fmt.size(); ++i) {
             char f = fmt[i];
-            if (f == '-') s.left = true;
-            else if (f == '+') s.plus = true;
-            else if (f == ' ') s.space = true;
-            else if (f == '#') s.alt = true;
-            else if (f == '0') s.zero = true;
-            else break;
+            if (f == '-')
+                s.left = true;
+            else if (f == '+')
+                s.plus = true;
+            else if (f == ' ')
+                s.space = true;
+            else if (f == '#')
+                s.alt = true;
+            else if (f == '0')
+                s.zero = true;
+            else
+                break;
         }
         if (i < fmt.size() && fmt[i] == '*') {
             const Value& w = take();
@@ -216,7 +235,8 @@ std::string percent_format(const std::string& fmt, const Value& args) {
             }
             ++i;
         } else {
-            while (i < fmt.size() && fmt[i] >= '0' && fmt[i] <= '9') s.width = (s.width < 0 ? 0 : s.width * 10) + (fmt[i++] - '0');
+            while (i < fmt.size() && fmt[i] >= '0' && fmt[i] <= '9')
+                s.width = (s.width < 0 ? 0 : s.width * 10) + (fmt[i++] - '0');
         }
         if (i < fmt.size() && fmt[i] == '.') {
             ++i;
@@ -227,7 +247,8 @@ std::string percent_format(const std::string& fmt, const Value& args) {
                 s.precision = static_cast<int>(std::max<int64_t>(0, p.as_int()));
                 ++i;
             } else {
-                while (i < fmt.size() && fmt[i] >= '0' && fmt[i] <= '9') s.precision = s.precision * 10 + (fmt[i++] - '0');
+                while (i < fmt.size() && fmt[i] >= '0' && fmt[i] <= '9')
+                    s.precision = s.precision * 10 + (fmt[i++] - '0');
             }
         }
         while (i < fmt.size() && (fmt[i] == 'h' || fmt[i] == 'l' || fmt[i] == 'L')) ++i;
@@ -236,7 +257,7 @@ std::string percent_format(const std::string& fmt, const Value& args) {
         const Value& arg = key_value ? *key_value : take();
         out += format_one(arg, s);
     }
-    if (!used_mapping && !mapping && next < positional.size()) {
+    if (!used_mapping && !mapping_like && next < positional.size()) {
         fail_value("not all arguments converted during string formatting");
     }
     return out;

@@ -6,14 +6,19 @@
 #include "chat/jinja/json.h"
 #include "chat/jinja/lexer.h"
 #include "chat/jinja/parser.h"
+#include "chat/jinja/scoping.h"
 
 namespace qinfer::jinja {
 
 Template::Template(const std::string& source, std::string name) : name_(std::move(name)) {
-    body_ = std::make_shared<const Body>(parse_template(tokenize(source, name_), name_));
+    auto body = std::make_shared<Body>(parse_template(tokenize(source, name_), name_));
+    undefined_on_entry_ = analyze_scopes(*body);
+    body_ = std::move(body);
 }
 
-std::string Template::render(const DictData& context) const { return Interpreter(name_).render(*body_, context); }
+std::string Template::render(const DictData& context) const {
+    return Interpreter(name_).render(*body_, undefined_on_entry_, context);
+}
 
 std::string Template::render(const nlohmann::ordered_json& context) const {
     QINFER_CHECK(context.is_object(), name_, ": the render context must be a JSON object, got ", context.type_name());

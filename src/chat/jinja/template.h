@@ -36,6 +36,7 @@ public:
 private:
     std::string name_;
     std::shared_ptr<const Body> body_;
+    std::vector<std::string> undefined_on_entry_;  // of the template frame (scoping.h)
 };
 
 }  // namespace qinfer::jinja

@@ -75,7 +75,9 @@ void append_title(std::u32string& out, char32_t c) {
     }
 }
 
-bool in_set(const std::u32string& set, char32_t c) { return set.find(c) != std::u32string::npos; }
+bool in_set(const std::u32string& set, char32_t c) {
+    return set.find(c) != std::u32string::npos;
+}
 
 }  // namespace
 
@@ -107,8 +109,8 @@ std::u32string utf8_decode(std::string_view s) {
             if ((c & 0xC0) != 0x80) fail_value("invalid UTF-8 in string at offset ", i + k);
             cp = (cp << 6) | (c & 0x3F);
         }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF)) {
             fail_value("invalid UTF-8 in string at offset ", i);
         }
         out.push_back(cp);
@@ -161,16 +163,36 @@ size_t utf8_offset(std::string_view s, size_t index) {
     return s.size();
 }
 
-bool py_isspace(char32_t c) { return in_ranges(ut::kSpace, ut::kSpace_size, c); }
-bool py_isalpha(char32_t c) { return in_ranges(ut::kAlpha, ut::kAlpha_size, c); }
-bool py_isdecimal(char32_t c) { return in_ranges(ut::kDecimal, ut::kDecimal_size, c); }
-bool py_isdigit(char32_t c) { return in_ranges(ut::kDigit, ut::kDigit_size, c); }
-bool py_isnumeric(char32_t c) { return in_ranges(ut::kNumeric, ut::kNumeric_size, c); }
-bool py_is_lower_char(char32_t c) { return in_ranges(ut::kLowerCat, ut::kLowerCat_size, c); }
-bool py_is_upper_char(char32_t c) { return in_ranges(ut::kUpperCat, ut::kUpperCat_size, c); }
-bool py_is_title_char(char32_t c) { return in_ranges(ut::kTitleCat, ut::kTitleCat_size, c); }
-bool py_is_cased(char32_t c) { return in_ranges(ut::kCased, ut::kCased_size, c); }
-bool py_isprintable(char32_t c) { return !in_ranges(ut::kNonPrintable, ut::kNonPrintable_size, c); }
+bool py_isspace(char32_t c) {
+    return in_ranges(ut::kSpace, ut::kSpace_size, c);
+}
+bool py_isalpha(char32_t c) {
+    return in_ranges(ut::kAlpha, ut::kAlpha_size, c);
+}
+bool py_isdecimal(char32_t c) {
+    return in_ranges(ut::kDecimal, ut::kDecimal_size, c);
+}
+bool py_isdigit(char32_t c) {
+    return in_ranges(ut::kDigit, ut::kDigit_size, c);
+}
+bool py_isnumeric(char32_t c) {
+    return in_ranges(ut::kNumeric, ut::kNumeric_size, c);
+}
+bool py_is_lower_char(char32_t c) {
+    return in_ranges(ut::kLowerCat, ut::kLowerCat_size, c);
+}
+bool py_is_upper_char(char32_t c) {
+    return in_ranges(ut::kUpperCat, ut::kUpperCat_size, c);
+}
+bool py_is_title_char(char32_t c) {
+    return in_ranges(ut::kTitleCat, ut::kTitleCat_size, c);
+}
+bool py_is_cased(char32_t c) {
+    return in_ranges(ut::kCased, ut::kCased_size, c);
+}
+bool py_isprintable(char32_t c) {
+    return !in_ranges(ut::kNonPrintable, ut::kNonPrintable_size, c);
+}
 
 std::string py_lower(std::string_view s) {
     std::u32string in = utf8_decode(s), out;

@@ -24,27 +24,27 @@ extern const size_t kUpper_size;
 extern const CaseMapping kTitle[];  // one character's title case, where it differs from kUpper
 extern const size_t kTitle_size;
 
-extern const CodePointRange kCased[];          // Unicode Cased (approximated from Python's case data)
+extern const CodePointRange kCased[];  // Unicode Cased (approximated from Python's case data)
 extern const size_t kCased_size;
 extern const CodePointRange kCaseIgnorable[];  // Unicode Case_Ignorable
 extern const size_t kCaseIgnorable_size;
-extern const CodePointRange kSpace[];          // str.isspace
+extern const CodePointRange kSpace[];  // str.isspace
 extern const size_t kSpace_size;
-extern const CodePointRange kAlpha[];          // str.isalpha
+extern const CodePointRange kAlpha[];  // str.isalpha
 extern const size_t kAlpha_size;
-extern const CodePointRange kDecimal[];        // str.isdecimal
+extern const CodePointRange kDecimal[];  // str.isdecimal
 extern const size_t kDecimal_size;
-extern const CodePointRange kDigit[];          // str.isdigit
+extern const CodePointRange kDigit[];  // str.isdigit
 extern const size_t kDigit_size;
-extern const CodePointRange kNumeric[];        // str.isnumeric
+extern const CodePointRange kNumeric[];  // str.isnumeric
 extern const size_t kNumeric_size;
-extern const CodePointRange kLowerCat[];       // str.islower of one character
+extern const CodePointRange kLowerCat[];  // str.islower of one character
 extern const size_t kLowerCat_size;
-extern const CodePointRange kUpperCat[];       // str.isupper of one character
+extern const CodePointRange kUpperCat[];  // str.isupper of one character
 extern const size_t kUpperCat_size;
-extern const CodePointRange kTitleCat[];       // titlecase letters (category Lt)
+extern const CodePointRange kTitleCat[];  // titlecase letters (category Lt)
 extern const size_t kTitleCat_size;
-extern const CodePointRange kNonPrintable[];   // not str.isprintable (repr() escapes these)
+extern const CodePointRange kNonPrintable[];  // not str.isprintable (repr() escapes these)
 extern const size_t kNonPrintable_size;
 
 }  // namespace qinfer::jinja::unicode_tables

@@ -73,7 +73,8 @@ Value Value::dict(DictData d) {
 Value Value::function(std::string name, FunctionKind kind, NativeFunction fn) {
     Value v;
     v.kind_ = ValueKind::Function;
-    v.data_ = std::shared_ptr<const Function>(std::make_shared<Function>(Function{std::move(name), kind, std::move(fn)}));
+    v.data_ =
+        std::shared_ptr<const Function>(std::make_shared<Function>(Function{std::move(name), kind, std::move(fn)}));
     return v;
 }
 
@@ -86,32 +87,41 @@ Value Value::object(std::shared_ptr<Object> obj) {
 
 double Value::as_float() const {
     switch (kind_) {
-        case ValueKind::Bool: return std::get<bool>(data_) ? 1.0 : 0.0;
-        case ValueKind::Int: return static_cast<double>(std::get<int64_t>(data_));
-        case ValueKind::Float: return std::get<double>(data_);
+        case ValueKind::Bool:
+            return std::get<bool>(data_) ? 1.0 : 0.0;
+        case ValueKind::Int:
+            return static_cast<double>(std::get<int64_t>(data_));
+        case ValueKind::Float:
+            return std::get<double>(data_);
         case ValueKind::Undefined:
         case ValueKind::None:
         case ValueKind::String:
         case ValueKind::List:
         case ValueKind::Dict:
         case ValueKind::Function:
-        case ValueKind::Object: break;
+        case ValueKind::Object:
+            break;
     }
     fail_value("expected a number, got ", type_name(*this));
 }
 
 const void* Value::identity() const {
     switch (kind_) {
-        case ValueKind::List: return std::get<std::shared_ptr<const ListData>>(data_).get();
-        case ValueKind::Dict: return std::get<std::shared_ptr<const DictData>>(data_).get();
-        case ValueKind::Function: return std::get<std::shared_ptr<const Function>>(data_).get();
-        case ValueKind::Object: return std::get<std::shared_ptr<Object>>(data_).get();
+        case ValueKind::List:
+            return std::get<std::shared_ptr<const ListData>>(data_).get();
+        case ValueKind::Dict:
+            return std::get<std::shared_ptr<const DictData>>(data_).get();
+        case ValueKind::Function:
+            return std::get<std::shared_ptr<const Function>>(data_).get();
+        case ValueKind::Object:
+            return std::get<std::shared_ptr<Object>>(data_).get();
         case ValueKind::Undefined:
         case ValueKind::None:
         case ValueKind::Bool:
         case ValueKind::Int:
         case ValueKind::Float:
-        case ValueKind::String: break;
+        case ValueKind::String:
+            break;
     }
     return nullptr;
 }
@@ -147,8 +157,12 @@ Value Namespace::get_attr(std::string_view name) const {
     return Value::undefined(str_cat("'Namespace' object has no attribute '", name, "'"));
 }
 
-std::string Namespace::repr() const { return "<Namespace " + to_repr(Value::dict(attrs_)) + ">"; }
+std::string Namespace::repr() const {
+    return "<Namespace " + to_repr(Value::dict(attrs_)) + ">";
+}
 
-void Namespace::set_attr(const std::string& name, Value v) { attrs_.set(Value::string(name), std::move(v)); }
+void Namespace::set_attr(const std::string& name, Value v) {
+    attrs_.set(Value::string(name), std::move(v));
+}
 
 }  // namespace qinfer::jinja

@@ -74,9 +74,9 @@ struct Function {
 class Object {
 public:
     virtual ~Object() = default;
-    virtual std::string type_name() const = 0;                  // Python type name, for messages
-    virtual Value get_attr(std::string_view name) const = 0;    // undefined when absent
-    virtual std::string repr() const = 0;                       // str() of the object
+    virtual std::string type_name() const = 0;                // Python type name, for messages
+    virtual Value get_attr(std::string_view name) const = 0;  // undefined when absent
+    virtual std::string repr() const = 0;                     // str() of the object
 };
 
 class Value {

@@ -18,13 +18,20 @@ namespace {
 
 const char* list_kind_name(ListKind k) {
     switch (k) {
-        case ListKind::List: return "list";
-        case ListKind::Tuple: return "tuple";
-        case ListKind::Range: return "range";
-        case ListKind::DictKeys: return "dict_keys";
-        case ListKind::DictValues: return "dict_values";
-        case ListKind::DictItems: return "dict_items";
-        case ListKind::Iterator: return "generator";
+        case ListKind::List:
+            return "list";
+        case ListKind::Tuple:
+            return "tuple";
+        case ListKind::Range:
+            return "range";
+        case ListKind::DictKeys:
+            return "dict_keys";
+        case ListKind::DictValues:
+            return "dict_values";
+        case ListKind::DictItems:
+            return "dict_items";
+        case ListKind::Iterator:
+            return "generator";
     }
     return "list";
 }
@@ -129,12 +136,23 @@ std::string html_escape(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out.push_back(c);
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&#34;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out;
@@ -142,17 +160,26 @@ std::string html_escape(const std::string& s) {
 
 std::string type_name(const Value& v) {
     switch (v.kind()) {
-        case ValueKind::Undefined: return "Undefined";
-        case ValueKind::None: return "NoneType";
-        case ValueKind::Bool: return "bool";
-        case ValueKind::Int: return "int";
-        case ValueKind::Float: return "float";
-        case ValueKind::String: return v.is_markup() ? "Markup" : "str";
-        case ValueKind::List: return list_kind_name(v.as_list().kind);
-        case ValueKind::Dict: return "dict";
+        case ValueKind::Undefined:
+            return "Undefined";
+        case ValueKind::None:
+            return "NoneType";
+        case ValueKind::Bool:
+            return "bool";
+        case ValueKind::Int:
+            return "int";
+        case ValueKind::Float:
+            return "float";
+        case ValueKind::String:
+            return v.is_markup() ? "Markup" : "str";
+        case ValueKind::List:
+            return list_kind_name(v.as_list().kind);
+        case ValueKind::Dict:
+            return "dict";
         case ValueKind::Function:
             return v.as_function().kind == FunctionKind::Macro ? "Macro" : "builtin_function_or_method";
-        case ValueKind::Object: return v.as_object()->type_name();
+        case ValueKind::Object:
+            return v.as_object()->type_name();
     }
     return "object";
 }
@@ -165,15 +192,23 @@ void fail_undefined(const Value& v) {
 bool truthy(const Value& v) {
     switch (v.kind()) {
         case ValueKind::Undefined:
-        case ValueKind::None: return false;
-        case ValueKind::Bool: return v.as_bool();
-        case ValueKind::Int: return v.as_int() != 0;
-        case ValueKind::Float: return v.as_float() != 0.0;
-        case ValueKind::String: return !v.as_string().empty();
-        case ValueKind::List: return v.as_list().kind == ListKind::Iterator || !v.items().empty();
-        case ValueKind::Dict: return v.as_dict().size() != 0;
+        case ValueKind::None:
+            return false;
+        case ValueKind::Bool:
+            return v.as_bool();
+        case ValueKind::Int:
+            return v.as_int() != 0;
+        case ValueKind::Float:
+            return v.as_float() != 0.0;
+        case ValueKind::String:
+            return !v.as_string().empty();
+        case ValueKind::List:
+            return v.as_list().kind == ListKind::Iterator || !v.items().empty();
+        case ValueKind::Dict:
+            return v.as_dict().size() != 0;
         case ValueKind::Function:
-        case ValueKind::Object: return true;
+        case ValueKind::Object:
+            return true;
     }
     return true;
 }
@@ -270,15 +305,19 @@ std::string join_repr(const std::vector<Value>& items) {
 
 std::string sequence_str(const ListData& l) {
     switch (l.kind) {
-        case ListKind::List: return "[" + join_repr(l.items) + "]";
+        case ListKind::List:
+            return "[" + join_repr(l.items) + "]";
         case ListKind::Tuple:
             return "(" + join_repr(l.items) + (l.items.size() == 1 ? ",)" : ")");
         case ListKind::Range:
             return str_cat("range(", l.range_start, ", ", l.range_stop,
                            l.range_step != 1 ? str_cat(", ", l.range_step) : std::string(), ")");
-        case ListKind::DictKeys: return "dict_keys([" + join_repr(l.items) + "])";
-        case ListKind::DictValues: return "dict_values([" + join_repr(l.items) + "])";
-        case ListKind::DictItems: return "dict_items([" + join_repr(l.items) + "])";
+        case ListKind::DictKeys:
+            return "dict_keys([" + join_repr(l.items) + "])";
+        case ListKind::DictValues:
+            return "dict_values([" + join_repr(l.items) + "])";
+        case ListKind::DictItems:
+            return "dict_items([" + join_repr(l.items) + "])";
         case ListKind::Iterator:
             fail_value("cannot convert a generator to a string (Python prints its address); apply |list first");
     }
@@ -289,13 +328,20 @@ std::string sequence_str(const ListData& l) {
 
 std::string to_str(const Value& v) {
     switch (v.kind()) {
-        case ValueKind::Undefined: return "";
-        case ValueKind::None: return "None";
-        case ValueKind::Bool: return v.as_bool() ? "True" : "False";
-        case ValueKind::Int: return std::to_string(v.as_int());
-        case ValueKind::Float: return float_repr(v.as_float());
-        case ValueKind::String: return v.as_string();
-        case ValueKind::List: return sequence_str(v.as_list());
+        case ValueKind::Undefined:
+            return "";
+        case ValueKind::None:
+            return "None";
+        case ValueKind::Bool:
+            return v.as_bool() ? "True" : "False";
+        case ValueKind::Int:
+            return std::to_string(v.as_int());
+        case ValueKind::Float:
+            return float_repr(v.as_float());
+        case ValueKind::String:
+            return v.as_string();
+        case ValueKind::List:
+            return sequence_str(v.as_list());
         case ValueKind::Dict: {
             std::string out = "{";
             bool first = true;
@@ -310,7 +356,8 @@ std::string to_str(const Value& v) {
             if (v.as_function().kind == FunctionKind::Macro) return "<Macro '" + v.as_function().name + "'>";
             fail_value("cannot convert the function '", v.as_function().name,
                        "' to a string (Python prints a memory address)");
-        case ValueKind::Object: return v.as_object()->repr();
+        case ValueKind::Object:
+            return v.as_object()->repr();
     }
     return "";
 }
@@ -335,8 +382,10 @@ bool equals(const Value& a, const Value& b) {
     if (a.kind() != b.kind()) return false;
     switch (a.kind()) {
         case ValueKind::Undefined:
-        case ValueKind::None: return true;
-        case ValueKind::String: return a.as_string() == b.as_string();
+        case ValueKind::None:
+            return true;
+        case ValueKind::String:
+            return a.as_string() == b.as_string();
         case ValueKind::List: {
             const ListData& x = a.as_list();
             const ListData& y = b.as_list();
@@ -361,10 +410,12 @@ bool equals(const Value& a, const Value& b) {
             return true;
         }
         case ValueKind::Function:
-        case ValueKind::Object: return a.identity() == b.identity();
+        case ValueKind::Object:
+            return a.identity() == b.identity();
         case ValueKind::Bool:
         case ValueKind::Int:
-        case ValueKind::Float: break;
+        case ValueKind::Float:
+            break;
     }
     return false;
 }
@@ -465,7 +516,8 @@ Value op_mul(const Value& a, const Value& b) {
 Value op_div(const Value& a, const Value& b) {
     check_defined(a, b);
     if (a.is_number() && b.is_number()) {
-        if (b.as_float() == 0.0) fail_value(a.is_float() || b.is_float() ? "float division by zero" : "division by zero");
+        if (b.as_float() == 0.0)
+            fail_value(a.is_float() || b.is_float() ? "float division by zero" : "division by zero");
         return Value::floating(a.as_float() / b.as_float());
     }
     fail_operands("/", a, b);
@@ -490,15 +542,15 @@ Value op_floordiv(const Value& a, const Value& b) {
 }
 
 Value op_mod(const Value& a, const Value& b) {
-    check_defined(a, b);
-    if (a.is_string()) {
+    if (a.is_string()) {  // str % anything: the arguments are only str()-ed (an undefined one too)
         if (a.is_markup()) fail_value("'%' formatting of a Markup string (from |safe or |escape) is not supported");
         return Value::string(percent_format(a.as_string(), b));
     }
+    check_defined(a, b);
     if (a.is_number() && b.is_number()) {
         if (a.is_integral() && b.is_integral()) {
             int64_t x = a.as_int(), y = b.as_int();
-            if (y == 0) fail_value("integer division or modulo by zero");
+            if (y == 0) fail_value("integer modulo by zero");
             if (y == -1) return Value::integer(0);
             int64_t r = x % y;
             if (r != 0 && ((r < 0) != (y < 0))) r += y;
@@ -526,8 +578,11 @@ Value op_pow(const Value& a, const Value& b) {
         }
         double x = a.as_float(), y = b.as_float();
         if (x == 0.0 && y < 0) fail_value("0.0 cannot be raised to a negative power");
-        if (x < 0 && y != std::floor(y)) fail_value("a negative number to a fractional power is complex: not supported");
-        return Value::floating(std::pow(x, y));
+        if (x < 0 && y != std::floor(y))
+            fail_value("a negative number to a fractional power is complex: not supported");
+        double r = std::pow(x, y);
+        if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) fail_value("(34, 'Numerical result out of range')");
+        return Value::floating(r);
     }
     fail_operands("** or pow()", a, b);
 }
@@ -551,7 +606,8 @@ Value op_pos(const Value& a) {
 
 bool op_in(const Value& item, const Value& container) {
     switch (container.kind()) {
-        case ValueKind::Undefined: return false;
+        case ValueKind::Undefined:
+            return false;
         case ValueKind::String:
             if (!item.is_string()) {
                 fail_value("'in <string>' requires string as left operand, not ", type_name(item));
@@ -571,20 +627,23 @@ bool op_in(const Value& item, const Value& container) {
             }
             return false;
         }
-        case ValueKind::Dict: return container.as_dict().find(item) != nullptr;
+        case ValueKind::Dict:
+            return container.as_dict().find(item) != nullptr;
         case ValueKind::None:
         case ValueKind::Bool:
         case ValueKind::Int:
         case ValueKind::Float:
         case ValueKind::Function:
-        case ValueKind::Object: break;
+        case ValueKind::Object:
+            break;
     }
     fail_value("argument of type '", type_name(container), "' is not iterable");
 }
 
 std::vector<Value> iterate(const Value& v) {
     switch (v.kind()) {
-        case ValueKind::Undefined: return {};
+        case ValueKind::Undefined:
+            return {};
         case ValueKind::String: {
             std::vector<Value> out;
             std::string buf;
@@ -612,25 +671,30 @@ std::vector<Value> iterate(const Value& v) {
         case ValueKind::Int:
         case ValueKind::Float:
         case ValueKind::Function:
-        case ValueKind::Object: break;
+        case ValueKind::Object:
+            break;
     }
     fail_value("'", type_name(v), "' object is not iterable");
 }
 
 int64_t length(const Value& v) {
     switch (v.kind()) {
-        case ValueKind::Undefined: return 0;
-        case ValueKind::String: return static_cast<int64_t>(utf8_length(v.as_string()));
+        case ValueKind::Undefined:
+            return 0;
+        case ValueKind::String:
+            return static_cast<int64_t>(utf8_length(v.as_string()));
         case ValueKind::List:
             if (v.as_list().kind == ListKind::Iterator) break;
             return static_cast<int64_t>(v.items().size());
-        case ValueKind::Dict: return static_cast<int64_t>(v.as_dict().size());
+        case ValueKind::Dict:
+            return static_cast<int64_t>(v.as_dict().size());
         case ValueKind::None:
         case ValueKind::Bool:
         case ValueKind::Int:
         case ValueKind::Float:
         case ValueKind::Function:
-        case ValueKind::Object: break;
+        case ValueKind::Object:
+            break;
     }
     fail_value("object of type '", type_name(v), "' has no len()");
 }
@@ -683,7 +747,8 @@ Value get_item(const Value& v, const Value& key) {
         case ValueKind::Int:
         case ValueKind::Float:
         case ValueKind::Function:
-        case ValueKind::Object: break;
+        case ValueKind::Object:
+            break;
     }
     if (key.is_string()) {
         if (v.is_object()) return v.as_object()->get_attr(key.as_string());
@@ -740,7 +805,8 @@ bool is_hashable(const Value& v) {
         case ValueKind::String:
         case ValueKind::Function:
         case ValueKind::Object:
-        case ValueKind::Undefined: return true;
+        case ValueKind::Undefined:
+            return true;
         case ValueKind::List: {
             const ListData& l = v.as_list();
             if (l.kind == ListKind::Range || l.kind == ListKind::Iterator) return true;
@@ -750,7 +816,8 @@ bool is_hashable(const Value& v) {
             }
             return true;
         }
-        case ValueKind::Dict: return false;
+        case ValueKind::Dict:
+            return false;
     }
     return false;
 }
