@@ -178,6 +178,8 @@ TEST(JinjaInterpreter, LimitsProtectTheStack) {
     for (int i = 0; i < 300; ++i) deep += "{% if true %}";
     EXPECT_ERROR_CONTAINS(render(deep), "nested too deeply");
     EXPECT_ERROR_CONTAINS(render("{{ range(200000)|length }}"), "Range too big");
+    EXPECT_ERROR_CONTAINS(render("{{ ('x' * 100000000)|length }}"), "string repetition", "too large");
+    EXPECT_ERROR_CONTAINS(render("{{ ([1] * 100000000)|length }}"), "list repetition", "too large");
 }
 
 TEST(JinjaInterpreter, UnicodeHelpersFollowPython) {

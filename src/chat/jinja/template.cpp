@@ -2,6 +2,8 @@
 
 #include "chat/jinja/template.h"
 
+#include <new>
+
 #include "chat/jinja/interpreter.h"
 #include "chat/jinja/json.h"
 #include "chat/jinja/lexer.h"
@@ -17,7 +19,11 @@ Template::Template(const std::string& source, std::string name) : name_(std::mov
 }
 
 std::string Template::render(const DictData& context) const {
-    return Interpreter(name_).render(*body_, undefined_on_entry_, context);
+    try {
+        return Interpreter(name_).render(*body_, undefined_on_entry_, context);
+    } catch (const std::bad_alloc&) {
+        QINFER_FAIL(name_, ": out of memory while rendering");
+    }
 }
 
 std::string Template::render(const nlohmann::ordered_json& context) const {

@@ -16,6 +16,10 @@ namespace qinfer::jinja {
 
 namespace {
 
+// `'x' * n` and `[x] * n` are bounded (Python is not) so that a template cannot exhaust memory.
+constexpr size_t kMaxRepeatBytes = size_t(64) << 20;
+constexpr size_t kMaxRepeatItems = size_t(1) << 20;
+
 const char* list_kind_name(ListKind k) {
     switch (k) {
         case ListKind::List:
@@ -75,7 +79,10 @@ void float_divmod(double a, double b, double& div, double& mod) {
 std::string repeat(const std::string& s, int64_t n) {
     std::string out;
     if (n <= 0) return out;
-    if (s.size() * static_cast<size_t>(n) > (size_t(1) << 30)) fail_value("string repetition is too large");
+    if (s.size() * static_cast<size_t>(n) > kMaxRepeatBytes) {
+        fail_value("string repetition result of ", s.size() * static_cast<size_t>(n), " bytes is too large (limit ",
+                   kMaxRepeatBytes, ")");
+    }
     out.reserve(s.size() * static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) out += s;
     return out;
@@ -505,6 +512,10 @@ Value op_mul(const Value& a, const Value& b) {
     if (seq && seq->is_string()) return Value::string(repeat(seq->as_string(), count->as_int()), seq->is_markup());
     if (seq && (seq->as_list().kind == ListKind::List || seq->as_list().kind == ListKind::Tuple)) {
         std::vector<Value> items;
+        if (count->as_int() > 0 && seq->items().size() * static_cast<size_t>(count->as_int()) > kMaxRepeatItems) {
+            fail_value("list repetition result of ", seq->items().size() * static_cast<size_t>(count->as_int()),
+                       " items is too large (limit ", kMaxRepeatItems, ")");
+        }
         for (int64_t i = 0; i < count->as_int(); ++i) {
             items.insert(items.end(), seq->items().begin(), seq->items().end());
         }
