@@ -369,7 +369,7 @@ TEST(QuantConfigShapes, CompressedTensorsFp8Variants) {
     {
         const json cfg =
             ct({{"num_bits", 8}, {"type", "float"}, {"strategy", "block"}, {"block_structure", {128, 128}}}, nullptr);
-        const QuantScheme& s = parse(&cfg).groups.at(0).scheme;
+        const QuantScheme s = parse(&cfg).groups.at(0).scheme;  // a copy: parse() returns a temporary
         EXPECT_EQ(s.weight_scales, ScaleGranularity::Block);
         EXPECT_FALSE(s.activations_quantized);
         EXPECT_EQ(scheme_str(s), "fp8 w8a16 block 128x128");
@@ -377,7 +377,7 @@ TEST(QuantConfigShapes, CompressedTensorsFp8Variants) {
     {
         const json cfg = ct({{"num_bits", 8}, {"type", "float"}, {"strategy", "tensor"}},
                             {{"num_bits", 8}, {"type", "float"}, {"strategy", "tensor"}, {"dynamic", false}});
-        const QuantScheme& s = parse(&cfg).groups.at(0).scheme;
+        const QuantScheme s = parse(&cfg).groups.at(0).scheme;  // a copy: parse() returns a temporary
         EXPECT_EQ(s.weight_scales, ScaleGranularity::Tensor);
         EXPECT_TRUE(s.static_input_scale);
     }

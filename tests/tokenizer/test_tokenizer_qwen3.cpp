@@ -68,10 +68,12 @@ void expect_stream_equals_decode(const Tokenizer& tok, const std::vector<int32_t
 
 TEST(TokenizerQwen3, StreamDecoderMatchesDecode) {
     QINFER_REQUIRE_QWEN3();
-    for (const auto& c : load_json(test::data_dir() / "qwen3_decode.json")["cases"]) {
+    const auto decode_golden = load_json(test::data_dir() / "qwen3_decode.json");  // alive across the loop
+    for (const auto& c : decode_golden["cases"]) {
         expect_stream_equals_decode(test::qwen3(), test::ids_of(c["ids"]), c["skip_special_tokens"], c["name"]);
     }
-    for (const auto& c : load_json(test::data_dir() / "qwen3_encode.json")["cases"]) {
+    const auto encode_golden = load_json(test::data_dir() / "qwen3_encode.json");  // alive across the loop
+    for (const auto& c : encode_golden["cases"]) {
         expect_stream_equals_decode(test::qwen3(), test::ids_of(c["ids"]), false, c["name"]);
     }
 }
