@@ -8,10 +8,10 @@ namespace qinfer::test {
 
 std::filesystem::path golden_dir() { return source_dir() / "tests" / "golden" / "data"; }
 
-std::vector<std::string> golden_cases() {
+std::vector<std::string> golden_cases(const std::filesystem::path& root) {
     std::vector<std::string> out;
-    if (!std::filesystem::exists(golden_dir())) return out;
-    for (const auto& e : std::filesystem::directory_iterator(golden_dir())) {
+    if (!std::filesystem::exists(root)) return out;
+    for (const auto& e : std::filesystem::directory_iterator(root)) {
         if (e.is_directory() && std::filesystem::exists(e.path() / "golden.safetensors")) {
             out.push_back(e.path().filename().string());
         }

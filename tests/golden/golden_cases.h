@@ -8,7 +8,7 @@
 namespace qinfer::test {
 
 std::filesystem::path golden_dir();
-// Every case folder (one with golden.safetensors), sorted by name.
-std::vector<std::string> golden_cases();
+// Every case folder under `root` (one with golden.safetensors), sorted by name; empty when root is absent.
+std::vector<std::string> golden_cases(const std::filesystem::path& root = golden_dir());
 
 }  // namespace qinfer::test

@@ -24,17 +24,7 @@ namespace {
 
 std::filesystem::path quant_dir() { return source_dir() / "tests" / "golden" / "quant"; }
 
-std::vector<std::string> quant_cases() {
-    std::vector<std::string> out;
-    if (!std::filesystem::exists(quant_dir())) return out;
-    for (const auto& e : std::filesystem::directory_iterator(quant_dir())) {
-        if (e.is_directory() && std::filesystem::exists(e.path() / "golden.safetensors")) {
-            out.push_back(e.path().filename().string());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
+std::vector<std::string> quant_cases() { return golden_cases(quant_dir()); }
 
 ::testing::AssertionResult close(const Tensor& got, const Tensor& ref) {
     if (got.numel() != ref.numel()) return ::testing::AssertionFailure() << "size " << got.numel() << " vs " << ref.numel();
