@@ -1,16 +1,18 @@
 # qinfer_target_defaults(target): warnings, werror, sanitizers, native flags for every qinfer target.
 function(qinfer_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
-                                           -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  # Host C++ only: nvcc passes its own diagnostics (CUDA sources get -Xptxas=-warn-spills in src/CMakeLists.txt).
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+                         -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough>)
   # No FMA contraction in host C++: GCC's C++ default is -ffp-contract=fast, which fuses a*b+c differently per
   # inlining context once -march=native enables FMA, so the CPU reference would change with QINFER_NATIVE and lose
   # its bitwise invariants (e.g. linear row t alone == row t of a batch). Separate mul/add everywhere instead.
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off>)
   if(QINFER_WERROR)
-    target_compile_options(${target} PRIVATE -Werror)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Werror>
+                           $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)
   endif()
   if(QINFER_NATIVE)
-    target_compile_options(${target} PRIVATE -march=native)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
   endif()
   set(_san "")
   if(QINFER_SANITIZE_ADDRESS)
@@ -23,9 +25,10 @@ function(qinfer_target_defaults target)
     # GCC documents that sanitizer instrumentation produces false -Wmaybe-uninitialized reports (seen here inside
     # libstdc++'s std::regex / std::function with -O2 -fsanitize=address,undefined). Real uninitialized reads are
     # what the sanitizer run itself catches; the warning stays on (and fatal) in the normal -Werror build.
-    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wno-maybe-uninitialized>)
     list(JOIN _san "," _san_list)
-    target_compile_options(${target} PRIVATE -fsanitize=${_san_list} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_compile_options(${target} PRIVATE
+                           $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${_san_list} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
     target_link_options(${target} PRIVATE -fsanitize=${_san_list})
   endif()
 endfunction()

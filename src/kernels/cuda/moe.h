@@ -1,0 +1,38 @@
+#pragma once
+// defines: qinfer::cuda::moe_route, moe_permute, gather_rows, moe_combine, MoeRouting
+//
+// The MoE glue around the expert GEMMs (kernels/cuda/linear.h linear_grouped / linear_indexed), as the CPU reference
+// (ops/moe.h, qwen3_5_architecture.md §3.11): router logits → softmax over E in fp32 → top-k (ties: lower expert id
+// first, as torch.topk on the CPU reference) → renormalise when norm_topk_prob → permute tokens by expert → expert
+// GEMMs → weighted combine into the residual. Everything stays on the device (graph-capturable).
+
+#include <cstdint>
+
+#include "kernels/cuda/types.h"
+
+namespace qinfer::cuda {
+
+// logits f32 [T, E] (row stride ld) → ids int32 [T, k], weights f32 [T, k] (descending probability).
+void moe_route(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize, int32_t* ids,
+               float* weights, cudaStream_t stream);
+
+// Sort the T*k (token, slot) pairs by expert (stable: by token within an expert).
+//   offsets int32 [E+1]: expert e owns sorted rows [offsets[e], offsets[e+1])
+//   src_token int32 [T*k]: the token of each sorted row
+//   sorted_pos int32 [T*k]: for pair (t, j) at t*k + j, its sorted row
+//   expert_of_row int32 [T*k]: the expert of each sorted row
+// scratch: at least moe_permute_scratch_bytes(T, k, E) bytes of device memory.
+size_t moe_permute_scratch_bytes(int64_t T, int64_t k, int64_t E);
+void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* offsets, int32_t* src_token,
+                 int32_t* sorted_pos, int32_t* expert_of_row, void* scratch, cudaStream_t stream);
+
+// out[r, :] = x[rows[r], :] for r in [0, n). x bf16 [*, H] (row stride ldx); out bf16 [n, H].
+void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int64_t H, bf16* out,
+                 cudaStream_t stream);
+
+// h[t, :] += Σ_j weights[t, j] · y[sorted_pos[t*k + j], :]   (fp32 accumulation in slot order j = 0..k-1, as the CPU
+// reference). y f32 [T*k, H].
+void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                 float* h, cudaStream_t stream);
+
+}  // namespace qinfer::cuda
