@@ -1,0 +1,94 @@
+#pragma once
+// defines: qinfer::cuda::CudaModelOptions, DecodeBytes, CudaModel
+//
+// A Qwen3.5-family text model on one CUDA GPU: the same hybrid decoder as the CPU reference (models/model.h), with
+// weights in their stored formats on the device (runtime/cuda/device_weights.h) and every op a CUDA kernel
+// (kernels/cuda/*.h). Sequences live in slots [0, max_batch): each slot owns its KV cache rows and its GDN conv +
+// fp32 recurrent state. Prefill runs one sequence's tokens (split into chunks of at most prefill_chunk); decode runs
+// one token for each of B slots, as a CUDA graph per batch size (captured on first use; positions, slots and token
+// ids are device arrays refreshed before each replay).
+
+#include <cuda_runtime.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/tensor.h"
+#include "io/hf_config.h"
+#include "kernels/cuda/attention.h"
+#include "kernels/cuda/gated_delta_net.h"
+#include "runtime/cuda/device_weights.h"
+
+namespace qinfer::cuda {
+
+struct CudaModelOptions {
+    int max_batch = 1;             // sequences decoded together (slots)
+    int64_t max_ctx = 4096;        // positions per sequence (KV cache rows)
+    int64_t prefill_chunk = 4096;  // longest single forward; longer prompts run in chunks
+    bool cuda_graphs = true;       // capture decode steps into graphs
+    bool progress = true;          // progress bar while uploading (terminal only)
+};
+
+// What one decode step of B sequences at context `ctx` must read and write in device memory, from the loaded model.
+struct DecodeBytes {
+    uint64_t dense_weights = 0;   // every non-expert GEMM weight incl. lm_head (read once per step, whatever B)
+    uint64_t expert_weights = 0;  // routed experts: Σ_layers U(B) · expert bytes, U(B) = E(1 − (1 − k/E)^B)
+    uint64_t state = 0;           // GDN conv + recurrent state, read and written: B · 2 · bytes
+    uint64_t kv = 0;              // KV cache read: B · ctx · per-token bytes (+ the new token's write)
+    uint64_t total() const { return dense_weights + expert_weights + state + kv; }
+};
+
+class CudaModel {
+public:
+    static std::unique_ptr<CudaModel> load(const std::filesystem::path& dir, const CudaModelOptions& options = {});
+    ~CudaModel();
+    CudaModel(const CudaModel&) = delete;
+    CudaModel& operator=(const CudaModel&) = delete;
+
+    const ModelConfig& config() const { return config_; }
+    const CudaModelOptions& options() const { return options_; }
+    cudaStream_t stream() const { return stream_; }
+
+    // Starts a fresh sequence in `slot` (zero GDN state, position 0).
+    void reset_slot(int slot);
+    int64_t position(int slot) const { return positions_.at(static_cast<size_t>(slot)); }
+
+    // Runs ids after what `slot` holds. Returns f32 logits: every row [T, V] when all_logits, else the last [1, V].
+    Tensor prefill(int slot, std::span<const int64_t> ids, bool all_logits);
+    // One token for each of slots[b] (distinct). Returns f32 logits [B, V].
+    Tensor decode(std::span<const int> slots, std::span<const int64_t> ids);
+    // As decode, but selects greedily on the device and returns only the B token ids.
+    std::vector<int32_t> decode_greedy(std::span<const int> slots, std::span<const int64_t> ids);
+
+    uint64_t weight_bytes() const { return params_.bytes(); }
+    DecodeBytes decode_bytes(int64_t B, int64_t ctx) const;
+    // Formats of the GEMM weights, e.g. {"nvfp4": 120 params, "bf16": 41} (for bench reports).
+    std::map<std::string, int> format_counts() const;
+
+private:
+    CudaModel() = default;
+    struct Layer;
+    struct Work;
+    enum class Phase { Prefill, Decode };
+
+    void forward(Phase phase, int64_t T, int slot, int64_t pos0);  // enqueues one step on stream_
+    void lm_head(int64_t row0, int64_t rows);                        // logits_ rows [0, rows) from xb rows
+    void decode_enqueue(std::span<const int> slots, std::span<const int64_t> ids, bool greedy);
+
+    ModelConfig config_;
+    CudaModelOptions options_;
+    DeviceParams params_;
+    std::vector<Layer> layers_;
+    std::unique_ptr<Work> work_;
+    std::unique_ptr<GemmContext> gemm_;
+    cudaStream_t stream_ = nullptr;
+    std::vector<int64_t> positions_;
+    std::map<int64_t, cudaGraphExec_t> graphs_;  // decode graphs by batch size (and greedy flag in the key's sign)
+    AttentionShape attn_shape_;
+    GdnShape gdn_shape_;
+};
+
+}  // namespace qinfer::cuda
