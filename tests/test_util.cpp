@@ -46,7 +46,9 @@ std::string shell_quote(const std::string& s) {
 CliResult run_cli(const std::string& args, const std::filesystem::path& stdin_file) {
 #ifdef QINFER_CLI_PATH
     const auto dir = make_temp_dir("cli");
-    std::string cmd = std::string(QINFER_CLI_PATH) + " " + args + " >" + (dir / "out").string() + " 2>" +
+    // The CLI tests compare with fp32 goldens at CPU-reference tolerances: pin the CPU backend even where a GPU is
+    // present (the GPU suite, tests/cuda, checks the CUDA backend with its own tolerances).
+    std::string cmd = "QINFER_DEVICE=cpu " + std::string(QINFER_CLI_PATH) + " " + args + " >" + (dir / "out").string() + " 2>" +
                       (dir / "err").string();
     if (!stdin_file.empty()) cmd += " <" + stdin_file.string();
     const int status = std::system(cmd.c_str());

@@ -8,16 +8,21 @@
 namespace qinfer {
 
 GenerateResult generate(const Model& model, std::span<const int64_t> prompt, const GenerateOptions& options) {
+    const auto engine = cpu_engine_view(model);
+    return generate(*engine, prompt, options);
+}
+
+GenerateResult generate(Engine& model, std::span<const int64_t> prompt, const GenerateOptions& options) {
     QINFER_CHECK(!prompt.empty(), "generate needs at least one prompt token");
     QINFER_CHECK(options.max_new_tokens >= 0, "max-new-tokens must be >= 0, got ", options.max_new_tokens);
     using Clock = std::chrono::steady_clock;
     GenerateResult result;
     if (options.max_new_tokens == 0) return result;
     Sampler sampler(options.sampling);
-    SequenceState state = model.new_sequence();
+    model.reset();
 
     auto t0 = Clock::now();
-    Tensor logits = model.forward(prompt, state);  // f32 [T, V]
+    Tensor logits = model.forward(prompt, /*all_logits=*/false);  // f32 [1, V]
     int64_t next = sampler.sample(std::span<const float>(logits.row(logits.dim(0) - 1), logits.dim(1)));
     auto t1 = Clock::now();
     result.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
@@ -34,7 +39,7 @@ GenerateResult generate(const Model& model, std::span<const int64_t> prompt, con
         }
         if (static_cast<int64_t>(result.tokens.size()) >= options.max_new_tokens) break;
         const int64_t id = next;
-        logits = model.forward(std::span<const int64_t>(&id, 1), state);
+        logits = model.forward(std::span<const int64_t>(&id, 1), false);
         next = sampler.sample(std::span<const float>(logits.row(0), logits.dim(1)));
     }
     result.decode_seconds = std::chrono::duration<double>(Clock::now() - t1).count();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/model.h"
+#include "runtime/engine.h"
 #include "runtime/sampler.h"
 
 namespace qinfer {
@@ -30,6 +31,9 @@ struct GenerateResult {
     double decode_seconds = 0.0;
 };
 
+// Starts a new sequence on `engine` (engine.reset()) and generates after the prompt.
+GenerateResult generate(Engine& engine, std::span<const int64_t> prompt, const GenerateOptions& options);
+// The same on the CPU reference model.
 GenerateResult generate(const Model& model, std::span<const int64_t> prompt, const GenerateOptions& options);
 
 }  // namespace qinfer

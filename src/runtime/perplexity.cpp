@@ -29,6 +29,14 @@ int64_t argmax(const float* x, int64_t n) { return std::max_element(x, x + n) - 
 PerplexityResult evaluate_perplexity(const Model& model, const Model* base, std::span<const int64_t> ids,
                                      const PerplexityOptions& options,
                                      const std::function<void(int64_t, int64_t)>& progress) {
+    const auto engine = cpu_engine_view(model);
+    const auto base_engine = base != nullptr ? cpu_engine_view(*base) : nullptr;
+    return evaluate_perplexity(*engine, base_engine.get(), ids, options, progress);
+}
+
+PerplexityResult evaluate_perplexity(Engine& model, Engine* base, std::span<const int64_t> ids,
+                                     const PerplexityOptions& options,
+                                     const std::function<void(int64_t, int64_t)>& progress) {
     const int64_t n = static_cast<int64_t>(ids.size());
     const int64_t ctx = options.ctx, stride = options.stride == 0 ? options.ctx : options.stride;
     QINFER_CHECK(ctx >= 2, "perplexity: --ctx must be >= 2, got ", ctx);
@@ -52,12 +60,12 @@ PerplexityResult evaluate_perplexity(const Model& model, const Model* base, std:
     for (size_t w = 0; w < starts.size(); ++w) {
         const int64_t b = starts[w], e = std::min(b + ctx, n);
         const std::span<const int64_t> window = ids.subspan(static_cast<size_t>(b), static_cast<size_t>(e - b));
-        SequenceState state = model.new_sequence();
-        const Tensor logits = model.forward(window, state);  // f32 [e-b, V]
+        model.reset();
+        const Tensor logits = model.forward(window, /*all_logits=*/true);  // f32 [e-b, V]
         Tensor base_logits;
         if (base != nullptr) {
-            SequenceState bs = base->new_sequence();
-            base_logits = base->forward(window, bs);
+            base->reset();
+            base_logits = base->forward(window, true);
         }
         // Predict token t (absolute) from position t-1; score t in [max(prev_end, b+1), e).
         for (int64_t t = std::max(prev_end, b + 1); t < e; ++t) {

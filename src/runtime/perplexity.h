@@ -13,6 +13,7 @@
 #include <span>
 
 #include "models/model.h"
+#include "runtime/engine.h"
 
 namespace qinfer {
 
@@ -37,6 +38,10 @@ struct PerplexityResult {
 };
 
 // `progress(done, total)` is called after each window. Throws if ids has fewer than 2 tokens or options are invalid.
+PerplexityResult evaluate_perplexity(Engine& model, Engine* base, std::span<const int64_t> ids,
+                                     const PerplexityOptions& options,
+                                     const std::function<void(int64_t done, int64_t total)>& progress = {});
+// The same on CPU reference models.
 PerplexityResult evaluate_perplexity(const Model& model, const Model* base, std::span<const int64_t> ids,
                                      const PerplexityOptions& options,
                                      const std::function<void(int64_t done, int64_t total)>& progress = {});

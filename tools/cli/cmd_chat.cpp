@@ -13,6 +13,7 @@
 #include "args.h"
 #include "chat/chat_template.h"
 #include "commands.h"
+#include "device_flags.h"
 #include "core/check.h"
 #include "io/generation_config.h"
 #include "runtime/generate.h"
@@ -44,6 +45,8 @@ int cmd_chat(const std::vector<std::string>& argv) {
         {"system", "TEXT", "system message at the start of the conversation"},
         {"enable-thinking", "true|false", "initial thinking mode passed to the template (toggle with /think)"},
         {"max-new-tokens", "N", "tokens per reply (default: generation_config.json, else 512)"},
+        device_flag(),
+        max_ctx_flag(),
     };
     for (auto& f : sampling_flags()) flags.push_back(f);
     Args args("chat",
@@ -68,7 +71,7 @@ int cmd_chat(const std::vector<std::string>& argv) {
     GenerateOptions opt;
     opt.max_new_tokens = args.get_int("max-new-tokens", gen.max_new_tokens.value_or(512));
     opt.sampling = sampling_from(args, gen);
-    const auto model = Model::load(model_dir);
+    const auto model = load_engine(model_dir, engine_options(args));
     opt.stop_ids = model->config().eos_token_ids;
     for (int64_t id : gen.eos_token_ids) opt.stop_ids.push_back(id);
     if (auto id = tokenizer.token_to_id("<|im_end|>")) opt.stop_ids.push_back(*id);

@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "device_flags.h"
 #include "core/check.h"
 #include "io/generation_config.h"
 #include "runtime/generate.h"
@@ -46,6 +47,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
         {"max-new-tokens", "N", "tokens to generate (default: generation_config.json, else 128)"},
         {"stop", "STR", "stop when this text appears (not printed); may be repeated", true},
         {"ignore-eos", "", "do not stop at eos ids"},
+        device_flag(),
+        max_ctx_flag(),
     };
     for (auto& f : sampling_flags()) flags.push_back(f);
     Args args("generate",
@@ -80,7 +83,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
         prompt = parse_id_list("ids", args.get("ids"));
     }
 
-    const auto model = Model::load(model_dir);
+    const auto model = load_engine(model_dir, engine_options(args));
     for (int64_t id : prompt) {
         QINFER_CHECK(id < model->config().vocab_size, "prompt token id ", id, " is out of range for vocab size ",
                      model->config().vocab_size);

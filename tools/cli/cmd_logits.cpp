@@ -3,6 +3,7 @@
 #include <map>
 
 #include "args.h"
+#include "device_flags.h"
 #include "commands.h"
 #include "core/check.h"
 #include "io/npy.h"
@@ -61,7 +62,9 @@ int cmd_logits(const std::vector<std::string>& argv) {
                {"prefill", "N", "tokens in the first (prefill) call; the rest are decoded one by one (default: all)"},
                {"dump", "DIR", "also write every named intermediate to DIR/taps.safetensors"},
                {"activation-quant", "",
-                "emulate the input quantization of W4A4 NVFP4 / W8A8 FP8 shards (default: weight-only, as W4A16)"}},
+                "emulate the input quantization of W4A4 NVFP4 / W8A8 FP8 shards (default: weight-only, as W4A16)"},
+               device_flag(),
+               max_ctx_flag()},
               argv);
     if (args.help_requested()) {
         std::cout << args.usage();
@@ -74,7 +77,24 @@ int cmd_logits(const std::vector<std::string>& argv) {
     const int64_t prefill = args.get_int("prefill", T);
     QINFER_CHECK(prefill >= 1 && prefill <= T, "--prefill must be in [1, ", T, "] for ", T, " ids, got ", prefill);
 
-    const auto model = Model::load(model_dir, LoadOptions{.activation_quant = args.has("activation-quant")});
+    EngineOptions eo = engine_options(args);
+    eo.activation_quant = args.has("activation-quant");
+    if (eo.device == Device::Cuda) {
+        // The GPU engine: same prefill / decode split; no taps (--dump reads the CPU reference's intermediates).
+        QINFER_CHECK(!args.has("dump"), "--dump records the CPU reference's intermediates; use --device cpu");
+        const auto engine = load_engine(model_dir, eo);
+        const int64_t V = engine->config().vocab_size;
+        Tensor logits({T, V});
+        const Tensor first = engine->forward(std::span<const int64_t>(ids.data(), static_cast<size_t>(prefill)), true);
+        std::copy(first.vec().begin(), first.vec().end(), logits.data());
+        for (int64_t t = prefill; t < T; ++t) {
+            const Tensor step = engine->forward(std::span<const int64_t>(ids.data() + t, 1), true);
+            std::copy(step.vec().begin(), step.vec().end(), logits.row(t));
+        }
+        write_npy_f32(out, logits.data(), logits.shape());
+        return 0;
+    }
+    const auto model = Model::load(model_dir, LoadOptions{.activation_quant = eo.activation_quant});
     for (int64_t id : ids) {
         QINFER_CHECK(id < model->config().vocab_size, "--ids: token id ", id, " is out of range for vocab size ",
                      model->config().vocab_size);

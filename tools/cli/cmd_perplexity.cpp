@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "device_flags.h"
 #include "core/check.h"
 #include "core/progress.h"
 #include "runtime/perplexity.h"
@@ -26,7 +27,9 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
                {"stride", "N", "tokens each window advances (default: ctx)"},
                {"base", "BASE_DIR", "reference model for KL divergence and top-1 agreement"},
                {"max-tokens", "N", "score at most the first N tokens of the file (default: all)"},
-               {"json", "", "print the result as JSON"}},
+               {"json", "", "print the result as JSON"},
+               device_flag(),
+               max_ctx_flag()},
               argv);
     if (args.help_requested()) {
         std::cout << args.usage();
@@ -45,9 +48,10 @@ int cmd_perplexity(const std::vector<std::string>& argv) {
     if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(static_cast<size_t>(max_tokens));
 
     const PerplexityOptions opt{.ctx = args.get_int("ctx", 512), .stride = args.get_int("stride", 0)};
-    const auto model = Model::load(args.get("model"));
-    std::unique_ptr<Model> base;
-    if (args.has("base")) base = Model::load(args.get("base"));
+    const EngineOptions eo = engine_options(args);
+    const auto model = load_engine(args.get("model"), eo);
+    std::unique_ptr<Engine> base;
+    if (args.has("base")) base = load_engine(args.get("base"), eo);
     PerplexityResult r;
     {
         std::unique_ptr<ProgressBar> bar;

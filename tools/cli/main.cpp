@@ -30,6 +30,7 @@ constexpr Command kCommands[] = {
      qinfer::cli::cmd_perplexity},
     {"quantize", "write an unquantized checkpoint as a ModelOpt NVFP4 / FP8 / MIXED_PRECISION checkpoint",
      qinfer::cli::cmd_quantize},
+    {"bench", "measure prefill and decode speed on the GPU against the HBM roofline", qinfer::cli::cmd_bench},
 };
 
 void print_usage(std::FILE* out) {
