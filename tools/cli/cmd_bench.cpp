@@ -28,7 +28,7 @@ namespace qinfer::cli {
 
 namespace {
 
-std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& s) {
+[[maybe_unused]] std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& s) {
     std::vector<int64_t> out;
     std::stringstream ss(s);
     std::string item;
@@ -46,7 +46,7 @@ std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& 
     return out;
 }
 
-double percentile(std::vector<double> v, double p) {
+[[maybe_unused]] double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
     const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
     return v[i];
