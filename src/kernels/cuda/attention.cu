@@ -1,0 +1,468 @@
+// Gated full attention (attention.h): fused q/k RMSNorm + partial RoPE, KV-cache append, flash attention on bf16
+// tensor cores (mma.sync m16n8k16, fp32 accumulation), sigmoid output gate.
+//
+// Launches:
+//   kv_prep_kernel        k = RoPE(RMSNorm(k)) and v of the new tokens → bf16 cache (one warp per (token, kv head)).
+//   prefill_kernel<HD>    grid (Hq, ceil(T/64)), 4 warps × 16 query rows; q is normed + roped while it is loaded
+//                         (fp32 math, then ROUNDED TO BF16 for the tensor cores); K/V tiles of 64 keys stream from
+//                         the cache through a 2-stage cp.async ring; online softmax (FA2); epilogue o/l · σ(gate).
+//   decode_kernel<HD>     flash-decoding: grid (nsplit, Hkv, B), the G = Hq/Hkv query heads of one kv head are the 16
+//                         rows of the mma (so K/V are read once per kv head), the 4 warps take 16 keys each of every
+//                         64-key tile; the context [0, pos] is cut into nsplit equal chunks computed on the device from
+//                         positions[b] (the grid depends only on B and max_ctx: CUDA-graph replay), partial (o, m, l)
+//                         go to the workspace.
+//   decode_combine_kernel merges the splits (log-sum-exp), applies σ(gate), writes bf16.
+//
+// Precision: q after norm + RoPE, k (as the cache stores it) and the softmax probabilities P are bf16 inputs of the
+// tensor cores; scores, softmax statistics and the P·V sums are fp32. inv_freq is computed on the host by the CPU
+// reference's own function (kernels/cpu/rope.h) and passed by value; cos/sin are the precise sincosf.
+//
+// head_dim: any multiple of 16 from 16 to 256 (templates); rotary_dim even, <= head_dim; Hq / Hkv <= 16.
+
+#include "kernels/cuda/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "core/check.h"
+#include "kernels/cpu/rope.h"
+#include "kernels/cuda/attention_mma.cuh"
+#include "kernels/cuda/check.h"
+
+namespace qinfer::cuda {
+namespace {
+
+using attn::WarpState;
+
+constexpr int kMaxRotHalf = 128;
+constexpr int kTile = 64;      // keys per K/V tile (both kernels)
+constexpr int kQRows = 64;     // prefill query rows per CTA (4 warps × 16)
+constexpr int kThreads = 128;  // 4 warps
+
+struct Rope {
+    float inv_freq[kMaxRotHalf];
+    int half = 0;  // rotary_dim / 2
+};
+
+struct Common {
+    int hq, hkv, hd, group;  // group = Hq / Hkv
+    int64_t qkv_dim;
+    float eps, scale_log2;
+    const float* q_norm;
+    const float* k_norm;
+    bf16* kc;
+    bf16* vc;
+    int64_t max_ctx;
+};
+
+// One warp: dst[0..hd) = bf16( RoPE( x · rsqrt(mean(x²) + eps) · (1 + w) ) ) for the bf16 row src at position pos.
+__device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restrict__ w, int hd, float eps,
+                              const Rope& rope, int64_t pos, bf16* dst) {
+    const int lane = threadIdx.x & 31;
+    float ss = 0.0f;
+    for (int i = lane; i < hd; i += 32) {
+        const float x = __bfloat162float(src[i]);
+        ss += x * x;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    const float r = 1.0f / sqrtf(ss / static_cast<float>(hd) + eps);
+    const int half = rope.half;
+    const float fpos = static_cast<float>(pos);
+    for (int i = lane; i < hd; i += 32) {
+        float y = __bfloat162float(src[i]) * r * (1.0f + w[i]);
+        if (i < 2 * half) {
+            const int ip = i < half ? i + half : i - half;
+            const float xp = __bfloat162float(src[ip]) * r * (1.0f + w[ip]);
+            float sn, cs;
+            sincosf(fpos * rope.inv_freq[i < half ? i : i - half], &sn, &cs);
+            y = i < half ? y * cs + (-xp) * sn : y * cs + xp * sn;
+        }
+        dst[i] = __float2bfloat16_rn(y);
+    }
+}
+
+// grid (ntok, Hkv), 64 threads: warp 0 writes k, warp 1 copies v. Token t goes to (slot, position):
+// decode: slots[t], positions[t]; prefill: slot0, pos0 + t.
+__global__ void kv_prep_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
+                               const int32_t* __restrict__ positions, int slot0, int64_t pos0) {
+    const int64_t t = blockIdx.x;
+    const int kvh = blockIdx.y;
+    const int64_t slot = slots ? slots[t] : slot0;
+    const int64_t pos = positions ? positions[t] : pos0 + t;
+    const bf16* row = qkv + t * c.qkv_dim + 2 * static_cast<int64_t>(c.hq) * c.hd;
+    const int64_t dst = ((slot * c.max_ctx + pos) * c.hkv + kvh) * c.hd;
+    if (threadIdx.x < 32) {
+        norm_rope_row(row + kvh * c.hd, c.k_norm, c.hd, c.eps, rope, pos, c.kc + dst);
+    } else {
+        const bf16* v = row + static_cast<int64_t>(c.hkv) * c.hd + kvh * c.hd;
+        for (int i = threadIdx.x - 32; i < c.hd; i += 32) c.vc[dst + i] = v[i];
+    }
+}
+
+template <int HD>
+constexpr int ld() { return HD + 8; }
+
+// Issues the cp.async copies of keys [key0, key0 + 64) of one kv head (rows >= kv_end zero-filled).
+template <int HD>
+__device__ __forceinline__ void load_kv_tile(bf16* sK, bf16* sV, const bf16* kbase, const bf16* vbase,
+                                             int64_t row_stride, int key0, int kv_end) {
+    constexpr int kChunks = HD / 8;
+    for (int idx = threadIdx.x; idx < kTile * kChunks; idx += kThreads) {
+        const int r = idx / kChunks, ch = idx % kChunks;
+        const int key = key0 + r;
+        const bool ok = key < kv_end;
+        const int64_t off = (ok ? static_cast<int64_t>(key) * row_stride : 0) + ch * 8;
+        attn::cp_async16(sK + r * ld<HD>() + ch * 8, kbase + off, ok ? 16 : 0);
+        attn::cp_async16(sV + r * ld<HD>() + ch * 8, vbase + off, ok ? 16 : 0);
+    }
+}
+
+template <int HD>
+constexpr size_t prefill_smem() { return static_cast<size_t>(kQRows + 4 * kTile) * ld<HD>() * sizeof(bf16); }
+
+template <int HD>
+__global__ void __launch_bounds__(kThreads, 1)
+    prefill_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, int T, int slot, int pos0, bf16* __restrict__ out) {
+    constexpr int LD = ld<HD>();
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    bf16* sQ = reinterpret_cast<bf16*>(smem_raw);
+    bf16* sK = sQ + kQRows * LD;  // [2][64][LD]
+    bf16* sV = sK + 2 * kTile * LD;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int h = blockIdx.x;
+    const int qblk = gridDim.y - 1 - blockIdx.y;  // heaviest (latest) query blocks first
+    const int m0 = qblk * kQRows;
+    const int kvh = h / c.group;
+    const int kv_end = min(pos0 + m0 + kQRows, pos0 + T);
+    const int nblk = (kv_end + kTile - 1) / kTile;
+    const int64_t row_stride = static_cast<int64_t>(c.hkv) * HD;
+    const bf16* kbase = c.kc + (static_cast<int64_t>(slot) * c.max_ctx * c.hkv + kvh) * HD;
+    const bf16* vbase = c.vc + (static_cast<int64_t>(slot) * c.max_ctx * c.hkv + kvh) * HD;
+
+    load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, 0, kv_end);
+    attn::cp_async_commit();
+
+    // q rows of this warp: normed + roped, bf16 into sQ (rows past T are zeros).
+    for (int i = 0; i < 16; ++i) {
+        const int r = warp * 16 + i, t = m0 + r;
+        if (t < T) {
+            norm_rope_row(qkv + static_cast<int64_t>(t) * c.qkv_dim + static_cast<int64_t>(h) * 2 * HD, c.q_norm, HD,
+                          c.eps, rope, pos0 + t, sQ + r * LD);
+        } else {
+            for (int d = lane; d < HD; d += 32) sQ[r * LD + d] = __float2bfloat16_rn(0.0f);
+        }
+    }
+
+    WarpState<HD> st;
+    st.init();
+    const int g = lane >> 2;
+    const int lim0 = pos0 + m0 + warp * 16 + g, lim1 = lim0 + 8;  // keys visible to rows g, g+8 (causal)
+    const int warp_last = pos0 + m0 + warp * 16 + 15;               // last key any row of this warp sees
+    for (int b = 0; b < nblk; ++b) {
+        if (b + 1 < nblk) {
+            load_kv_tile<HD>(sK + ((b + 1) & 1) * kTile * LD, sV + ((b + 1) & 1) * kTile * LD, kbase, vbase,
+                             row_stride, (b + 1) * kTile, kv_end);
+            attn::cp_async_commit();
+            attn::cp_async_wait<1>();
+        } else {
+            attn::cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (b * kTile <= warp_last)
+            attn::attend_block<HD, 8, LD>(st, sQ + warp * 16 * LD, sK + (b & 1) * kTile * LD,
+                                          sV + (b & 1) * kTile * LD, b * kTile, lim0, lim1, c.scale_log2);
+        __syncthreads();
+    }
+
+    // Epilogue: o / l · σ(gate) → bf16.
+    float l0 = st.l[0], l1 = st.l[1];
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+    const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
+    const int cc = lane & 3;
+    const int t0 = m0 + warp * 16 + g, t1 = t0 + 8;
+    const int64_t out_ld = static_cast<int64_t>(c.hq) * HD;
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+        const int d = j * 8 + 2 * cc;
+#pragma unroll
+        for (int hr = 0; hr < 2; ++hr) {
+            const int t = hr ? t1 : t0;
+            if (t >= T) continue;
+            const float inv = hr ? inv1 : inv0;
+            const __nv_bfloat162 gv = *reinterpret_cast<const __nv_bfloat162*>(
+                qkv + static_cast<int64_t>(t) * c.qkv_dim + static_cast<int64_t>(h) * 2 * HD + HD + d);
+            const float g0 = 1.0f / (1.0f + expf(-__low2float(gv)));
+            const float g1 = 1.0f / (1.0f + expf(-__high2float(gv)));
+            *reinterpret_cast<__nv_bfloat162*>(out + t * out_ld + static_cast<int64_t>(h) * HD + d) =
+                __floats2bfloat162_rn(st.o[j][2 * hr] * inv * g0, st.o[j][2 * hr + 1] * inv * g1);
+        }
+    }
+}
+
+// Split chunk of sequence length n (keys [0, n)) for nsplit splits: a multiple of the tile.
+__device__ __forceinline__ int split_chunk(int n, int nsplit) {
+    const int per = (n + nsplit - 1) / nsplit;
+    return (per + kTile - 1) / kTile * kTile;
+}
+
+template <int HD>
+constexpr size_t decode_smem() { return static_cast<size_t>(16 + 4 * kTile) * ld<HD>() * sizeof(bf16); }
+
+template <int HD>
+__global__ void __launch_bounds__(kThreads, 1)
+    decode_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
+                  const int32_t* __restrict__ positions, float* __restrict__ part_o, float2* __restrict__ part_ml) {
+    constexpr int LD = ld<HD>();
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    bf16* sQ = reinterpret_cast<bf16*>(smem_raw);  // [16][LD]
+    bf16* sK = sQ + 16 * LD;                        // [2][64][LD]
+    bf16* sV = sK + 2 * kTile * LD;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int sp = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+    const int nsplit = gridDim.x;
+    const int pos = positions[b];
+    const int64_t slot = slots[b];
+    const int n = pos + 1;
+    const int chunk = split_chunk(n, nsplit);
+    const int start = sp * chunk;
+    if (start >= n) return;  // the combine step counts only the non-empty splits
+    const int end = min(n, start + chunk);
+    const int ntiles = (end - start + kTile - 1) / kTile;
+    const int64_t row_stride = static_cast<int64_t>(c.hkv) * HD;
+    const bf16* kbase = c.kc + (slot * c.max_ctx * c.hkv + kvh) * HD;
+    const bf16* vbase = c.vc + (slot * c.max_ctx * c.hkv + kvh) * HD;
+
+    load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, start, end);
+    attn::cp_async_commit();
+    for (int r = warp; r < 16; r += 4) {
+        if (r < c.group) {
+            const int h = kvh * c.group + r;
+            norm_rope_row(qkv + b * c.qkv_dim + static_cast<int64_t>(h) * 2 * HD, c.q_norm, HD, c.eps, rope, pos,
+                          sQ + r * LD);
+        } else {
+            for (int d = lane; d < HD; d += 32) sQ[r * LD + d] = __float2bfloat16_rn(0.0f);
+        }
+    }
+
+    WarpState<HD> st;
+    st.init();
+    const int lim = end - 1;  // end - 1 <= pos: causal and chunk bound at once
+    for (int i = 0; i < ntiles; ++i) {
+        if (i + 1 < ntiles) {
+            load_kv_tile<HD>(sK + ((i + 1) & 1) * kTile * LD, sV + ((i + 1) & 1) * kTile * LD, kbase, vbase,
+                             row_stride, start + (i + 1) * kTile, end);
+            attn::cp_async_commit();
+            attn::cp_async_wait<1>();
+        } else {
+            attn::cp_async_wait<0>();
+        }
+        __syncthreads();
+        const int key0 = start + i * kTile + warp * 16;
+        if (key0 <= lim)
+            attn::attend_block<HD, 2, LD>(st, sQ, sK + (i & 1) * kTile * LD + warp * 16 * LD,
+                                          sV + (i & 1) * kTile * LD + warp * 16 * LD, key0, lim, lim, c.scale_log2);
+        __syncthreads();
+    }
+
+    // Merge the 4 warps (each saw different keys) through shared memory (reusing the K/V ring).
+    float* so = reinterpret_cast<float*>(sK);  // [4][16][HD]
+    float* sm = so + 4 * 16 * HD;              // [4][16] max
+    float* sl = sm + 4 * 16;                   // [4][16] sum
+    const int g = lane >> 2, cc = lane & 3;
+    float l0 = st.l[0], l1 = st.l[1];
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+        const int d = j * 8 + 2 * cc;
+        so[(warp * 16 + g) * HD + d] = st.o[j][0];
+        so[(warp * 16 + g) * HD + d + 1] = st.o[j][1];
+        so[(warp * 16 + g + 8) * HD + d] = st.o[j][2];
+        so[(warp * 16 + g + 8) * HD + d + 1] = st.o[j][3];
+    }
+    if (cc == 0) {
+        sm[warp * 16 + g] = st.m[0];
+        sm[warp * 16 + g + 8] = st.m[1];
+        sl[warp * 16 + g] = l0;
+        sl[warp * 16 + g + 8] = l1;
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < c.group * HD; idx += kThreads) {
+        const int r = idx / HD, d = idx % HD;
+        float M = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < 4; ++w) M = fmaxf(M, sm[w * 16 + r]);
+        float o = 0.0f, L = 0.0f;
+#pragma unroll
+        for (int w = 0; w < 4; ++w) {
+            const float mw = sm[w * 16 + r];
+            const float f = mw == -INFINITY ? 0.0f : exp2f(mw - M);
+            o += f * so[(w * 16 + r) * HD + d];
+            L += f * sl[w * 16 + r];
+        }
+        const int64_t pidx = (static_cast<int64_t>(b) * c.hq + kvh * c.group + r) * nsplit + sp;
+        part_o[pidx * HD + d] = o;
+        if (d == 0) part_ml[pidx] = make_float2(M, L);
+    }
+}
+
+// grid (Hq, B), 128 threads: merges the non-empty splits of (b, h), applies σ(gate), writes bf16.
+__global__ void decode_combine_kernel(Common c, const bf16* __restrict__ qkv, const int32_t* __restrict__ positions,
+                                      int nsplit, const float* __restrict__ part_o,
+                                      const float2* __restrict__ part_ml, bf16* __restrict__ out) {
+    const int h = blockIdx.x, b = blockIdx.y;
+    const int n = positions[b] + 1;
+    const int chunk = split_chunk(n, nsplit);
+    const int nvalid = (n + chunk - 1) / chunk;
+    const int64_t base = (static_cast<int64_t>(b) * c.hq + h) * nsplit;
+    float M = -INFINITY;
+    for (int s = 0; s < nvalid; ++s) M = fmaxf(M, part_ml[base + s].x);
+    float L = 0.0f;
+    for (int s = 0; s < nvalid; ++s) L += exp2f(part_ml[base + s].x - M) * part_ml[base + s].y;
+    const float invL = 1.0f / L;
+    const bf16* gate = qkv + b * c.qkv_dim + static_cast<int64_t>(h) * 2 * c.hd + c.hd;
+    for (int d = threadIdx.x; d < c.hd; d += blockDim.x) {
+        float o = 0.0f;
+        for (int s = 0; s < nvalid; ++s) o += exp2f(part_ml[base + s].x - M) * part_o[(base + s) * c.hd + d];
+        const float gt = 1.0f / (1.0f + expf(-__bfloat162float(gate[d])));
+        out[static_cast<int64_t>(b) * c.hq * c.hd + static_cast<int64_t>(h) * c.hd + d] =
+            __float2bfloat16_rn(o * invL * gt);
+    }
+}
+
+Common make_common(const AttentionShape& s, const float* q_norm, const float* k_norm, const KvCache& cache) {
+    QINFER_CHECK(s.hq > 0 && s.hkv > 0 && s.hq % s.hkv == 0, "gated attention: Hq (", s.hq,
+                 ") must be a positive multiple of Hkv (", s.hkv, ")");
+    QINFER_CHECK(s.hq / s.hkv <= 16, "gated attention: at most 16 query heads per kv head (got ", s.hq / s.hkv, ")");
+    QINFER_CHECK(s.head_dim % 16 == 0 && s.head_dim >= 16 && s.head_dim <= 256,
+                 "gated attention CUDA: head_dim must be a multiple of 16 in [16, 256], got ", s.head_dim);
+    QINFER_CHECK(s.rotary_dim >= 0 && s.rotary_dim % 2 == 0 && s.rotary_dim <= s.head_dim,
+                 "gated attention: rotary_dim ", s.rotary_dim, " must be even and <= head_dim ", s.head_dim);
+    Common c{};
+    c.hq = s.hq;
+    c.hkv = s.hkv;
+    c.hd = s.head_dim;
+    c.group = s.hq / s.hkv;
+    c.qkv_dim = 2LL * s.hq * s.head_dim + 2LL * s.hkv * s.head_dim;
+    c.eps = s.eps;
+    c.scale_log2 = (1.0f / std::sqrt(static_cast<float>(s.head_dim))) * 1.4426950408889634f;
+    c.q_norm = q_norm;
+    c.k_norm = k_norm;
+    c.kc = cache.k;
+    c.vc = cache.v;
+    c.max_ctx = cache.max_ctx;
+    return c;
+}
+
+Rope make_rope(const AttentionShape& s) {
+    Rope r{};
+    r.half = s.rotary_dim / 2;
+    if (r.half > 0) kernels::cpu::rope_inv_freq(s.rotary_dim, s.rope_theta, r.inv_freq);
+    return r;
+}
+
+int sm_count() {
+    static const int n = [] {
+        int dev = 0, v = 0;
+        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
+        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev));
+        return v;
+    }();
+    return n;
+}
+
+// Splits per (sequence, kv head): enough CTAs for ~2 per SM, at most one per 64-key tile of max_ctx.
+int decode_splits(const AttentionShape& s, int64_t B, int64_t max_ctx) {
+    const int64_t ctas = std::max<int64_t>(1, B * s.hkv);
+    int64_t ns = (2 * sm_count() + ctas - 1) / ctas;
+    ns = std::min<int64_t>(ns, (max_ctx + kTile - 1) / kTile);
+    return static_cast<int>(std::max<int64_t>(ns, 1));
+}
+
+// Calls f(std::integral_constant<int, HD>) for the runtime head_dim.
+template <class F>
+void dispatch_hd(int hd, F&& f) {
+    switch (hd) {
+#define QINFER_ATTN_HD(N) \
+    case N: f(std::integral_constant<int, N>{}); break;
+        QINFER_ATTN_HD(16) QINFER_ATTN_HD(32) QINFER_ATTN_HD(48) QINFER_ATTN_HD(64) QINFER_ATTN_HD(80)
+        QINFER_ATTN_HD(96) QINFER_ATTN_HD(112) QINFER_ATTN_HD(128) QINFER_ATTN_HD(160) QINFER_ATTN_HD(192)
+        QINFER_ATTN_HD(256)
+#undef QINFER_ATTN_HD
+        default: QINFER_FAIL("gated attention CUDA: head_dim ", hd, " is not instantiated");
+    }
+}
+
+}  // namespace
+
+void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T, int slot, int64_t pos0,
+                             const float* q_norm, const float* k_norm, const KvCache& cache, bf16* out,
+                             cudaStream_t stream) {
+    QINFER_CHECK(T >= 1 && pos0 >= 0 && pos0 + T <= cache.max_ctx, "gated_attention_prefill: pos0 ", pos0, " + T ", T,
+                 " exceeds max_ctx ", cache.max_ctx);
+    QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_prefill: max_ctx must fit int32");
+    const Common c = make_common(s, q_norm, k_norm, cache);
+    const Rope rope = make_rope(s);
+    kv_prep_kernel<<<dim3(static_cast<unsigned>(T), s.hkv), 64, 0, stream>>>(c, rope, qkv, nullptr, nullptr, slot,
+                                                                              pos0);
+    QINFER_CUDA_LAUNCH_CHECK();
+    dispatch_hd(s.head_dim, [&](auto hdc) {
+        constexpr int HD = decltype(hdc)::value;
+        constexpr size_t smem = prefill_smem<HD>();
+        static const bool attr_set = [] {
+            QINFER_CUDA_CHECK(cudaFuncSetAttribute(prefill_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                   static_cast<int>(smem)));
+            return true;
+        }();
+        (void)attr_set;
+        const dim3 grid(s.hq, static_cast<unsigned>((T + kQRows - 1) / kQRows));
+        prefill_kernel<HD><<<grid, kThreads, smem, stream>>>(c, rope, qkv, static_cast<int>(T), slot,
+                                                             static_cast<int>(pos0), out);
+        QINFER_CUDA_LAUNCH_CHECK();
+    });
+}
+
+size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx) {
+    const int64_t ns = decode_splits(s, B, max_ctx);
+    // part_o f32 [B][Hq][ns][hd], then part_ml float2 [B][Hq][ns]
+    return static_cast<size_t>(B * s.hq * ns) * (static_cast<size_t>(s.head_dim) * sizeof(float) + sizeof(float2));
+}
+
+void gated_attention_decode(const AttentionShape& s, const bf16* qkv, int64_t B, const int32_t* slots,
+                            const int32_t* positions, const float* q_norm, const float* k_norm, const KvCache& cache,
+                            bf16* out, void* workspace, cudaStream_t stream) {
+    if (B == 0) return;
+    QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_decode: max_ctx must fit int32");
+    const Common c = make_common(s, q_norm, k_norm, cache);
+    const Rope rope = make_rope(s);
+    const int ns = decode_splits(s, B, cache.max_ctx);
+    float* part_o = static_cast<float*>(workspace);
+    auto* part_ml = reinterpret_cast<float2*>(part_o + B * s.hq * ns * static_cast<int64_t>(s.head_dim));
+    kv_prep_kernel<<<dim3(static_cast<unsigned>(B), s.hkv), 64, 0, stream>>>(c, rope, qkv, slots, positions, 0, 0);
+    QINFER_CUDA_LAUNCH_CHECK();
+    dispatch_hd(s.head_dim, [&](auto hdc) {
+        constexpr int HD = decltype(hdc)::value;
+        constexpr size_t smem = decode_smem<HD>();
+        static const bool attr_set = [] {
+            QINFER_CUDA_CHECK(cudaFuncSetAttribute(decode_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                   static_cast<int>(smem)));
+            return true;
+        }();
+        (void)attr_set;
+        decode_kernel<HD><<<dim3(ns, s.hkv, static_cast<unsigned>(B)), kThreads, smem, stream>>>(
+            c, rope, qkv, slots, positions, part_o, part_ml);
+        QINFER_CUDA_LAUNCH_CHECK();
+    });
+    decode_combine_kernel<<<dim3(s.hq, static_cast<unsigned>(B)), 128, 0, stream>>>(c, qkv, positions, ns, part_o,
+                                                                                     part_ml, out);
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace qinfer::cuda
