@@ -8,11 +8,13 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$root/.gpu-deps"
 rm -rf "$out"
-mkdir -p "$out/include" "$out/cmake"
+mkdir -p "$out/include" "$out/share/cmake"
 cp -r /usr/include/unicode /usr/include/nlohmann "$out/include/"
 cp /usr/include/pcre2.h "$out/include/"
-cp -r /usr/share/cmake/nlohmann_json "$out/cmake/"
-tar -C "$out" -czf "$root/.gpu-deps.tgz" include cmake
+# Under share/cmake so that the package config finds its headers at <prefix>/include (it computes the prefix as
+# three directories up).
+cp -r /usr/share/cmake/nlohmann_json "$out/share/cmake/"
+tar -C "$out" -czf "$root/.gpu-deps.tgz" include share
 rm -rf "$out"
 mkdir -p "$out"
 mv "$root/.gpu-deps.tgz" "$out/headers.tgz"

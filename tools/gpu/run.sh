@@ -46,8 +46,10 @@ export PKG_CONFIG_PATH=$deps/lib/pkgconfig LD_LIBRARY_PATH=$deps/lib:${LD_LIBRAR
 
 # ---- build
 t0=$(date +%s)
+# Warnings are not fatal here: this machine's GCC 13 adds diagnostics (-Wdangling-reference, ...) that CI's GCC 12
+# -Werror build, the gate, does not have; they are printed in build.log.
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DQINFER_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a \
-  -DQINFER_WERROR=ON -DCMAKE_PREFIX_PATH=$deps/cmake -Dnlohmann_json_DIR=$deps/cmake/nlohmann_json >"$out/configure.log" 2>&1 \
+  -DQINFER_WERROR=OFF -DCMAKE_PREFIX_PATH=$deps -Dnlohmann_json_DIR=$deps/share/cmake/nlohmann_json >"$out/configure.log" 2>&1 \
   || { tail -30 "$out/configure.log"; exit 1; }
 if ! cmake --build build-gpu -j16 >"$out/build.log" 2>&1; then
   grep -E "error|Error" -A3 "$out/build.log" | head -60; exit 1
