@@ -1,8 +1,9 @@
 // kbench_gdn: the Gated DeltaNet mixer (kernels/cuda/gated_delta_net.h) at Qwen3.5-35B-A3B's shape (16 K heads /
 // 32 V heads × 128, conv kernel 4).
 //   decode  B = 1, 8, 64: bytes = recurrent state read + write (2 MiB per sequence each way, fp32) + conv state
-//           read + write + the qkvz/ba row + the bf16 output; floor at 3.0 TB/s. The slots rotate over 128
-//           sequences (256 MiB of state, > 50 MB L2), so every timed step reads its state from HBM.
+//           read + write + the qkvz/ba row + the bf16 output; floor at 3.0 TB/s. 16 steps run as one CUDA graph, each
+//           on the next set of B slots out of 128 (256 MiB of state, > 50 MB L2), so every step reads its state
+//           from HBM; time per step = graph time / 16.
 //   prefill T = 1024, 8192 from a zero state: time per layer vs FlashQLA's 0.28 ms (8k, H200, performance.md §5.2).
 // Usage: kbench_gdn
 
@@ -81,12 +82,21 @@ int main() {
         DeviceBuffer qkvz = random_bf16(static_cast<size_t>(B * row), 1.0f, gen);
         DeviceBuffer ba = random_bf16(static_cast<size_t>(B * 2 * s.hv), 1.0f, gen);
         DeviceBuffer out(static_cast<size_t>(B * vd) * sizeof(bf16));
-        const double ms = kbench::time_ms(
-            [&](int i) {
-                gdn_decode(s, w, qkvz.as<bf16>(), ba.as<bf16>(), B, d_slots.as<int32_t>() + (i % sets) * B, st,
-                           out.as<bf16>(), stream);
-            },
-            stream, 10, 200);
+        // kSteps decode steps (each on the next slot set) captured in one CUDA graph, as the runtime replays decode:
+        // the time per step then excludes host launch gaps.
+        constexpr int kSteps = 16;
+        cudaGraph_t graph;
+        cudaGraphExec_t exec;
+        QINFER_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+        for (int j = 0; j < kSteps; ++j)
+            gdn_decode(s, w, qkvz.as<bf16>(), ba.as<bf16>(), B, d_slots.as<int32_t>() + (j % sets) * B, st,
+                       out.as<bf16>(), stream);
+        QINFER_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+        QINFER_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+        const double ms =
+            kbench::time_ms([&](int) { QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream)); }, stream, 3, 50) / kSteps;
+        QINFER_CUDA_CHECK(cudaGraphExecDestroy(exec));
+        QINFER_CUDA_CHECK(cudaGraphDestroy(graph));
         const double bytes = B * (2.0 * state_elems * 4 + 2.0 * C * (K - 1) * 4 + row * 2.0 + 2 * s.hv * 2.0 +
                                   vd * 2.0);
         const double floor_us = bytes / 3.0e12 * 1e6;

@@ -157,28 +157,54 @@ __global__ void __launch_bounds__(256) gdn_chunk_prep_kernel(GdnShape s, int64_t
     const int64_t conv_dim = cdim(s);
     const int tid = threadIdx.x;
 
-    for (int e = tid; e < kChunk * DK; e += blockDim.x) {
-        const int i = e / DK, a = e % DK;
-        float kv = 0.0f, qv = 0.0f;
-        if (i < L && a < dk) {
-            const float* row = X + (t0 + i) * conv_dim;
-            qv = row[static_cast<int64_t>(hk) * dk + a];
-            kv = row[static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + a];
+    if (((dk | dv) & 3) == 0) {  // float4 loads, all issued before the shared-memory stores
+        constexpr int NI = kChunk * DK / 4 / 256;
+        float4 qr[NI], kr[NI];
+#pragma unroll
+        for (int it = 0; it < NI; ++it) {
+            const int e4 = tid + it * 256, i = e4 / (DK / 4), a = (e4 % (DK / 4)) * 4;
+            qr[it] = kr[it] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            if (i < L && a < dk) {
+                const float* row = X + (t0 + i) * conv_dim;
+                qr[it] = *reinterpret_cast<const float4*>(row + static_cast<int64_t>(hk) * dk + a);
+                kr[it] = *reinterpret_cast<const float4*>(row + static_cast<int64_t>(s.hk) * dk +
+                                                          static_cast<int64_t>(hk) * dk + a);
+            }
         }
-        Ks[i * KP + a] = kv;
-        Qs[i * KP + a] = qv;
+#pragma unroll
+        for (int it = 0; it < NI; ++it) {
+            const int e4 = tid + it * 256, i = e4 / (DK / 4), a = (e4 % (DK / 4)) * 4;
+            float* kd = &Ks[i * KP + a];
+            float* qd = &Qs[i * KP + a];
+            kd[0] = kr[it].x, kd[1] = kr[it].y, kd[2] = kr[it].z, kd[3] = kr[it].w;
+            qd[0] = qr[it].x, qd[1] = qr[it].y, qd[2] = qr[it].z, qd[3] = qr[it].w;
+        }
+    } else {
+        for (int e = tid; e < kChunk * DK; e += blockDim.x) {
+            const int i = e / DK, a = e % DK;
+            float kv = 0.0f, qv = 0.0f;
+            if (i < L && a < dk) {
+                const float* row = X + (t0 + i) * conv_dim;
+                qv = row[static_cast<int64_t>(hk) * dk + a];
+                kv = row[static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + a];
+            }
+            Ks[i * KP + a] = kv;
+            Qs[i * KP + a] = qv;
+        }
     }
+    if (tid < kChunk) {
+        gam[tid] = tid < L ? g[(t0 + tid) * hv + h] : 0.0f;  // g for now; γ below
+        bet[tid] = tid < L ? beta[(t0 + tid) * hv + h] : 0.0f;
+    }
+    __syncthreads();
     if (tid == 0) {  // γ = running sum of g in fp64, rounded to fp32 (as the CPU reference)
         double run = 0.0;
         for (int i = 0; i < kChunk; ++i) {
             if (i < L) {
-                run += static_cast<double>(g[(t0 + i) * hv + h]);
+                run += static_cast<double>(gam[i]);
                 gam[i] = static_cast<float>(run);
-                bet[i] = beta[(t0 + i) * hv + h];
                 eg[i] = expf(gam[i]);
             } else {
-                gam[i] = 0.0f;
-                bet[i] = 0.0f;
                 eg[i] = 0.0f;
             }
         }
@@ -295,24 +321,65 @@ __global__ void __launch_bounds__(256) gdn_chunk_scan_kernel(GdnShape s, int64_t
         if (tid < kChunk) gam[tid] = tid < L ? gam_in[(t0 + tid) * hv + h] : 0.0f;
         __syncthreads();
         const float g_last = gam[L - 1];
-        for (int e = tid; e < kChunk * DK; e += blockDim.x) {
-            const int i = e / DK, a = e % DK;
-            float w = 0.0f, q = 0.0f, k = 0.0f;
-            if (i < L && a < dk) {
-                const int64_t t = t0 + i;
-                w = W_in[(t * hv + h) * dk + a];
-                q = X[t * conv_dim + static_cast<int64_t>(hk) * dk + a] * expf(gam[i]);
-                k = X[t * conv_dim + static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + a] *
-                    expf(g_last - gam[i]);
+        if (((dk | dv) & 3) == 0) {  // float4 loads, all issued before the shared-memory stores
+            constexpr int NI = kChunk * DK / 4 / 256;
+            float4 wr[NI], qr[NI], kr[NI], mr[4];
+            float ur[8];
+#pragma unroll
+            for (int it = 0; it < NI; ++it) {
+                const int e4 = tid + it * 256, i = e4 / (DK / 4), a = (e4 % (DK / 4)) * 4;
+                wr[it] = qr[it] = kr[it] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                if (i < L && a < dk) {
+                    const int64_t t = t0 + i;
+                    wr[it] = *reinterpret_cast<const float4*>(W_in + (t * hv + h) * dk + a);
+                    qr[it] = *reinterpret_cast<const float4*>(X + t * conv_dim + static_cast<int64_t>(hk) * dk + a);
+                    kr[it] = *reinterpret_cast<const float4*>(X + t * conv_dim + static_cast<int64_t>(s.hk) * dk +
+                                                              static_cast<int64_t>(hk) * dk + a);
+                }
             }
-            Ws[e] = w;
-            Qs[e] = q;
-            Ks[e] = k;
+            const int64_t mbase = (ch * hv + h) * static_cast<int64_t>(kChunk * kChunk);
+#pragma unroll
+            for (int it = 0; it < 4; ++it)
+                mr[it] = *reinterpret_cast<const float4*>(M_in + mbase + (tid + it * 256) * 4);
+#pragma unroll
+            for (int r = 0; r < 8; ++r) {
+                const int i = warp + NW * r;
+                ur[r] = (i < L && col_ok) ? U_in[((t0 + i) * hv + h) * dv + col] : 0.0f;
+            }
+#pragma unroll
+            for (int it = 0; it < NI; ++it) {
+                const int e4 = tid + it * 256, i = e4 / (DK / 4);
+                const float eq = expf(gam[i]), ek = expf(g_last - gam[i]);
+                qr[it].x *= eq, qr[it].y *= eq, qr[it].z *= eq, qr[it].w *= eq;
+                kr[it].x *= ek, kr[it].y *= ek, kr[it].z *= ek, kr[it].w *= ek;
+                reinterpret_cast<float4*>(Ws)[e4] = wr[it];
+                reinterpret_cast<float4*>(Qs)[e4] = qr[it];
+                reinterpret_cast<float4*>(Ks)[e4] = kr[it];
+            }
+#pragma unroll
+            for (int it = 0; it < 4; ++it) reinterpret_cast<float4*>(Ms)[tid + it * 256] = mr[it];
+#pragma unroll
+            for (int r = 0; r < 8; ++r) Vn[(warp + NW * r) * kBV + lane] = ur[r];
+        } else {
+            for (int e = tid; e < kChunk * DK; e += blockDim.x) {
+                const int i = e / DK, a = e % DK;
+                float w = 0.0f, q = 0.0f, k = 0.0f;
+                if (i < L && a < dk) {
+                    const int64_t t = t0 + i;
+                    w = W_in[(t * hv + h) * dk + a];
+                    q = X[t * conv_dim + static_cast<int64_t>(hk) * dk + a] * expf(gam[i]);
+                    k = X[t * conv_dim + static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + a] *
+                        expf(g_last - gam[i]);
+                }
+                Ws[e] = w;
+                Qs[e] = q;
+                Ks[e] = k;
+            }
+            const int64_t mbase = (ch * hv + h) * static_cast<int64_t>(kChunk * kChunk);
+            for (int e = tid; e < kChunk * kChunk; e += blockDim.x) Ms[e] = M_in[mbase + e];
+            for (int i = warp; i < kChunk; i += NW)
+                Vn[i * kBV + lane] = (i < L && col_ok) ? U_in[((t0 + i) * hv + h) * dv + col] : 0.0f;
         }
-        const int64_t mbase = (ch * hv + h) * static_cast<int64_t>(kChunk * kChunk);
-        for (int e = tid; e < kChunk * kChunk; e += blockDim.x) Ms[e] = M_in[mbase + e];
-        for (int i = warp; i < kChunk; i += NW)
-            Vn[i * kBV + lane] = (i < L && col_ok) ? U_in[((t0 + i) * hv + h) * dv + col] : 0.0f;
         __syncthreads();
         // V' = U − W S and inter = (Q e^γ) S, rows i = warp + 8 r.
         float vn[8], oi[8];
