@@ -98,4 +98,13 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
 void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int32_t* x_row, const int32_t* expert,
                     int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream);
 
+// Which implementation linear() uses (addition for tests and benchmarks; Auto is the default and what the engine uses):
+//   Gemv        the memory-bound decode kernel (any M, run in tiles of 8 rows)
+//   TensorCore  qinfer's tiled mma kernel reading the stored format directly (also linear_grouped's kernel)
+//   DequantBlas BF16: cuBLASLt directly; NVFP4/FP8: dequantize to BF16 scratch (row scale folded in) + cuBLASLt
+// Process-wide, not thread-safe: set it only in tests / benchmarks.
+enum class GemmPath : uint8_t { Auto, Gemv, TensorCore, DequantBlas };
+void set_gemm_path(GemmPath p);
+const char* gemm_path_name(GemmPath p);
+
 }  // namespace qinfer::cuda

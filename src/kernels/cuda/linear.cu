@@ -1,0 +1,822 @@
+// GEMMs over BF16 / NVFP4 / FP8 weights (linear.h): decode GEMV, tensor-core tiles (dense and grouped MoE),
+// dequantize + cuBLASLt for large M, and the device weight layout.
+//
+// Device layout (re-laid out once at upload): every row [E*N] of the weight is padded along K to Kp so that a row is
+// a whole number of 16-byte chunks, and the padding is zero (codes 0 / block scales 0 -> weight 0):
+//   BF16   bf16 [E*N, Kp],  Kp = round_up(K, 8)   (16 B = 8 elements)
+//   FP8    e4m3 [E*N, Kp],  Kp = round_up(K, 16)  (16 B = 16 elements)
+//   NVFP4  codes [E*N, Kp/2] (checkpoint nibble order), block scales e4m3 [E*N, Kp/16], Kp = round_up(K, 32)
+//          (16 B = 32 elements = 2 blocks, whose 2 scale bytes are one aligned uint16)
+//   row_scale f32 [E*N] (NVFP4 weight_scale_2 / FP8 weight_scale of the shard the row came from).
+// Kernels never read x beyond K (x chunks of 8 elements are all in or all out because K % 8 == 0).
+//
+// Exactness: e2m1 · e4m3 has at most 6 significant bits and e4m3 alone 4, so the tensor-core path's BF16 tile of
+// (code · block scale) is exact; the row scale is applied in fp32 in the epilogue. The GEMV decodes in fp32.
+// The DequantBlas path folds the row scale into the BF16 scratch (one bf16 rounding per weight, ~2^-9 relative).
+
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
+#include <mma.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "core/check.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/linear.h"
+
+namespace qinfer::cuda {
+
+namespace {
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+int64_t k_padded(WeightFormat f, int64_t k) {
+    switch (f) {
+        case WeightFormat::BF16: return round_up(k, 8);
+        case WeightFormat::FP8: return round_up(k, 16);
+        case WeightFormat::NVFP4: return round_up(k, 32);
+    }
+    return k;
+}
+int64_t data_row_bytes(WeightFormat f, int64_t kp) {
+    switch (f) {
+        case WeightFormat::BF16: return kp * 2;
+        case WeightFormat::FP8: return kp;
+        case WeightFormat::NVFP4: return kp / 2;
+    }
+    return kp;
+}
+
+GemmPath g_path = GemmPath::Auto;
+
+int sm_count() {
+    static int n = [] {
+        int dev = 0, v = 0;
+        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
+        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev));
+        return v;
+    }();
+    return n;
+}
+
+// ------------------------------------------------------------------------------------------------ device helpers
+
+__device__ __forceinline__ uint4 ld_stream(const void* p) {
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(p));
+    return v;
+}
+__device__ __forceinline__ uint2 ld_stream8(const void* p) {
+    uint2 v;
+    asm("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];" : "=r"(v.x), "=r"(v.y) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ float e4m3_to_f32(uint32_t b) {
+    __nv_fp8_e4m3 t;
+    t.__x = static_cast<__nv_fp8_storage_t>(b & 0xffu);
+    return static_cast<float>(t);
+}
+// Two e4m3 bytes (low 16 bits of v) -> float2 (exact).
+__device__ __forceinline__ float2 e4m3x2_to_f32(uint32_t v) {
+    const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(v & 0xffffu), __NV_E4M3);
+    return __half22float2(__half2(h));
+}
+// Two E2M1 codes (bits 0-3 and 4-7 of t) -> their values · 2^-14 (as fp16 bit patterns, then float2). The caller
+// multiplies by 2^14 (folded into the block scale). Exact.
+__device__ __forceinline__ float2 e2m1x2_to_f32_scaled(uint32_t t) {
+    const uint32_t h = ((t & 0x7u) << 9) | ((t & 0x8u) << 12) | ((t & 0x70u) << 21) | ((t & 0x80u) << 24);
+    __half2 hv;
+    memcpy(&hv, &h, 4);
+    return __half22float2(hv);
+}
+__device__ __forceinline__ void bf16x2_to_f32(uint32_t v, float& lo, float& hi) {
+    lo = __uint_as_float(v << 16);
+    hi = __uint_as_float(v & 0xffff0000u);
+}
+
+__device__ __forceinline__ void store_out(void* y, int64_t idx, float v, OutMode mode) {
+    switch (mode) {
+        case OutMode::StoreBF16: static_cast<bf16*>(y)[idx] = __float2bfloat16_rn(v); break;
+        case OutMode::StoreF32: static_cast<float*>(y)[idx] = v; break;
+        case OutMode::AddF32: static_cast<float*>(y)[idx] += v; break;
+    }
+}
+
+// Component i of a uint4 without a local array (constant-folds for unrolled i; never goes to local memory).
+__device__ __forceinline__ uint32_t word_of(const uint4& v, int i) {
+    return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
+}
+
+// Decodes the 8 elements of piece p (0 .. EPC/8) of a 16-byte chunk into wf (without the row scale).
+template <WeightFormat F>
+__device__ __forceinline__ void decode_piece(const uint4& raw, uint32_t scales, int p, float* wf) {
+    if constexpr (F == WeightFormat::BF16) {
+#pragma unroll
+        for (int q = 0; q < 4; ++q) bf16x2_to_f32(word_of(raw, q), wf[2 * q], wf[2 * q + 1]);
+    } else if constexpr (F == WeightFormat::FP8) {
+#pragma unroll
+        for (int q = 0; q < 2; ++q) {
+            const uint32_t word = word_of(raw, 2 * p + q);
+            const float2 a = e4m3x2_to_f32(word), b = e4m3x2_to_f32(word >> 16);
+            wf[4 * q] = a.x; wf[4 * q + 1] = a.y; wf[4 * q + 2] = b.x; wf[4 * q + 3] = b.y;
+        }
+    } else {
+        const float s = e4m3_to_f32(scales >> (8 * (p >> 1))) * 16384.0f;
+        const uint32_t word = word_of(raw, p);
+#pragma unroll
+        for (int q = 0; q < 4; ++q) {
+            const float2 v = e2m1x2_to_f32_scaled(word >> (8 * q));
+            wf[2 * q] = v.x * s;
+            wf[2 * q + 1] = v.y * s;
+        }
+    }
+}
+
+template <WeightFormat F>
+constexpr int elems_per_chunk() {
+    return F == WeightFormat::BF16 ? 8 : (F == WeightFormat::FP8 ? 16 : 32);
+}
+
+// ------------------------------------------------------------------------------------------------ GEMV (decode)
+
+struct GemvArgs {
+    const uint8_t* w;
+    const uint8_t* sc;
+    const float* rs;
+    int64_t row_bytes, sc_row_bytes;
+    int n, k, chunks;
+    int64_t expert;
+    const bf16* x;
+    int64_t ldx;
+    int m;
+    const int32_t* x_row;
+    const int32_t* expert_idx;
+    void* y;
+    int64_t ldy;
+    OutMode mode;
+};
+
+// One warp per RW output columns n (weight rows), MT rows of x per block row (grid.y). Each lane streams 16-byte
+// chunks of the weight rows (U chunks x RW rows in flight), decodes in registers, and accumulates fp32 partial dot
+// products; a warp-shuffle reduction finishes them. Indexed mode (expert_idx != null): grid.y = output row r, with
+// its own expert and x row.
+template <WeightFormat F, int MT, int RW>
+__global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
+    constexpr int EPC = elems_per_chunk<F>();
+    constexpr int U = 2;
+    const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31);
+    const int n0 = (static_cast<int>(blockIdx.x) * 4 + warp) * RW;
+    if (n0 >= a.n) return;
+    int64_t e, yr0;
+    const bf16* xb;
+    int mc;
+    if (a.expert_idx) {
+        const int r = static_cast<int>(blockIdx.y);
+        e = a.expert_idx[r];
+        xb = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
+        mc = 1;
+        yr0 = r;
+    } else {
+        const int m0 = static_cast<int>(blockIdx.y) * MT;
+        e = a.expert;
+        xb = a.x + static_cast<int64_t>(m0) * a.ldx;
+        mc = min(MT, a.m - m0);
+        yr0 = m0;
+    }
+    const uint8_t* wr[RW];
+    const uint8_t* sr[RW];
+#pragma unroll
+    for (int i = 0; i < RW; ++i) {
+        const int64_t row = e * a.n + n0 + min(i, a.n - 1 - n0);
+        wr[i] = a.w + row * a.row_bytes;
+        sr[i] = F == WeightFormat::NVFP4 ? a.sc + row * a.sc_row_bytes : nullptr;
+    }
+    float acc[RW][MT];
+#pragma unroll
+    for (int i = 0; i < RW; ++i)
+#pragma unroll
+        for (int m = 0; m < MT; ++m) acc[i][m] = 0.0f;
+
+    for (int c0 = lane; c0 < a.chunks; c0 += 32 * U) {
+        uint4 wv[U][RW];
+        uint32_t sv[U][RW];
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = c0 + u * 32;
+#pragma unroll
+            for (int i = 0; i < RW; ++i) {
+                if (c < a.chunks) {
+                    wv[u][i] = ld_stream(wr[i] + static_cast<int64_t>(c) * 16);
+                    sv[u][i] = F == WeightFormat::NVFP4 ? *reinterpret_cast<const uint16_t*>(sr[i] + c * 2) : 0u;
+                } else {
+                    wv[u][i] = make_uint4(0, 0, 0, 0);
+                    sv[u][i] = 0;
+                }
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < U; ++u) {
+            const int c = c0 + u * 32;
+#pragma unroll
+            for (int p = 0; p < EPC / 8; ++p) {
+                const int kb = c * EPC + p * 8;
+                // beyond the row (c >= chunks) or in the zero padding of the last chunk: x has nothing there
+                if (c >= a.chunks || kb >= a.k) continue;
+                float wf[RW][8];
+#pragma unroll
+                for (int i = 0; i < RW; ++i) decode_piece<F>(wv[u][i], sv[u][i], p, wf[i]);
+#pragma unroll
+                for (int m = 0; m < MT; ++m) {
+                    if (m < mc) {
+                        const uint4 xv = __ldg(reinterpret_cast<const uint4*>(xb + m * a.ldx + kb));
+                        float xf[8];
+                        bf16x2_to_f32(xv.x, xf[0], xf[1]);
+                        bf16x2_to_f32(xv.y, xf[2], xf[3]);
+                        bf16x2_to_f32(xv.z, xf[4], xf[5]);
+                        bf16x2_to_f32(xv.w, xf[6], xf[7]);
+#pragma unroll
+                        for (int i = 0; i < RW; ++i)
+#pragma unroll
+                            for (int j = 0; j < 8; ++j) acc[i][m] = fmaf(wf[i][j], xf[j], acc[i][m]);
+                    }
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < RW; ++i)
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+            float v = acc[i][m];
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+            acc[i][m] = v;
+        }
+    if (lane == 0) {
+#pragma unroll
+        for (int i = 0; i < RW; ++i) {
+            const int n = n0 + i;
+            if (n < a.n) {
+                const float rs = a.rs ? a.rs[e * a.n + n] : 1.0f;
+#pragma unroll
+                for (int m = 0; m < MT; ++m)
+                    if (m < mc) store_out(a.y, (yr0 + m) * a.ldy + n, acc[i][m] * rs, a.mode);
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ tensor-core tiles
+
+struct TcArgs {
+    const uint8_t* w;
+    const uint8_t* sc;
+    const float* rs;
+    int64_t row_bytes, sc_row_bytes;
+    int n, k, kp;
+    int64_t expert;
+    const int32_t* offsets;  // grouped: device [E+1]; null for dense
+    int num_experts;
+    const bf16* x;
+    int64_t ldx;
+    int64_t m;
+    void* y;
+    int64_t ldy;
+    OutMode mode;
+};
+
+constexpr int kBM = 128, kBN = 128, kBK = 32, kLDS = kBK + 8;
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int src_bytes) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    uint32_t r;
+    memcpy(&r, &v, 4);
+    return r;
+}
+
+// Raw weight bytes of one thread's part of a [kBN, kBK] tile: row tid/2, elements (tid%2)*16 .. +16.
+struct WRaw {
+    uint4 a, b;   // BF16: two 16-byte pieces; FP8: a; NVFP4: a.x, a.y (8 bytes)
+    uint32_t s;   // NVFP4 block scale byte
+};
+
+template <WeightFormat F>
+__device__ __forceinline__ void tc_load_w(const TcArgs& a, int64_t e, int n0, int kt, WRaw& r) {
+    const int tid = static_cast<int>(threadIdx.x);
+    const int row = tid >> 1, half = tid & 1;
+    const int n = n0 + row;
+    const int kb = kt * kBK + half * 16;  // first element
+    r.a = r.b = make_uint4(0, 0, 0, 0);
+    r.s = 0;
+    if (n >= a.n || kb >= a.kp) return;
+    const uint8_t* base = a.w + (e * a.n + n) * a.row_bytes;
+    if constexpr (F == WeightFormat::BF16) {
+        r.a = ld_stream(base + static_cast<int64_t>(kb) * 2);
+        if (kb + 8 < a.kp) r.b = ld_stream(base + static_cast<int64_t>(kb + 8) * 2);
+    } else if constexpr (F == WeightFormat::FP8) {
+        r.a = ld_stream(base + kb);
+    } else {
+        const uint2 v = ld_stream8(base + kb / 2);
+        r.a.x = v.x;
+        r.a.y = v.y;
+        r.s = a.sc[(e * a.n + n) * a.sc_row_bytes + kb / 16];
+    }
+}
+
+template <WeightFormat F>
+__device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
+    const int tid = static_cast<int>(threadIdx.x);
+    const int row = tid >> 1, half = tid & 1;
+    uint4* dst = reinterpret_cast<uint4*>(bs + row * kLDS + half * 16);
+    if constexpr (F == WeightFormat::BF16) {
+        dst[0] = r.a;
+        dst[1] = r.b;
+    } else if constexpr (F == WeightFormat::FP8) {
+        const uint32_t w[4] = {r.a.x, r.a.y, r.a.z, r.a.w};
+        uint32_t o[8];
+#pragma unroll
+        for (int q = 0; q < 4; ++q) {
+            const float2 lo = e4m3x2_to_f32(w[q]), hi = e4m3x2_to_f32(w[q] >> 16);
+            o[2 * q] = pack_bf16x2(lo.x, lo.y);
+            o[2 * q + 1] = pack_bf16x2(hi.x, hi.y);
+        }
+        dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
+        dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
+    } else {
+        const float s = e4m3_to_f32(r.s) * 16384.0f;
+        const uint32_t w[2] = {r.a.x, r.a.y};
+        uint32_t o[8];
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+            const float2 v = e2m1x2_to_f32_scaled(w[q >> 2] >> (8 * (q & 3)));
+            o[q] = pack_bf16x2(v.x * s, v.y * s);
+        }
+        dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
+        dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
+    }
+}
+
+// y[rows of the tile, n0 .. n0+128) (mode)= x · W[e]ᵀ · row_scale. 256 threads = 8 warps as 2 (M) x 4 (N), each warp
+// 64 x 32 of the 128 x 128 tile with 16x16x16 bf16 mma (WMMA), fp32 accumulation. x tiles arrive by cp.async, weight
+// tiles by registers (decoded to bf16 into shared memory), double-buffered. Grouped mode: blockIdx.y enumerates the
+// 128-row tiles of every expert in order (read from the device offsets); surplus blocks exit.
+template <WeightFormat F>
+__global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
+    using namespace nvcuda;
+    __shared__ __align__(128) bf16 As[2][kBM * kLDS];
+    __shared__ __align__(128) bf16 Bs[2][kBN * kLDS];
+    __shared__ __align__(128) float Cs[8][256];
+
+    int64_t e = a.expert, row0 = 0;
+    int rows = 0;
+    if (a.offsets) {
+        int t = static_cast<int>(blockIdx.y);
+        e = -1;
+        for (int ee = 0; ee < a.num_experts; ++ee) {
+            const int64_t lo = a.offsets[ee];
+            const int64_t hi = min(static_cast<int64_t>(a.offsets[ee + 1]), a.m);
+            const int cnt = hi > lo ? static_cast<int>(hi - lo) : 0;
+            const int tiles = (cnt + kBM - 1) / kBM;
+            if (t < tiles) {
+                e = ee;
+                row0 = lo + static_cast<int64_t>(t) * kBM;
+                rows = static_cast<int>(min(static_cast<int64_t>(kBM), hi - row0));
+                break;
+            }
+            t -= tiles;
+        }
+        if (e < 0) return;
+    } else {
+        row0 = static_cast<int64_t>(blockIdx.y) * kBM;
+        rows = static_cast<int>(min(static_cast<int64_t>(kBM), a.m - row0));
+        if (rows <= 0) return;
+    }
+    const int n0 = static_cast<int>(blockIdx.x) * kBN;
+    const int tid = static_cast<int>(threadIdx.x), warp = tid >> 5, lane = tid & 31;
+    const int wm = warp >> 2, wn = warp & 3;
+    const int KT = (a.kp + kBK - 1) / kBK;
+
+    auto load_x = [&](int kt, int buf) {
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+            const int r = (tid >> 2) + j * 64, ch = tid & 3;
+            const int kk = kt * kBK + ch * 8;
+            const bool ok = r < rows && kk < a.k;
+            const bf16* src = ok ? a.x + (row0 + r) * a.ldx + kk : a.x;
+            cp_async16(&As[buf][r * kLDS + ch * 8], src, ok ? 16 : 0);
+        }
+        cp_async_commit();
+    };
+
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[4][2];
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
+
+    WRaw raw;
+    tc_load_w<F>(a, e, n0, 0, raw);
+    load_x(0, 0);
+    tc_store_w<F>(raw, Bs[0]);
+    cp_async_wait_all();
+    __syncthreads();
+
+    for (int kt = 0; kt < KT; ++kt) {
+        const int cur = kt & 1;
+        const bool more = kt + 1 < KT;
+        if (more) {
+            tc_load_w<F>(a, e, n0, kt + 1, raw);
+            load_x(kt + 1, cur ^ 1);
+        }
+#pragma unroll
+        for (int kk = 0; kk < kBK; kk += 16) {
+            wmma::fragment<wmma::matrix_a, 16, 16, 16, bf16, wmma::row_major> af[4];
+            wmma::fragment<wmma::matrix_b, 16, 16, 16, bf16, wmma::col_major> bfr[2];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) wmma::load_matrix_sync(af[i], &As[cur][(wm * 64 + i * 16) * kLDS + kk], kLDS);
+#pragma unroll
+            for (int j = 0; j < 2; ++j) wmma::load_matrix_sync(bfr[j], &Bs[cur][(wn * 32 + j * 16) * kLDS + kk], kLDS);
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], af[i], bfr[j], acc[i][j]);
+        }
+        if (more) {
+            tc_store_w<F>(raw, Bs[cur ^ 1]);
+            cp_async_wait_all();
+        }
+        __syncthreads();
+    }
+
+    const int r = lane >> 1, c0 = (lane & 1) * 8;
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+            wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);
+            __syncwarp();
+            const int lr = wm * 64 + i * 16 + r;
+            if (lr < rows) {
+                const int64_t yrow = row0 + lr;
+#pragma unroll
+                for (int c = 0; c < 8; ++c) {
+                    const int n = n0 + wn * 32 + j * 16 + c0 + c;
+                    if (n < a.n) {
+                        const float rs = a.rs ? a.rs[e * a.n + n] : 1.0f;
+                        store_out(a.y, yrow * a.ldy + n, Cs[warp][r * 16 + c0 + c] * rs, a.mode);
+                    }
+                }
+            }
+            __syncwarp();
+        }
+}
+
+// ------------------------------------------------------------------------------------------------ dequantize to bf16
+
+// out[r, 0:Kp] = bf16(W[row0 + r, :] · row_scale[row0 + r]) for r < rows; one thread per 16-byte chunk.
+template <WeightFormat F>
+__global__ void dequant_kernel(const uint8_t* w, const uint8_t* sc, const float* rs, int64_t row_bytes,
+                               int64_t sc_row_bytes, int chunks, int64_t row0, int64_t rows, int kp, bf16* out) {
+    constexpr int EPC = elems_per_chunk<F>();
+    const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (idx >= rows * chunks) return;
+    const int64_t r = idx / chunks;
+    const int c = static_cast<int>(idx % chunks);
+    const int64_t grow = row0 + r;
+    const uint4 raw = ld_stream(w + grow * row_bytes + static_cast<int64_t>(c) * 16);
+    const uint32_t s = F == WeightFormat::NVFP4 ? *reinterpret_cast<const uint16_t*>(sc + grow * sc_row_bytes + c * 2) : 0u;
+    const float rsv = rs[grow];
+    uint4* dst = reinterpret_cast<uint4*>(out + r * kp + static_cast<int64_t>(c) * EPC);
+#pragma unroll
+    for (int p = 0; p < EPC / 8; ++p) {
+        float wf[8];
+        decode_piece<F>(raw, s, p, wf);
+        dst[p] = make_uint4(pack_bf16x2(wf[0] * rsv, wf[1] * rsv), pack_bf16x2(wf[2] * rsv, wf[3] * rsv),
+                            pack_bf16x2(wf[4] * rsv, wf[5] * rsv), pack_bf16x2(wf[6] * rsv, wf[7] * rsv));
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ host side
+
+void check_io(const DeviceWeight& w, const bf16* x, int64_t ldx, const void* y, int64_t ldy, const char* fn) {
+    QINFER_CHECK(w.n() > 0 && !w.data().empty(), fn, ": weight is not allocated");
+    QINFER_CHECK(x != nullptr && y != nullptr, fn, ": null x or y for weight [", w.experts(), ", ", w.n(), ", ",
+                 w.k(), "]");
+    QINFER_CHECK(ldx >= w.k() && ldx % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0, fn,
+                 ": x must be 16-byte aligned with ldx a multiple of 8 and >= K (weight [", w.experts(), ", ", w.n(),
+                 ", ", w.k(), "], ldx ", ldx, ")");
+    QINFER_CHECK(ldy >= w.n(), fn, ": ldy ", ldy, " < N ", w.n(), " (weight [", w.experts(), ", ", w.n(), ", ",
+                 w.k(), "])");
+}
+
+GemvArgs gemv_args(const DeviceWeight& w, const bf16* x, int64_t ldx, void* y, int64_t ldy, OutMode mode) {
+    GemvArgs a{};
+    const int64_t kp = k_padded(w.format(), w.k());
+    a.w = w.data().as<uint8_t>();
+    a.sc = w.scales().as<uint8_t>();
+    a.rs = w.row_scale().as<float>();
+    a.row_bytes = data_row_bytes(w.format(), kp);
+    a.sc_row_bytes = kp / 16;
+    a.n = static_cast<int>(w.n());
+    a.k = static_cast<int>(w.k());
+    a.chunks = static_cast<int>(a.row_bytes / 16);
+    a.x = x;
+    a.ldx = ldx;
+    a.y = y;
+    a.ldy = ldy;
+    a.mode = mode;
+    return a;
+}
+
+template <WeightFormat F, int MT, int RW>
+void launch_gemv_t(const GemvArgs& a, int gy, cudaStream_t s) {
+    const int gx = static_cast<int>((a.n + 4 * RW - 1) / (4 * RW));
+    gemv_kernel<F, MT, RW><<<dim3(gx, gy), 128, 0, s>>>(a);
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+template <WeightFormat F, int MT>
+void launch_gemv_rw(const GemvArgs& a, int gy, cudaStream_t s) {
+    // 4 rows per warp when there are enough warps to fill the GPU twice over; else 1 (small N: more parallelism).
+    const int64_t blocks4 = (a.n + 15) / 16 * static_cast<int64_t>(gy);
+    if (blocks4 >= 2 * sm_count())
+        launch_gemv_t<F, MT, 4>(a, gy, s);
+    else
+        launch_gemv_t<F, MT, 1>(a, gy, s);
+}
+
+template <WeightFormat F>
+void launch_gemv_f(const GemvArgs& a, int64_t m_rows, bool indexed, cudaStream_t s) {
+    if (indexed) return launch_gemv_rw<F, 1>(a, static_cast<int>(m_rows), s);
+    const int64_t m = m_rows;
+    if (m <= 1) return launch_gemv_rw<F, 1>(a, 1, s);
+    if (m <= 2) return launch_gemv_rw<F, 2>(a, 1, s);
+    if (m <= 4) return launch_gemv_rw<F, 4>(a, 1, s);
+    launch_gemv_rw<F, 8>(a, static_cast<int>((m + 7) / 8), s);
+}
+
+void launch_gemv(WeightFormat f, const GemvArgs& a, int64_t m_rows, bool indexed, cudaStream_t s) {
+    QINFER_CHECK(m_rows <= 65535LL * (indexed ? 1 : 8), "linear: too many rows for the GEMV grid (", m_rows, ")");
+    switch (f) {
+        case WeightFormat::BF16: return launch_gemv_f<WeightFormat::BF16>(a, m_rows, indexed, s);
+        case WeightFormat::FP8: return launch_gemv_f<WeightFormat::FP8>(a, m_rows, indexed, s);
+        case WeightFormat::NVFP4: return launch_gemv_f<WeightFormat::NVFP4>(a, m_rows, indexed, s);
+    }
+}
+
+TcArgs tc_args(const DeviceWeight& w, const bf16* x, int64_t ldx, int64_t m, void* y, int64_t ldy, OutMode mode) {
+    TcArgs a{};
+    const int64_t kp = k_padded(w.format(), w.k());
+    a.w = w.data().as<uint8_t>();
+    a.sc = w.scales().as<uint8_t>();
+    a.rs = w.row_scale().as<float>();
+    a.row_bytes = data_row_bytes(w.format(), kp);
+    a.sc_row_bytes = kp / 16;
+    a.n = static_cast<int>(w.n());
+    a.k = static_cast<int>(w.k());
+    a.kp = static_cast<int>(kp);
+    a.x = x;
+    a.ldx = ldx;
+    a.m = m;
+    a.y = y;
+    a.ldy = ldy;
+    a.mode = mode;
+    return a;
+}
+
+void launch_tc(WeightFormat f, const TcArgs& a, int64_t tiles_y, cudaStream_t s) {
+    QINFER_CHECK(tiles_y <= 65535, "linear: too many row tiles for the tensor-core grid (", tiles_y, ")");
+    const dim3 grid(static_cast<unsigned>((a.n + kBN - 1) / kBN), static_cast<unsigned>(tiles_y));
+    switch (f) {
+        case WeightFormat::BF16: tc_kernel<WeightFormat::BF16><<<grid, 256, 0, s>>>(a); break;
+        case WeightFormat::FP8: tc_kernel<WeightFormat::FP8><<<grid, 256, 0, s>>>(a); break;
+        case WeightFormat::NVFP4: tc_kernel<WeightFormat::NVFP4><<<grid, 256, 0, s>>>(a); break;
+    }
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+// y[M, N] (mode)= x[M, K] · W[N, K]ᵀ with W bf16 row-major (row stride ldw), through cuBLASLt (column-major view:
+// Dᵀ[N, M] = Wᵀᵀ · xᵀ, i.e. A = W as K x N with op T, B = x as K x M).
+void lt_gemm(GemmContext& ctx, const bf16* W, int64_t ldw, int64_t n, int64_t k, const bf16* x, int64_t ldx,
+             int64_t m, void* y, int64_t ldy, OutMode mode, cudaStream_t s) {
+    const cudaDataType_t yt = mode == OutMode::StoreBF16 ? CUDA_R_16BF : CUDA_R_32F;
+    cublasLtMatmulDesc_t op = nullptr;
+    cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
+    cublasLtMatmulPreference_t pref = nullptr;
+    QINFER_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    const cublasOperation_t tA = CUBLAS_OP_T, tB = CUBLAS_OP_N;
+    QINFER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &tA, sizeof tA));
+    QINFER_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tB, sizeof tB));
+    QINFER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_16BF, static_cast<uint64_t>(k), static_cast<uint64_t>(n), ldw));
+    QINFER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_16BF, static_cast<uint64_t>(k), static_cast<uint64_t>(m), ldx));
+    QINFER_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, yt, static_cast<uint64_t>(n), static_cast<uint64_t>(m), ldy));
+    QINFER_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+    const size_t ws = ctx.workspace_bytes();
+    QINFER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    cublasLtMatmulHeuristicResult_t heur{};
+    int found = 0;
+    QINFER_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(ctx.handle(), op, la, lb, lc, lc, pref, 1, &heur, &found));
+    QINFER_CHECK(found > 0, "linear: cuBLASLt has no algorithm for [", m, ", ", k, "] x [", n, ", ", k, "]ᵀ");
+    const float alpha = 1.0f, beta = mode == OutMode::AddF32 ? 1.0f : 0.0f;
+    QINFER_CUBLAS_CHECK(cublasLtMatmul(ctx.handle(), op, &alpha, W, la, x, lb, &beta, y, lc, y, lc, &heur.algo,
+                                       ctx.workspace(), ws, s));
+    cublasLtMatmulPreferenceDestroy(pref);
+    cublasLtMatrixLayoutDestroy(lc);
+    cublasLtMatrixLayoutDestroy(lb);
+    cublasLtMatrixLayoutDestroy(la);
+    cublasLtMatmulDescDestroy(op);
+}
+
+void dequant_blas(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy,
+                  OutMode mode, GemmContext& ctx, cudaStream_t s) {
+    const int64_t kp = k_padded(w.format(), w.k());
+    const int64_t row_bytes = data_row_bytes(w.format(), kp);
+    if (w.format() == WeightFormat::BF16) {
+        lt_gemm(ctx, w.data().as<bf16>() + expert * w.n() * kp, kp, w.n(), w.k(), x, ldx, m, y, ldy, mode, s);
+        return;
+    }
+    // Dequantize in slices of at most 32M elements (64 MB of scratch), each followed by its GEMM.
+    const int64_t slice = std::max<int64_t>(128, std::min<int64_t>(w.n(), (int64_t{32} << 20) / kp));
+    bf16* scratch = static_cast<bf16*>(ctx.scratch(static_cast<size_t>(slice * kp) * 2));
+    const int chunks = static_cast<int>(row_bytes / 16);
+    const size_t ysz = mode == OutMode::StoreBF16 ? 2 : 4;
+    for (int64_t n0 = 0; n0 < w.n(); n0 += slice) {
+        const int64_t rows = std::min(slice, w.n() - n0);
+        const int64_t threads = rows * chunks;
+        const unsigned blocks = static_cast<unsigned>((threads + 255) / 256);
+        const int64_t grow0 = expert * w.n() + n0;
+        const uint8_t* wd = w.data().as<uint8_t>();
+        const uint8_t* sc = w.scales().as<uint8_t>();
+        const float* rs = w.row_scale().as<float>();
+        if (w.format() == WeightFormat::FP8)
+            dequant_kernel<WeightFormat::FP8><<<blocks, 256, 0, s>>>(wd, sc, rs, row_bytes, kp / 16, chunks, grow0,
+                                                                      rows, static_cast<int>(kp), scratch);
+        else
+            dequant_kernel<WeightFormat::NVFP4><<<blocks, 256, 0, s>>>(wd, sc, rs, row_bytes, kp / 16, chunks, grow0,
+                                                                        rows, static_cast<int>(kp), scratch);
+        QINFER_CUDA_LAUNCH_CHECK();
+        lt_gemm(ctx, scratch, kp, rows, w.k(), x, ldx, m, static_cast<char*>(y) + n0 * ysz, ldy, mode, s);
+    }
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ public API
+
+const char* weight_format_name(WeightFormat f) {
+    switch (f) {
+        case WeightFormat::BF16: return "bf16";
+        case WeightFormat::NVFP4: return "nvfp4";
+        case WeightFormat::FP8: return "fp8";
+    }
+    return "?";
+}
+
+void set_gemm_path(GemmPath p) { g_path = p; }
+const char* gemm_path_name(GemmPath p) {
+    switch (p) {
+        case GemmPath::Auto: return "auto";
+        case GemmPath::Gemv: return "gemv";
+        case GemmPath::TensorCore: return "tensorcore";
+        case GemmPath::DequantBlas: return "dequant+cublaslt";
+    }
+    return "?";
+}
+
+DeviceWeight::DeviceWeight(WeightFormat format, int64_t experts, int64_t n, int64_t k)
+    : format_(format), experts_(experts), n_(n), k_(k) {
+    QINFER_CHECK(experts > 0 && n > 0 && k > 0, "DeviceWeight: bad shape [", experts, ", ", n, ", ", k, "]");
+    QINFER_CHECK(format != WeightFormat::NVFP4 || k % 16 == 0, "DeviceWeight: NVFP4 weight [", experts, ", ", n, ", ",
+                 k, "] needs K % 16 == 0");
+    QINFER_CHECK(k % 8 == 0, "DeviceWeight: ", weight_format_name(format), " weight [", experts, ", ", n, ", ", k,
+                 "] needs K % 8 == 0 (16-byte activation loads)");
+    QINFER_CHECK(experts * n < (int64_t{1} << 31) && k < (int64_t{1} << 30), "DeviceWeight: weight [", experts, ", ", n,
+                 ", ", k, "] too large");
+    const int64_t kp = k_padded(format, k);
+    const int64_t rows = experts * n;
+    data_ = DeviceBuffer(static_cast<size_t>(rows * data_row_bytes(format, kp)));
+    QINFER_CUDA_CHECK(cudaMemset(data_.data(), 0, data_.bytes()));
+    if (format == WeightFormat::NVFP4) {
+        scales_ = DeviceBuffer(static_cast<size_t>(rows * (kp / 16)));
+        QINFER_CUDA_CHECK(cudaMemset(scales_.data(), 0, scales_.bytes()));
+    }
+    if (format != WeightFormat::BF16) row_scale_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float));
+}
+
+void DeviceWeight::upload_rows(int64_t row0, int64_t rows, const void* data, const uint8_t* block_scales, float scale) {
+    QINFER_CHECK(row0 >= 0 && rows >= 0 && row0 + rows <= experts_ * n_, "DeviceWeight::upload_rows: rows [", row0,
+                 ", ", row0 + rows, ") outside the weight's ", experts_ * n_, " rows");
+    if (rows == 0) return;
+    QINFER_CHECK(data != nullptr, "DeviceWeight::upload_rows: null data");
+    const int64_t kp = k_padded(format_, k_);
+    const int64_t drb = data_row_bytes(format_, kp);
+    const int64_t src_rb = data_row_bytes(format_, k_);
+    QINFER_CUDA_CHECK(cudaMemcpy2D(data_.as<uint8_t>() + row0 * drb, static_cast<size_t>(drb), data,
+                                   static_cast<size_t>(src_rb), static_cast<size_t>(src_rb), static_cast<size_t>(rows),
+                                   cudaMemcpyHostToDevice));
+    if (format_ == WeightFormat::NVFP4) {
+        QINFER_CHECK(block_scales != nullptr, "DeviceWeight::upload_rows: NVFP4 needs block scales");
+        QINFER_CUDA_CHECK(cudaMemcpy2D(scales_.as<uint8_t>() + row0 * (kp / 16), static_cast<size_t>(kp / 16),
+                                       block_scales, static_cast<size_t>(k_ / 16), static_cast<size_t>(k_ / 16),
+                                       static_cast<size_t>(rows), cudaMemcpyHostToDevice));
+    }
+    if (format_ != WeightFormat::BF16) {
+        const std::vector<float> rs(static_cast<size_t>(rows), scale);
+        QINFER_CUDA_CHECK(cudaMemcpy(row_scale_.as<float>() + row0, rs.data(), rs.size() * sizeof(float),
+                                     cudaMemcpyHostToDevice));
+    }
+}
+
+uint64_t DeviceWeight::bytes() const { return data_.bytes() + scales_.bytes() + row_scale_.bytes(); }
+uint64_t DeviceWeight::expert_bytes() const { return experts_ > 0 ? bytes() / static_cast<uint64_t>(experts_) : 0; }
+
+GemmContext::GemmContext() {
+    QINFER_CUBLAS_CHECK(cublasLtCreate(&handle_));
+    workspace_ = DeviceBuffer(size_t{32} << 20);
+}
+GemmContext::~GemmContext() {
+    if (handle_) cublasLtDestroy(handle_);
+}
+void* GemmContext::scratch(size_t bytes) {
+    if (scratch_.bytes() < bytes) {
+        scratch_ = DeviceBuffer();  // free first: never hold both
+        scratch_ = DeviceBuffer(bytes);
+    }
+    return scratch_.data();
+}
+
+void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy,
+            OutMode mode, GemmContext& ctx, cudaStream_t stream) {
+    QINFER_CHECK(m >= 0, "linear: M = ", m);
+    if (m == 0) return;
+    check_io(w, x, ldx, y, ldy, "linear");
+    QINFER_CHECK(expert >= 0 && expert < w.experts(), "linear: expert ", expert, " outside [0, ", w.experts(), ")");
+    GemmPath path = g_path;
+    if (path == GemmPath::Auto) {
+        if (m <= 8)
+            path = GemmPath::Gemv;
+        else if (w.format() == WeightFormat::BF16 || m >= 512)
+            path = GemmPath::DequantBlas;
+        else
+            path = GemmPath::TensorCore;
+    }
+    switch (path) {
+        case GemmPath::Auto:
+        case GemmPath::Gemv: {
+            GemvArgs a = gemv_args(w, x, ldx, y, ldy, mode);
+            a.expert = expert;
+            a.m = static_cast<int>(m);
+            launch_gemv(w.format(), a, m, false, stream);
+            break;
+        }
+        case GemmPath::TensorCore: {
+            TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
+            a.expert = expert;
+            launch_tc(w.format(), a, (m + kBM - 1) / kBM, stream);
+            break;
+        }
+        case GemmPath::DequantBlas: dequant_blas(w, expert, x, m, ldx, y, ldy, mode, ctx, stream); break;
+    }
+}
+
+void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, const int32_t* offsets, void* y,
+                    int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream) {
+    (void)ctx;
+    QINFER_CHECK(m >= 0, "linear_grouped: M = ", m);
+    if (m == 0) return;
+    check_io(w, x, ldx, y, ldy, "linear_grouped");
+    QINFER_CHECK(offsets != nullptr, "linear_grouped: null offsets");
+    TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
+    a.offsets = offsets;
+    a.num_experts = static_cast<int>(w.experts());
+    // Every expert's last tile may be partial: at most ceil(m / 128) + E tiles.
+    launch_tc(w.format(), a, (m + kBM - 1) / kBM + w.experts(), stream);
+}
+
+void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int32_t* x_row, const int32_t* expert,
+                    int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream) {
+    (void)ctx;
+    QINFER_CHECK(rows >= 0, "linear_indexed: rows = ", rows);
+    if (rows == 0) return;
+    check_io(w, x, ldx, y, ldy, "linear_indexed");
+    QINFER_CHECK(x_row != nullptr && expert != nullptr, "linear_indexed: null x_row or expert");
+    GemvArgs a = gemv_args(w, x, ldx, y, ldy, mode);
+    a.x_row = x_row;
+    a.expert_idx = expert;
+    a.m = 1;
+    launch_gemv(w.format(), a, rows, true, stream);
+}
+
+}  // namespace qinfer::cuda

@@ -1,0 +1,313 @@
+// CUDA GEMMs (kernels/cuda/linear.h) against an fp32 CPU GEMM (ops::linear) on the CPU codecs' dequantized weights.
+//
+// Weights: random N(0, 0.05) per expert, quantized with src/quant (nvfp4_quantize / fp8_quantize, each expert with its
+// own global scale, so row_scale differs per expert) or rounded to bf16; the reference uses exactly the dequantized
+// values (nvfp4_dequantize / fp8_dequantize), x is rounded to bf16, so the kernels and the reference multiply the same
+// numbers and differ only by fp32 summation order and the output rounding.
+//
+// Tolerances (rel L2 over the [M, N] result):
+//  - f32 outputs, exact paths (Gemv, TensorCore, cuBLASLt on BF16 weights): 1e-4. The products are the same; only the
+//    fp32 summation order differs (~1e-6 relative for K <= 2048), with margin.
+//  - bf16 outputs: 4e-3. One bf16 rounding of each output, <= 2^-9 = 1.95e-3 relative per element (rel L2 ~ 1e-3).
+//  - DequantBlas on NVFP4/FP8 weights: 5e-3. That path folds the row scale into a bf16 copy of the weight (one rounding
+//    of each weight, <= 2^-9 relative, independent across k: ~1e-3 on the sums), plus the bf16 output rounding.
+// Outputs are poisoned (NaN) first; x is read through a row stride ldx > K whose padding holds NaN (a kernel reading
+// beyond K fails); y uses ldy > N for some cases and the padding columns / untouched rows must stay poisoned.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/dtype.h"
+#include "gpu_test_util.h"
+#include "kernels/cuda/linear.h"
+#include "ops/linear.h"
+#include "quant/fp8.h"
+#include "quant/nvfp4.h"
+#include "test_util.h"
+
+namespace qinfer::test::gpu {
+namespace {
+
+using cuda::DeviceWeight;
+using cuda::GemmPath;
+using cuda::OutMode;
+using cuda::WeightFormat;
+
+struct TestWeight {
+    WeightFormat f;
+    int64_t E, N, K;
+    std::vector<Tensor> dq;  // per expert, f32 [N, K]: exactly the values the device holds (times row scale)
+    DeviceWeight dw;
+};
+
+TestWeight make_weight(WeightFormat f, int64_t E, int64_t N, int64_t K) {
+    TestWeight t{f, E, N, K, {}, DeviceWeight(f, E, N, K)};
+    for (int64_t e = 0; e < E; ++e) {
+        // Experts get different magnitudes so that their global scales (row_scale) differ.
+        const Tensor w = randn({N, K}, 0.05f * static_cast<float>(e + 1));
+        if (f == WeightFormat::NVFP4) {
+            const quant::Nvfp4Weight q = quant::nvfp4_quantize(w.span(), N, K);
+            t.dq.push_back(quant::nvfp4_dequantize(q));
+            t.dw.upload_rows(e * N, N, q.packed.data(), q.block_scales.data(), q.weight_scale_2);
+        } else if (f == WeightFormat::FP8) {
+            const quant::Fp8Weight q = quant::fp8_quantize(w.span(), N, K);
+            t.dq.push_back(quant::fp8_dequantize(q));
+            t.dw.upload_rows(e * N, N, q.values.data(), nullptr, q.scale);
+        } else {
+            std::vector<uint16_t> bits(static_cast<size_t>(N * K));
+            for (size_t i = 0; i < bits.size(); ++i) bits[i] = f32_to_bf16(w.data()[i]);
+            t.dq.push_back(round_to_bf16(w));
+            t.dw.upload_rows(e * N, N, bits.data(), nullptr, 1.0f);
+        }
+    }
+    return t;
+}
+
+// x: [M, K] values rounded to bf16, on the device with row stride ldx (padding columns NaN).
+struct TestX {
+    Tensor x;  // f32 [M, K], bf16 values
+    cuda::DeviceBuffer d;
+    int64_t ldx;
+};
+
+TestX make_x(int64_t M, int64_t K, int64_t ldx) {
+    TestX t{round_to_bf16(randn({M, K})), {}, ldx};
+    Tensor padded({std::max<int64_t>(M, 1), ldx});
+    std::fill(padded.vec().begin(), padded.vec().end(), std::numeric_limits<float>::quiet_NaN());
+    for (int64_t m = 0; m < M; ++m) std::memcpy(padded.row(m), t.x.row(m), static_cast<size_t>(K) * sizeof(float));
+    t.d = upload_bf16(padded);
+    return t;
+}
+
+size_t out_elem_bytes(OutMode mode) { return mode == OutMode::StoreBF16 ? 2 : 4; }
+
+const char* mode_name(OutMode m) {
+    switch (m) {
+        case OutMode::StoreBF16: return "store_bf16";
+        case OutMode::StoreF32: return "store_f32";
+        case OutMode::AddF32: return "add_f32";
+    }
+    return "?";
+}
+
+// Runs `launch(y)` on a poisoned (or, for AddF32, random) [rows_alloc, ldy] output and compares rows in `check_rows`
+// with ref (+ y0 for AddF32). Every other element (padding columns, untouched rows) must keep its initial bits.
+template <class Launch>
+void run_and_check(OutMode mode, int64_t rows_alloc, int64_t N, int64_t ldy, const Tensor& ref,
+                   const std::vector<int64_t>& check_rows, double tol, const std::string& what, Launch launch) {
+    const size_t es = out_elem_bytes(mode);
+    cuda::DeviceBuffer y = poisoned(static_cast<size_t>(rows_alloc * ldy) * es);
+    Tensor y0;
+    if (mode == OutMode::AddF32) {
+        // Random initial values in the checked [row, 0:N] slots; padding stays NaN.
+        y0 = randn({rows_alloc, ldy});
+        for (int64_t r = 0; r < rows_alloc; ++r)
+            for (int64_t c = N; c < ldy; ++c) y0.row(r)[c] = std::numeric_limits<float>::quiet_NaN();
+        std::vector<bool> checked(static_cast<size_t>(rows_alloc), false);
+        for (int64_t r : check_rows) checked[static_cast<size_t>(r)] = true;
+        for (int64_t r = 0; r < rows_alloc; ++r)
+            if (!checked[static_cast<size_t>(r)])
+                for (int64_t c = 0; c < ldy; ++c) y0.row(r)[c] = std::numeric_limits<float>::quiet_NaN();
+        y = upload_f32(y0);
+    }
+    launch(y.data());
+    QINFER_CUDA_CHECK(cudaDeviceSynchronize());
+    const Tensor out = mode == OutMode::StoreBF16 ? download_bf16(y, {rows_alloc, ldy}) : download_f32(y, {rows_alloc, ldy});
+    const int64_t R = static_cast<int64_t>(check_rows.size());
+    Tensor got({R, N}), want({R, N});
+    std::vector<bool> checked(static_cast<size_t>(rows_alloc), false);
+    for (int64_t i = 0; i < R; ++i) {
+        const int64_t r = check_rows[static_cast<size_t>(i)];
+        checked[static_cast<size_t>(r)] = true;
+        for (int64_t c = 0; c < N; ++c) {
+            got.row(i)[c] = out.row(r)[c];
+            want.row(i)[c] = ref.row(i)[c] + (mode == OutMode::AddF32 ? y0.row(r)[c] : 0.0f);
+        }
+    }
+    expect_close(got, want, tol, what);
+    // Everything not written must still be NaN (poison or the NaN padding of y0).
+    int64_t clobbered = 0;
+    for (int64_t r = 0; r < rows_alloc; ++r)
+        for (int64_t c = 0; c < ldy; ++c)
+            if ((!checked[static_cast<size_t>(r)] || c >= N) && !std::isnan(out.row(r)[c])) ++clobbered;
+    EXPECT_EQ(clobbered, 0) << what << ": elements outside the result were written";
+}
+
+double tol_for(WeightFormat f, GemmPath p, OutMode mode) {
+    const bool folded = p == GemmPath::DequantBlas && f != WeightFormat::BF16;
+    if (folded) return 5e-3;
+    return mode == OutMode::StoreBF16 ? 4e-3 : 1e-4;
+}
+
+constexpr WeightFormat kFormats[] = {WeightFormat::BF16, WeightFormat::NVFP4, WeightFormat::FP8};
+constexpr OutMode kModes[] = {OutMode::StoreBF16, OutMode::StoreF32, OutMode::AddF32};
+
+struct PathReset {
+    ~PathReset() { cuda::set_gemm_path(GemmPath::Auto); }
+};
+
+TEST(CudaLinear, DenseAllFormatsPathsModes) {
+    QINFER_REQUIRE_GPU();
+    PathReset reset;
+    cuda::GemmContext ctx;
+    const std::pair<int64_t, int64_t> nks[] = {{72, 64}, {1000, 528}, {256, 2048}};
+    for (WeightFormat f : kFormats)
+        for (auto [N, K] : nks) {
+            const TestWeight w = make_weight(f, 2, N, K);
+            for (int64_t M : {1, 3, 8, 17, 64, 300}) {
+                const TestX x = make_x(M, K, K + 8);
+                const Tensor ref = ops::linear(x.x, w.dq[1]);  // expert 1 of 2
+                std::vector<int64_t> rows(static_cast<size_t>(M));
+                for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
+                const int64_t ldy = M % 2 ? N + 5 : N;
+                for (GemmPath p : {GemmPath::Auto, GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas}) {
+                    cuda::set_gemm_path(p);
+                    for (OutMode mode : kModes) {
+                        const std::string what = str_cat(cuda::weight_format_name(f), " M=", M, " N=", N, " K=", K,
+                                                         " ldy=", ldy, " ", cuda::gemm_path_name(p), " ",
+                                                         mode_name(mode));
+                        run_and_check(mode, M, N, ldy, ref, rows, tol_for(f, p, mode), what, [&](void* y) {
+                            cuda::linear(w.dw, 1, x.d.as<cuda::bf16>(), M, x.ldx, y, ldy, mode, ctx, nullptr);
+                        });
+                    }
+                }
+            }
+        }
+}
+
+TEST(CudaLinear, GroupedWithEmptyExperts) {
+    QINFER_REQUIRE_GPU();
+    cuda::GemmContext ctx;
+    const std::pair<int64_t, int64_t> nks[] = {{72, 2048}, {1000, 528}};
+    // Rows per expert: empty experts first, in the middle and last; one tile-crossing expert (130 > 128).
+    const std::vector<int32_t> counts = {0, 37, 130, 0, 1, 64, 0};
+    std::vector<int32_t> offsets = {0};
+    for (int32_t c : counts) offsets.push_back(offsets.back() + c);
+    const int64_t M = offsets.back();
+    const int64_t m_bound = M + 20;  // an upper bound: rows >= offsets[E] must stay untouched
+    const int64_t E = static_cast<int64_t>(counts.size());
+    const cuda::DeviceBuffer d_off = upload_i32(offsets);
+    for (WeightFormat f : kFormats)
+        for (auto [N, K] : nks) {
+            const TestWeight w = make_weight(f, E, N, K);
+            const TestX x = make_x(m_bound, K, K + 16);
+            Tensor ref({M, N});
+            for (int64_t e = 0; e < E; ++e) {
+                if (counts[static_cast<size_t>(e)] == 0) continue;
+                Tensor xe({counts[static_cast<size_t>(e)], K});
+                for (int64_t r = 0; r < counts[static_cast<size_t>(e)]; ++r)
+                    std::memcpy(xe.row(r), x.x.row(offsets[static_cast<size_t>(e)] + r), static_cast<size_t>(K) * 4);
+                const Tensor ye = ops::linear(xe, w.dq[static_cast<size_t>(e)]);
+                for (int64_t r = 0; r < ye.shape()[0]; ++r)
+                    std::memcpy(ref.row(offsets[static_cast<size_t>(e)] + r), ye.row(r), static_cast<size_t>(N) * 4);
+            }
+            std::vector<int64_t> rows(static_cast<size_t>(M));
+            for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
+            const int64_t ldy = N + 3;
+            for (OutMode mode : kModes) {
+                const std::string what = str_cat("grouped ", cuda::weight_format_name(f), " E=", E, " M=", M, " N=", N,
+                                                 " K=", K, " ", mode_name(mode));
+                run_and_check(mode, m_bound, N, ldy, ref, rows, tol_for(f, GemmPath::TensorCore, mode), what,
+                              [&](void* y) {
+                                  cuda::linear_grouped(w.dw, x.d.as<cuda::bf16>(), m_bound, x.ldx,
+                                                       d_off.as<int32_t>(), y, ldy, mode, ctx, nullptr);
+                              });
+            }
+        }
+}
+
+TEST(CudaLinear, IndexedRepeatedExpertsAndRows) {
+    QINFER_REQUIRE_GPU();
+    cuda::GemmContext ctx;
+    const std::pair<int64_t, int64_t> nks[] = {{72, 2048}, {1000, 528}, {512, 64}};
+    const int64_t E = 6, X = 4;
+    // Repeated experts (3 three times), repeated x rows (0 twice, 2 three times), x row 3 unused.
+    const std::vector<int32_t> experts = {3, 3, 0, 5, 1, 3, 2, 4, 0, 5};
+    const std::vector<int32_t> x_rows = {0, 0, 1, 2, 2, 1, 0, 2, 1, 0};
+    const int64_t R = static_cast<int64_t>(experts.size());
+    const cuda::DeviceBuffer d_e = upload_i32(experts), d_x = upload_i32(x_rows);
+    for (WeightFormat f : kFormats)
+        for (auto [N, K] : nks) {
+            const TestWeight w = make_weight(f, E, N, K);
+            const TestX x = make_x(X, K, K + 8);
+            Tensor ref({R, N});
+            for (int64_t r = 0; r < R; ++r) {
+                Tensor xr({1, K});
+                std::memcpy(xr.data(), x.x.row(x_rows[static_cast<size_t>(r)]), static_cast<size_t>(K) * 4);
+                const Tensor yr = ops::linear(xr, w.dq[static_cast<size_t>(experts[static_cast<size_t>(r)])]);
+                std::memcpy(ref.row(r), yr.data(), static_cast<size_t>(N) * 4);
+            }
+            std::vector<int64_t> rows(static_cast<size_t>(R));
+            for (int64_t r = 0; r < R; ++r) rows[static_cast<size_t>(r)] = r;
+            const int64_t ldy = N + 1;
+            for (OutMode mode : kModes) {
+                const std::string what = str_cat("indexed ", cuda::weight_format_name(f), " rows=", R, " N=", N,
+                                                 " K=", K, " ", mode_name(mode));
+                run_and_check(mode, R, N, ldy, ref, rows, tol_for(f, GemmPath::Gemv, mode), what, [&](void* y) {
+                    cuda::linear_indexed(w.dw, x.d.as<cuda::bf16>(), x.ldx, d_x.as<int32_t>(), d_e.as<int32_t>(), R,
+                                         y, ldy, mode, ctx, nullptr);
+                });
+            }
+        }
+}
+
+TEST(CudaLinear, ZeroRowsIsANoOp) {
+    QINFER_REQUIRE_GPU();
+    cuda::GemmContext ctx;
+    const TestWeight w = make_weight(WeightFormat::NVFP4, 2, 40, 64);
+    const TestX x = make_x(1, 64, 64);
+    const cuda::DeviceBuffer y = poisoned(40 * 4);
+    const std::vector<int32_t> zero = {0};
+    const cuda::DeviceBuffer d0 = upload_i32(zero);
+    cuda::linear(w.dw, 0, x.d.as<cuda::bf16>(), 0, 64, y.data(), 40, OutMode::StoreF32, ctx, nullptr);
+    cuda::linear_indexed(w.dw, x.d.as<cuda::bf16>(), 64, d0.as<int32_t>(), d0.as<int32_t>(), 0, y.data(), 40,
+                         OutMode::StoreF32, ctx, nullptr);
+    cuda::linear_grouped(w.dw, x.d.as<cuda::bf16>(), 0, 64, d0.as<int32_t>(), y.data(), 40, OutMode::StoreF32, ctx,
+                         nullptr);
+    QINFER_CUDA_CHECK(cudaDeviceSynchronize());
+    const Tensor out = download_f32(y, {40});
+    for (int64_t i = 0; i < 40; ++i) EXPECT_TRUE(std::isnan(out.data()[i])) << i;
+}
+
+TEST(CudaLinear, ShapeErrorsNameTheShape) {
+    QINFER_REQUIRE_GPU();
+    EXPECT_ERROR_CONTAINS(DeviceWeight(WeightFormat::NVFP4, 1, 8, 40), "[1, 8, 40]", "K % 16");
+    EXPECT_ERROR_CONTAINS(DeviceWeight(WeightFormat::BF16, 1, 8, 12), "[1, 8, 12]", "K % 8");
+    cuda::GemmContext ctx;
+    const TestWeight w = make_weight(WeightFormat::BF16, 1, 8, 64);
+    const TestX x = make_x(2, 64, 72);
+    const cuda::DeviceBuffer y = poisoned(2 * 8 * 4);
+    // ldx not a multiple of 8 / smaller than K; ldy smaller than N; expert out of range.
+    EXPECT_ERROR_CONTAINS(cuda::linear(w.dw, 0, x.d.as<cuda::bf16>(), 1, 68, y.data(), 8, OutMode::StoreF32, ctx, nullptr),
+                          "ldx 68", "[1, 8, 64]");
+    EXPECT_ERROR_CONTAINS(cuda::linear(w.dw, 0, x.d.as<cuda::bf16>(), 1, 32, y.data(), 8, OutMode::StoreF32, ctx, nullptr),
+                          "ldx 32");
+    EXPECT_ERROR_CONTAINS(cuda::linear(w.dw, 0, x.d.as<cuda::bf16>(), 1, 72, y.data(), 7, OutMode::StoreF32, ctx, nullptr),
+                          "ldy 7");
+    EXPECT_ERROR_CONTAINS(cuda::linear(w.dw, 1, x.d.as<cuda::bf16>(), 1, 72, y.data(), 8, OutMode::StoreF32, ctx, nullptr),
+                          "expert 1");
+}
+
+TEST(CudaLinear, BytesCountCodesScalesAndRowScales) {
+    QINFER_REQUIRE_GPU();
+    // NVFP4 [2, 100, 64]: Kp = 64 -> 32 code bytes + 4 scale bytes + 4 row-scale bytes per row.
+    const DeviceWeight a(WeightFormat::NVFP4, 2, 100, 64);
+    EXPECT_EQ(a.bytes(), 200u * (32 + 4 + 4));
+    EXPECT_EQ(a.expert_bytes(), 100u * (32 + 4 + 4));
+    // NVFP4 K = 528 pads to 544 (whole 16-byte chunks): 272 + 34 + 4 per row.
+    const DeviceWeight b(WeightFormat::NVFP4, 1, 10, 528);
+    EXPECT_EQ(b.bytes(), 10u * (272 + 34 + 4));
+    const DeviceWeight c(WeightFormat::BF16, 3, 10, 64);
+    EXPECT_EQ(c.bytes(), 30u * 128);
+    const DeviceWeight d(WeightFormat::FP8, 1, 10, 2048);
+    EXPECT_EQ(d.bytes(), 10u * (2048 + 4));
+    EXPECT_STREQ(cuda::weight_format_name(WeightFormat::NVFP4), "nvfp4");
+}
+
+}  // namespace
+}  // namespace qinfer::test::gpu

@@ -1,0 +1,194 @@
+// Micro-benchmark of the CUDA GEMMs (kernels/cuda/linear.h) against their floors:
+//   floor = max(bytes / 3.0 TB/s, flops / 800 TFLOP/s), bytes = weight bytes read (only the selected experts' for
+//   linear_indexed, every expert with rows for linear_grouped) + activations in + results out.
+// Weights are rotated among copies so that each timed run reads >= 200 MB of distinct weights (L2 is 50 MB).
+// Usage: kbench_linear [--quick]
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kbench_util.h"
+#include "kernels/cuda/buffer.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/linear.h"
+
+using namespace qinfer;
+using namespace qinfer::cuda;
+using qinfer::kbench::fmt;
+
+namespace {
+
+constexpr double kHbm = 3.0e12, kTc = 800e12;
+
+struct Row {
+    std::string op, fmt, shape, path;
+    int64_t m;
+    double us, bytes, flops;
+};
+std::vector<Row> g_rows;
+
+void report(const Row& r) {
+    g_rows.push_back(r);
+    const double floor_us = std::max(r.bytes / kHbm, r.flops / kTc) * 1e6;
+    std::printf("%-8s %-6s %-16s M=%-6lld %-17s %9.2f us  %7.0f GB/s  %7.1f TFLOP/s  floor %8.2f us  %5.1f%% of floor\n",
+                r.op.c_str(), r.fmt.c_str(), r.shape.c_str(), static_cast<long long>(r.m), r.path.c_str(), r.us,
+                r.bytes / (r.us * 1e-6) / 1e9, r.flops / (r.us * 1e-6) / 1e12, floor_us, 100.0 * floor_us / r.us);
+    std::fflush(stdout);
+}
+
+std::vector<DeviceWeight> weights(WeightFormat f, int64_t e, int64_t n, int64_t k, double min_bytes = 200e6) {
+    std::vector<DeviceWeight> ws;
+    ws.emplace_back(f, e, n, k);
+    const int copies = static_cast<int>(std::min<double>(16, std::ceil(min_bytes / static_cast<double>(ws[0].bytes()))));
+    for (int i = 1; i < copies; ++i) ws.emplace_back(f, e, n, k);
+    return ws;
+}
+
+DeviceBuffer random_bf16(int64_t count) {
+    std::vector<uint16_t> h(static_cast<size_t>(count));
+    std::mt19937 g(7);
+    std::normal_distribution<float> d(0.f, 1.f);
+    for (auto& v : h) {
+        float f = d(g);
+        uint32_t b;
+        std::memcpy(&b, &f, 4);
+        v = static_cast<uint16_t>(b >> 16);
+    }
+    return to_device(std::span<const uint16_t>(h));
+}
+
+void dense(WeightFormat f, int64_t n, int64_t k, const std::vector<int64_t>& ms, const std::vector<GemmPath>& paths,
+           GemmContext& ctx, cudaStream_t s) {
+    const auto ws = weights(f, 1, n, k);
+    const int64_t mmax = *std::max_element(ms.begin(), ms.end());
+    const DeviceBuffer x = random_bf16(mmax * k);
+    DeviceBuffer y(static_cast<size_t>(mmax * n) * 2);
+    for (int64_t m : ms)
+        for (GemmPath p : paths) {
+            set_gemm_path(p);
+            const double ms_ = kbench::time_ms(
+                [&](int i) {
+                    linear(ws[static_cast<size_t>(i) % ws.size()], 0, x.as<bf16>(), m, k, y.data(), n,
+                           OutMode::StoreBF16, ctx, s);
+                },
+                s, 3, m >= 1024 ? 10 : 50);
+            const double bytes = static_cast<double>(ws[0].bytes()) + 2.0 * m * k + 2.0 * m * n;
+            report({"linear", weight_format_name(f), "[" + std::to_string(n) + "," + std::to_string(k) + "]",
+                    gemm_path_name(p), m, ms_ * 1e3, bytes, 2.0 * m * n * k});
+        }
+    set_gemm_path(GemmPath::Auto);
+}
+
+// MoE decode: `tokens` tokens x top-8 experts of 256, distinct experts per token, rotated among 16 index sets.
+void indexed(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& ctx, cudaStream_t s) {
+    const int64_t E = 256, top = 8, rows = tokens * top;
+    DeviceWeight w(f, E, n, k);
+    std::mt19937 g(11);
+    std::vector<DeviceBuffer> eidx;
+    std::vector<double> sel_bytes;
+    for (int set = 0; set < 16; ++set) {
+        std::vector<int32_t> ex;
+        std::set<int32_t> uniq;
+        for (int64_t t = 0; t < tokens; ++t) {
+            std::vector<int32_t> all(E);
+            for (int32_t i = 0; i < E; ++i) all[static_cast<size_t>(i)] = i;
+            std::shuffle(all.begin(), all.end(), g);
+            for (int64_t j = 0; j < top; ++j) {
+                ex.push_back(all[static_cast<size_t>(j)]);
+                uniq.insert(all[static_cast<size_t>(j)]);
+            }
+        }
+        eidx.push_back(to_device(std::span<const int32_t>(ex)));
+        sel_bytes.push_back(static_cast<double>(uniq.size()) * static_cast<double>(w.expert_bytes()));
+    }
+    std::vector<int32_t> xr(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) xr[static_cast<size_t>(r)] = static_cast<int32_t>(r / top);
+    const DeviceBuffer dxr = to_device(std::span<const int32_t>(xr));
+    const DeviceBuffer x = random_bf16(tokens * k);
+    DeviceBuffer y(static_cast<size_t>(rows * n) * 2);
+    const double ms_ = kbench::time_ms(
+        [&](int i) {
+            linear_indexed(w, x.as<bf16>(), k, dxr.as<int32_t>(), eidx[static_cast<size_t>(i) % 16].as<int32_t>(), rows,
+                           y.data(), n, OutMode::StoreBF16, ctx, s);
+        },
+        s, 5, 64);
+    double avg = 0;
+    for (double b : sel_bytes) avg += b / 16;
+    report({"indexed", weight_format_name(f), "[" + std::to_string(n) + "," + std::to_string(k) + "]x256", "gemv",
+            rows, ms_ * 1e3, avg + 2.0 * tokens * k + 2.0 * rows * n, 2.0 * rows * n * k});
+}
+
+// MoE prefill: tokens x top-8 rows over 256 experts (random routing), sorted by expert.
+void grouped(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& ctx, cudaStream_t s) {
+    const int64_t E = 256, top = 8, rows = tokens * top;
+    DeviceWeight w(f, E, n, k);
+    std::mt19937 g(13);
+    std::vector<int32_t> counts(E, 0);
+    for (int64_t t = 0; t < tokens; ++t) {
+        std::vector<int32_t> all(E);
+        for (int32_t i = 0; i < E; ++i) all[static_cast<size_t>(i)] = i;
+        std::shuffle(all.begin(), all.end(), g);
+        for (int64_t j = 0; j < top; ++j) ++counts[static_cast<size_t>(all[static_cast<size_t>(j)])];
+    }
+    std::vector<int32_t> off = {0};
+    int used = 0;
+    for (int32_t c : counts) {
+        off.push_back(off.back() + c);
+        used += c > 0;
+    }
+    const DeviceBuffer doff = to_device(std::span<const int32_t>(off));
+    const DeviceBuffer x = random_bf16(rows * k);
+    DeviceBuffer y(static_cast<size_t>(rows * n) * 2);
+    const double ms_ = kbench::time_ms(
+        [&](int) {
+            linear_grouped(w, x.as<bf16>(), rows, k, doff.as<int32_t>(), y.data(), n, OutMode::StoreBF16, ctx, s);
+        },
+        s, 3, 10);
+    report({"grouped", weight_format_name(f), "[" + std::to_string(n) + "," + std::to_string(k) + "]x256",
+            "tensorcore", rows, ms_ * 1e3,
+            used * static_cast<double>(w.expert_bytes()) + 2.0 * rows * k + 2.0 * rows * n, 2.0 * rows * n * k});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    cudaStream_t s;
+    QINFER_CUDA_CHECK(cudaStreamCreate(&s));
+    GemmContext ctx;
+    const auto A = GemmPath::Auto, G = GemmPath::Gemv, T = GemmPath::TensorCore, D = GemmPath::DequantBlas;
+    std::printf("== decode (floor = weight bytes / 3.0 TB/s)\n");
+    for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16}) {
+        dense(f, 12288, 2048, {1, 8}, {A}, ctx, s);
+        dense(f, 12288, 2048, {64}, {G, T, D}, ctx, s);
+    }
+    dense(WeightFormat::NVFP4, 12288, 2048, {8}, {T}, ctx, s);
+    dense(WeightFormat::NVFP4, 248320, 2048, {1, 8}, {A}, ctx, s);
+    dense(WeightFormat::BF16, 248320, 2048, {1, 8}, {A}, ctx, s);
+    dense(WeightFormat::NVFP4, 2048, 4096, {1, 8}, {A}, ctx, s);  // attention o_proj-like: small N
+    std::printf("== MoE decode: linear_indexed (floor = selected experts' bytes / 3.0 TB/s)\n");
+    for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16})
+        for (int64_t tokens : {1, 8}) {
+            indexed(f, 1024, 2048, tokens, ctx, s);
+            indexed(f, 2048, 512, tokens, ctx, s);
+        }
+    if (!quick) {
+        std::printf("== prefill\n");
+        for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16})
+            dense(f, 12288, 2048, {1024, 8192}, f == WeightFormat::BF16 ? std::vector<GemmPath>{D, T} : std::vector<GemmPath>{T, D}, ctx, s);
+        for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16})
+            for (int64_t tokens : {1024, 8192}) {
+                grouped(f, 1024, 2048, tokens, ctx, s);
+                grouped(f, 2048, 512, tokens, ctx, s);
+            }
+    }
+    QINFER_CUDA_CHECK(cudaStreamDestroy(s));
+    return 0;
+}
