@@ -29,5 +29,6 @@ int cmd_chat_template(const std::vector<std::string>& argv);
 int cmd_chat(const std::vector<std::string>& argv);
 int cmd_perplexity(const std::vector<std::string>& argv);
 int cmd_quantize(const std::vector<std::string>& argv);
+int cmd_synth(const std::vector<std::string>& argv);
 
 }  // namespace qinfer::cli

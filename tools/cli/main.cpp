@@ -30,6 +30,8 @@ constexpr Command kCommands[] = {
      qinfer::cli::cmd_perplexity},
     {"quantize", "write an unquantized checkpoint as a ModelOpt NVFP4 / FP8 / MIXED_PRECISION checkpoint",
      qinfer::cli::cmd_quantize},
+    {"synth", "write a random-weight checkpoint with a released model's exact config and (quantized) layout",
+     qinfer::cli::cmd_synth},
 };
 
 void print_usage(std::FILE* out) {
