@@ -63,6 +63,12 @@ ShardedWriter::ShardedWriter(const fs::path& dir, std::vector<TensorHeaderEntry>
         shard_of_[i] = count - 1;
         current += size_[i];
     }
+    // Fail before minutes of work rather than at the first write that does not fit.
+    std::error_code ec;
+    const fs::space_info space = fs::space(dir_, ec);
+    QINFER_CHECK(ec || space.available >= total_bytes_, "not enough disk space in ", dir_.string(),
+                 ": the checkpoint needs ", static_cast<double>(total_bytes_) * 1e-9, " GB, ",
+                 static_cast<double>(space.available) * 1e-9, " GB are available");
     std::vector<std::vector<size_t>> shards(count);
     for (size_t i = 0; i < n; ++i) shards[shard_of_[i]].push_back(i);
 

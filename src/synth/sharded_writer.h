@@ -33,6 +33,7 @@ uint64_t parse_byte_size(const std::string& text, const std::string& what);
 class ShardedWriter {
 public:
     // Creates the shard files in `dir` (which must exist) with their headers. `metadata` goes into every header.
+    // Throws, before creating anything, when the file system has less space available than the tensor data needs.
     ShardedWriter(const std::filesystem::path& dir, std::vector<TensorHeaderEntry> tensors, uint64_t max_shard_bytes,
                   const std::map<std::string, std::string>& metadata);
     ~ShardedWriter();
