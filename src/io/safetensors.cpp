@@ -464,11 +464,12 @@ TensorTable open_checkpoint(const std::filesystem::path& path) {
 
 // ---- writing
 
-void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
-    const std::string file = path.string();
+SafetensorsHeader safetensors_header(const std::string& file, const std::vector<TensorHeaderEntry>& tensors,
+                                     const std::map<std::string, std::string>& metadata) {
     // The header is assembled by hand, in the given order, so that writing stays linear in the tensor count.
     std::string header = "{";
+    SafetensorsHeader out;
+    out.data_offsets.reserve(tensors.size());
     try {
         if (!metadata.empty()) header += "\"__metadata__\":" + json(metadata).dump();
         std::unordered_set<std::string> seen;
@@ -481,32 +482,51 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
                              shape_str(t.shape));
             }
             const uint64_t nbytes = static_cast<uint64_t>(numel(t.shape)) * dtype_size(t.dtype);
-            QINFER_CHECK(t.raw.size() == nbytes, "cannot write ", file, ": tensor \"", t.name, "\" has ",
-                         t.raw.size(), " bytes but shape ", shape_str(t.shape), " of ", dtype_name(t.dtype), " needs ",
-                         nbytes);
             if (header.size() > 1) header += ',';
             header += json(t.name).dump();
             header += str_cat(":{\"dtype\":\"", dtype_name(t.dtype), "\",\"shape\":", json(t.shape).dump(),
                               ",\"data_offsets\":[", offset, ",", offset + nbytes, "]}");
+            out.data_offsets.push_back(offset);
             offset += nbytes;
         }
+        out.data_bytes = offset;
     } catch (const json::exception& e) {
         QINFER_FAIL("cannot write ", file, ": ", e.what());
     }
     header += '}';
     // The reference implementation pads the header with spaces so that the data starts 8-byte aligned.
     header.append((8 - header.size() % 8) % 8, ' ');
-
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    QINFER_CHECK(out.good(), "cannot create ", file, ": ", std::strerror(errno));
-    std::array<char, 8> len_bytes{};
+    QINFER_CHECK(header.size() <= kMaxHeaderBytes, "cannot write ", file, ": its header would be ", header.size(),
+                 " bytes, over the ", kMaxHeaderBytes, "-byte limit readers enforce; write fewer tensors per file");
+    out.bytes.resize(8);
     uint64_t len = header.size();
-    for (auto& b : len_bytes) {
+    for (auto& b : out.bytes) {
         b = static_cast<char>(len & 0xffu);
         len >>= 8;
     }
-    out.write(len_bytes.data(), len_bytes.size());
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.bytes += header;
+    return out;
+}
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+    const std::string file = path.string();
+    std::vector<TensorHeaderEntry> entries;
+    entries.reserve(tensors.size());
+    for (const auto& t : tensors) {
+        // A negative dimension is reported by safetensors_header; only a valid shape has a byte size to compare.
+        const bool valid_shape = std::all_of(t.shape.begin(), t.shape.end(), [](int64_t d) { return d >= 0; });
+        const uint64_t nbytes = valid_shape ? static_cast<uint64_t>(numel(t.shape)) * dtype_size(t.dtype) : 0;
+        QINFER_CHECK(!valid_shape || t.raw.size() == nbytes, "cannot write ", file, ": tensor \"", t.name,
+                     "\" has ", t.raw.size(), " bytes but shape ", shape_str(t.shape), " of ", dtype_name(t.dtype),
+                     " needs ", nbytes);
+        entries.push_back({t.name, t.dtype, t.shape});
+    }
+    const SafetensorsHeader header = safetensors_header(file, entries, metadata);
+
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    QINFER_CHECK(out.good(), "cannot create ", file, ": ", std::strerror(errno));
+    out.write(header.bytes.data(), static_cast<std::streamsize>(header.bytes.size()));
     for (const auto& t : tensors) {
         out.write(reinterpret_cast<const char*>(t.raw.data()), static_cast<std::streamsize>(t.raw.size()));
     }

@@ -1,6 +1,6 @@
 #pragma once
 // defines: qinfer::TensorInfo, qinfer::SafetensorsFile, qinfer::TensorTable, qinfer::open_checkpoint,
-//          qinfer::write_safetensors, kMaxHeaderBytes
+//          qinfer::write_safetensors, qinfer::safetensors_header, kMaxHeaderBytes
 //
 // Safetensors format: 8-byte little-endian header length N, N bytes of JSON
 // {"name": {"dtype": "BF16", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {str: str}}, then the data
@@ -99,6 +99,24 @@ struct TensorToWrite {
 };
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+// The start of a safetensors file whose tensors are known before their data (streaming writers such as `qinfer
+// synth`, which fill the data in place afterwards): the 8-byte length, the JSON header in the given order (padded
+// with spaces to 8-byte alignment, as the reference implementation does) and each tensor's offset in the data buffer.
+// write_safetensors uses the same function. Throws naming `file` for duplicate or "__metadata__" names, negative
+// dimensions, or a header over kMaxHeaderBytes.
+struct TensorHeaderEntry {
+    std::string name;
+    DType dtype;
+    Shape shape;
+};
+struct SafetensorsHeader {
+    std::string bytes;                   // length prefix + JSON; the data buffer starts at bytes.size()
+    std::vector<uint64_t> data_offsets;  // per tensor, relative to the data buffer
+    uint64_t data_bytes = 0;             // size of the data buffer
+};
+SafetensorsHeader safetensors_header(const std::string& file, const std::vector<TensorHeaderEntry>& tensors,
+                                     const std::map<std::string, std::string>& metadata = {});
+
 // Convenience: an fp32 tensor as F32, or rounded to BF16.
 TensorToWrite tensor_to_write(const std::string& name, const Tensor& t, DType dtype = DType::F32);
 

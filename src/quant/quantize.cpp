@@ -17,7 +17,6 @@
 #include "models/model.h"
 #include "models/registry.h"
 #include "quant/calibrate.h"
-#include "quant/exclude_summary.h"
 #include "quant/fp8.h"
 #include "quant/nvfp4.h"
 #include "quant/quant_config.h"
@@ -127,20 +126,37 @@ std::vector<float> input_group_scales(const QuantPlan& plan, const std::map<std:
 std::vector<TensorToWrite> quantize_unit(const QuantUnit& u, float weight_scale, std::optional<float> input_scale) {
     const std::vector<float> w = unit_weights(u);
     std::vector<TensorToWrite> out;
+    std::optional<Fp8Weight> fp8;
+    std::optional<Nvfp4Weight> fp4;
     if (u.algo == "FP8") {
-        const Fp8Weight q = fp8_quantize(w, u.n, u.k, weight_scale);
-        out.push_back({u.module + ".weight", DType::F8E4M3, {u.n, u.k}, to_bytes(q.values.data(), q.values.size())});
-        out.push_back(scalar_f32(u.module + ".weight_scale", q.scale));
+        fp8 = fp8_quantize(w, u.n, u.k, weight_scale);
     } else {
         QINFER_CHECK(u.k % kNvfp4BlockSize == 0, u.module, ": K = ", u.k, " is not a multiple of the NVFP4 block size ",
                      kNvfp4BlockSize, "; --exclude it");
-        const Nvfp4Weight q = nvfp4_quantize(w, u.n, u.k, weight_scale);
-        out.push_back({u.module + ".weight", DType::U8, {u.n, u.k / 2}, to_bytes(q.packed.data(), q.packed.size())});
-        out.push_back({u.module + ".weight_scale", DType::F8E4M3, {u.n, u.k / kNvfp4BlockSize},
-                       to_bytes(q.block_scales.data(), q.block_scales.size())});
-        out.push_back(scalar_f32(u.module + ".weight_scale_2", q.weight_scale_2));
+        fp4 = nvfp4_quantize(w, u.n, u.k, weight_scale);
     }
-    if (input_scale) out.push_back(scalar_f32(u.module + ".input_scale", *input_scale));
+    QINFER_CHECK(input_scale.has_value() == (u.input_group >= 0), "internal: ", u.module, " input_scale mismatch");
+    for (const UnitTensor& t : unit_tensors(u)) {
+        switch (t.role) {
+            case UnitTensorRole::Weight:
+                out.push_back({t.name, t.dtype, t.shape,
+                               fp8 ? to_bytes(fp8->values.data(), fp8->values.size())
+                                   : to_bytes(fp4->packed.data(), fp4->packed.size())});
+                break;
+            case UnitTensorRole::BlockScales:
+                out.push_back({t.name, t.dtype, t.shape, to_bytes(fp4->block_scales.data(), fp4->block_scales.size())});
+                break;
+            case UnitTensorRole::GlobalScale:
+                out.push_back(scalar_f32(t.name, fp4->weight_scale_2));
+                break;
+            case UnitTensorRole::WeightScale:
+                out.push_back(scalar_f32(t.name, fp8->scale));
+                break;
+            case UnitTensorRole::InputScale:
+                out.push_back(scalar_f32(t.name, *input_scale));
+                break;
+        }
+    }
     return out;
 }
 
@@ -168,32 +184,6 @@ void write_text_file(const fs::path& p, const std::string& text) {
     QINFER_CHECK(f.good(), "cannot create ", p.string());
     f << text;
     QINFER_CHECK(f.good(), "cannot write ", p.string());
-}
-
-// The format qinfer's resolver must read back for a unit: the algorithm as a scheme.
-bool decision_matches(const QuantUnit& u, const quant::Decision& d) {
-    const QuantScheme& s = d.scheme;
-    if (u.algo.empty()) return !is_quantized(s.format);
-    if (u.algo == "FP8") return s.format == WeightFormat::FP8 && s.activations_quantized;
-    return s.format == WeightFormat::NVFP4 && s.activations_quantized == (u.algo == "NVFP4");
-}
-
-// Re-reads the written folder with qinfer's own loader planning (config parser, resolver, coverage proof) and checks
-// that every module resolves to the planned format.
-void verify_output(const fs::path& out, const models::WeightSpec& spec, const QuantPlan& plan) {
-    const TensorTable table = open_checkpoint(out);
-    const models::WeightPlan wp = models::plan_weights(spec, table, load_quant_config(out));
-    std::map<std::string, const quant::Decision*> decided;
-    for (const auto& [name, records] : wp.shards) {
-        for (const models::ShardRecord& r : records) decided[r.module] = &r.decision;
-    }
-    for (const QuantUnit& u : plan.units) {
-        auto it = decided.find(u.module);
-        QINFER_CHECK(it != decided.end(), "internal: the written checkpoint has no module ", u.module);
-        QINFER_CHECK(decision_matches(u, *it->second), "internal: the written checkpoint reads back ", u.module, " as ",
-                     scheme_str(it->second->scheme), " (", it->second->reason, "), planned ",
-                     u.algo.empty() ? "unquantized" : u.algo);
-    }
 }
 
 // Every tensor of the output, by name (so written sorted): quantized modules, per-expert slices of split fused
@@ -245,7 +235,31 @@ void copy_other_files(const fs::path& in, const fs::path& out, const TensorTable
     }
 }
 
+// The format qinfer's resolver must read back for a unit: the algorithm as a scheme.
+bool decision_matches(const QuantUnit& u, const quant::Decision& d) {
+    const QuantScheme& s = d.scheme;
+    if (u.algo.empty()) return !is_quantized(s.format);
+    if (u.algo == "FP8") return s.format == WeightFormat::FP8 && s.activations_quantized;
+    return s.format == WeightFormat::NVFP4 && s.activations_quantized == (u.algo == "NVFP4");
+}
+
 }  // namespace
+
+void verify_quantized_checkpoint(const fs::path& out, const models::WeightSpec& spec, const QuantPlan& plan) {
+    const TensorTable table = open_checkpoint(out);
+    const models::WeightPlan wp = models::plan_weights(spec, table, load_quant_config(out));
+    std::map<std::string, const quant::Decision*> decided;
+    for (const auto& [name, records] : wp.shards) {
+        for (const models::ShardRecord& r : records) decided[r.module] = &r.decision;
+    }
+    for (const QuantUnit& u : plan.units) {
+        auto it = decided.find(u.module);
+        QINFER_CHECK(it != decided.end(), "internal: the written checkpoint has no module ", u.module);
+        QINFER_CHECK(decision_matches(u, *it->second), "internal: the written checkpoint reads back ", u.module, " as ",
+                     scheme_str(it->second->scheme), " (", it->second->reason, "), planned ",
+                     u.algo.empty() ? "unquantized" : u.algo);
+    }
+}
 
 QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_dir, const QuantizeOptions& options) {
     check_dirs(in_dir, out_dir, options.force);
@@ -278,18 +292,8 @@ QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_d
 
     std::map<std::string, TensorToWrite> tensors = output_tensors(plan, table, input_scales, options.progress);
 
-    // exclude_modules: ModelOpt's summary of the unquantized Linear modules (routers have no quantizer, §3.1 item 4).
-    std::vector<std::string> unquantized(plan.other_linear_modules), quantized;
-    for (const QuantUnit& u : plan.units) {
-        if (!u.algo.empty()) {
-            quantized.push_back(u.module);
-        } else if (u.linear_kind) {
-            unquantized.push_back(u.module);
-        }
-        report.modules[u.algo.empty() ? "unquantized" : u.algo] += 1;
-    }
-    report.exclude_modules = summarise_exclude(unquantized, quantized);
-    check_exclude_summary(report.exclude_modules, unquantized, quantized);
+    for (const QuantUnit& u : plan.units) report.modules[u.algo.empty() ? "unquantized" : u.algo] += 1;
+    report.exclude_modules = modelopt_exclude_modules(plan);
     if (plan.quant_algo == "MIXED_PRECISION") report.quantized_layers = modelopt_quantized_layers(plan);
     const ModelOptExport exported = modelopt_export_config(plan, report.exclude_modules, quantize_producer_version());
 
@@ -317,7 +321,7 @@ QuantizeReport quantize_checkpoint(const fs::path& in_dir, const fs::path& out_d
     }
     std::sort(report.files.begin(), report.files.end());
 
-    verify_output(out_dir, spec, plan);
+    verify_quantized_checkpoint(out_dir, spec, plan);
     return report;
 }
 

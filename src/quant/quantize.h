@@ -1,5 +1,6 @@
 #pragma once
-// defines: qinfer::quant::QuantizeOptions, QuantizeReport, quantize_checkpoint, kQuantizeProducerVersion
+// defines: qinfer::quant::QuantizeOptions, QuantizeReport, quantize_checkpoint, quantize_producer_version,
+//          verify_quantized_checkpoint
 //
 // `qinfer quantize`: an unquantized (BF16 / F16 / F32) Hugging Face checkpoint that qinfer loads -> a checkpoint in
 // NVIDIA ModelOpt's HF export format (shared/docs/quantized_checkpoints.md §1.7 tensors, §2 configs), which qinfer,
@@ -53,5 +54,11 @@ std::string quantize_producer_version();
 // qinfer loads, out_dir is in_dir or exists non-empty without `force`, the options do not fit, or a check fails.
 QuantizeReport quantize_checkpoint(const std::filesystem::path& in_dir, const std::filesystem::path& out_dir,
                                    const QuantizeOptions& options);
+
+// Re-reads a written folder with qinfer's own loader planning (config parser, resolver, coverage proof; headers
+// only, no weight data) and checks that every unit of `plan` resolves to its planned format. Throws naming the first
+// module that does not ("internal: ..."): a writer bug, never a user error.
+void verify_quantized_checkpoint(const std::filesystem::path& dir, const models::WeightSpec& spec,
+                                 const QuantPlan& plan);
 
 }  // namespace qinfer::quant

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/check.h"
+#include "quant/exclude_summary.h"
 
 namespace qinfer::quant {
 
@@ -65,6 +66,20 @@ std::map<std::string, std::string> modelopt_quantized_layers(const QuantPlan& pl
         out[u.module] = u.algo;
     }
     return out;
+}
+
+std::vector<std::string> modelopt_exclude_modules(const QuantPlan& plan) {
+    std::vector<std::string> unquantized(plan.other_linear_modules), quantized;
+    for (const QuantUnit& u : plan.units) {
+        if (!u.algo.empty()) {
+            quantized.push_back(u.module);
+        } else if (u.linear_kind) {
+            unquantized.push_back(u.module);
+        }
+    }
+    std::vector<std::string> patterns = summarise_exclude(unquantized, quantized);
+    check_exclude_summary(patterns, unquantized, quantized);
+    return patterns;
 }
 
 ModelOptExport modelopt_export_config(const QuantPlan& plan, const std::vector<std::string>& exclude_modules,

@@ -1,5 +1,6 @@
 #pragma once
-// defines: qinfer::quant::ModelOptExport, modelopt_quantized_layers, modelopt_export_config
+// defines: qinfer::quant::ModelOptExport, modelopt_quantized_layers, modelopt_exclude_modules,
+//          modelopt_export_config
 //
 // The two config documents a ModelOpt HF export writes (shared/docs/quantized_checkpoints.md §2.1, §2.2), kept
 // consistent with each other and readable by quant/quant_config.h:
@@ -31,6 +32,11 @@ struct ModelOptExport {
 
 // key -> quant_algo of MIXED_PRECISION quantized_layers (sorted by key).
 std::map<std::string, std::string> modelopt_quantized_layers(const QuantPlan& plan);
+
+// The `exclude_modules` list of a plan: ModelOpt's prefix-wildcard summary (exclude_summary.h) of its unquantized
+// Linear modules, plan.other_linear_modules included; routers are left out, as ModelOpt gives them no quantizer
+// (quantized_checkpoints.md §3.1 item 4). Checked against every quantized module before it is returned.
+std::vector<std::string> modelopt_exclude_modules(const QuantPlan& plan);
 
 ModelOptExport modelopt_export_config(const QuantPlan& plan, const std::vector<std::string>& exclude_modules,
                                       const std::string& producer_version);

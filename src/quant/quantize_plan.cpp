@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/check.h"
+#include "quant/nvfp4.h"
 #include "quant/resolver.h"
 
 namespace qinfer::quant {
@@ -68,6 +69,24 @@ std::string format_algo(QuantizeFormat f) {
 }
 
 bool algo_has_input_scale(const std::string& algo) { return algo == "NVFP4" || algo == "FP8"; }
+
+std::vector<UnitTensor> unit_tensors(const QuantUnit& u) {
+    QINFER_CHECK(!u.algo.empty(), "internal: ", u.module, " is not quantized; it has no ModelOpt scale tensors");
+    std::vector<UnitTensor> out;
+    if (u.algo == "FP8") {
+        out.push_back({u.module + ".weight", DType::F8E4M3, {u.n, u.k}, UnitTensorRole::Weight});
+        out.push_back({u.module + ".weight_scale", DType::F32, {}, UnitTensorRole::WeightScale});
+    } else {
+        QINFER_CHECK(u.k % kNvfp4BlockSize == 0, u.module, ": K = ", u.k,
+                     " is not a multiple of the NVFP4 block size ", kNvfp4BlockSize, "; --exclude it");
+        out.push_back({u.module + ".weight", DType::U8, {u.n, u.k / 2}, UnitTensorRole::Weight});
+        out.push_back({u.module + ".weight_scale", DType::F8E4M3, {u.n, u.k / kNvfp4BlockSize},
+                       UnitTensorRole::BlockScales});
+        out.push_back({u.module + ".weight_scale_2", DType::F32, {}, UnitTensorRole::GlobalScale});
+    }
+    if (u.input_group >= 0) out.push_back({u.module + ".input_scale", DType::F32, {}, UnitTensorRole::InputScale});
+    return out;
+}
 
 namespace {
 

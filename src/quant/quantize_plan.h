@@ -1,6 +1,7 @@
 #pragma once
 // defines: qinfer::quant::QuantizeFormat, QuantizePreset, quantize_format_name, quantize_preset_name,
-//          parse_quantize_format, parse_quantize_preset, QuantUnit, QuantPlan, plan_quantization
+//          parse_quantize_format, parse_quantize_preset, QuantUnit, QuantPlan, plan_quantization, UnitTensorRole,
+//          UnitTensor, unit_tensors
 //
 // What `qinfer quantize` will write, decided before any data is touched: every checkpoint Linear module of the output,
 // its algorithm (or why it stays unquantized) and which modules share their scales. Pure planning over the loader's
@@ -34,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dtype.h"
 #include "models/weight_loader.h"
 #include "models/weight_spec.h"
 
@@ -80,6 +82,21 @@ struct QuantPlan {
 // would be quantized, a per-expert layout is missing from the spec, or a scale group mixes formats.
 QuantPlan plan_quantization(const models::WeightPlan& plan, const models::WeightSpec& spec, QuantizeFormat format,
                             QuantizePreset preset, const std::vector<std::string>& exclude);
+
+// The tensors ModelOpt's HF export stores for one quantized unit (shared/docs/quantized_checkpoints.md §1.7), in the
+// order they are written (`qinfer quantize`, `qinfer synth`):
+//   NVFP4 / W4A16_NVFP4: <m>.weight U8 [N, K/2], <m>.weight_scale F8_E4M3 [N, K/16], <m>.weight_scale_2 F32 []
+//   FP8:                 <m>.weight F8_E4M3 [N, K], <m>.weight_scale F32 []
+//   then <m>.input_scale F32 [] when the unit has an input group (W4A4 NVFP4, W8A8 FP8).
+// Throws for an unquantized unit, and for NVFP4 when K is not a multiple of the block size (naming the module).
+enum class UnitTensorRole : uint8_t { Weight, BlockScales, GlobalScale, WeightScale, InputScale };
+struct UnitTensor {
+    std::string name;
+    DType dtype;
+    Shape shape;
+    UnitTensorRole role;
+};
+std::vector<UnitTensor> unit_tensors(const QuantUnit& u);
 
 // The algorithm of a format for non-mixed presets: NVFP4, W4A16_NVFP4, FP8.
 std::string format_algo(QuantizeFormat f);

@@ -30,5 +30,6 @@ int cmd_chat(const std::vector<std::string>& argv);
 int cmd_perplexity(const std::vector<std::string>& argv);
 int cmd_quantize(const std::vector<std::string>& argv);
 int cmd_bench(const std::vector<std::string>& argv);
+int cmd_synth(const std::vector<std::string>& argv);
 
 }  // namespace qinfer::cli

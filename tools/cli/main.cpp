@@ -31,6 +31,8 @@ constexpr Command kCommands[] = {
     {"quantize", "write an unquantized checkpoint as a ModelOpt NVFP4 / FP8 / MIXED_PRECISION checkpoint",
      qinfer::cli::cmd_quantize},
     {"bench", "measure prefill and decode speed on the GPU against the HBM roofline", qinfer::cli::cmd_bench},
+    {"synth", "write a random-weight checkpoint with a released model's exact config and (quantized) layout",
+     qinfer::cli::cmd_synth},
 };
 
 void print_usage(std::FILE* out) {
