@@ -413,10 +413,13 @@ void CudaModel::decode_enqueue(std::span<const int> slots, std::span<const int64
         lm_head(0, B);
         if (greedy) argmax_rows(w.logits.as<float>(), V, B, V, w.next.as<int32_t>(), stream_);
     };
-    if (!options_.cuda_graphs) {
+    const int64_t key = greedy ? -B : B;
+    if (!options_.cuda_graphs || !warmed_.contains(key)) {
+        // First step of a batch size runs eagerly: GEMM paths allocate their scratch and build their cuBLASLt setup
+        // on first use, which must not happen inside a capture. The next step of this size is captured.
         enqueue();
+        warmed_.insert(key);
     } else {
-        const int64_t key = greedy ? -B : B;
         auto it = graphs_.find(key);
         if (it == graphs_.end()) {
             cudaGraph_t graph = nullptr;

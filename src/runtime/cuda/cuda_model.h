@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -87,6 +88,7 @@ private:
     cudaStream_t stream_ = nullptr;
     std::vector<int64_t> positions_;
     std::map<int64_t, cudaGraphExec_t> graphs_;  // decode graphs by batch size (and greedy flag in the key's sign)
+    std::set<int64_t> warmed_;                   // keys whose first (eager) step has run
     AttentionShape attn_shape_;
     GdnShape gdn_shape_;
 };
