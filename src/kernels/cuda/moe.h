@@ -30,8 +30,9 @@ void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* o
 void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int64_t H, bf16* out,
                  cudaStream_t stream);
 
-// h[t, :] += Σ_j weights[t, j] · y[sorted_pos[t*k + j], :]   (fp32 accumulation in slot order j = 0..k-1, as the CPU
-// reference). y f32 [T*k, H].
+// h[t, :] += Σ_j weights[t, j] · y[sorted_pos[t*k + j], :]. y f32 [T*k, H]. The sum is accumulated in fp32 from 0 in a
+// fixed order, ascending sorted row = ascending expert id (as the CPU reference's moe_experts, which adds each token's
+// experts in ascending id), then added to h: deterministic and independent of the batch.
 void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
                  float* h, cudaStream_t stream);
 

@@ -18,6 +18,7 @@ void argmax_rows(const float* logits, int64_t ld, int64_t B, int64_t V, int32_t*
 void sample_rows(const float* logits, int64_t ld, int64_t B, int64_t V, float temperature, int top_k, float top_p,
                  uint64_t seed, const uint64_t* counter, int32_t* out, void* scratch, size_t scratch_bytes,
                  cudaStream_t stream);
+// Scratch for sample_rows (the current kernel needs none and returns 0; callers may pass nullptr).
 size_t sample_rows_scratch_bytes(int64_t B, int64_t V);
 
 }  // namespace qinfer::cuda

@@ -1,0 +1,218 @@
+// The small memory-bound kernels between GEMMs (kernels/cuda/elementwise.h). One pass each; 16-byte vector loads when
+// the row width and pointers allow, scalar otherwise. fp32 math in the operation order of the CPU reference
+// (kernels/cpu/norm.cpp, kernels/cpu/activation.h); no fast-math intrinsics.
+
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/glue_common.cuh"
+
+namespace qinfer::cuda {
+namespace {
+
+// ---- embedding: one block per token; 8 bf16 (16 B) per thread-iteration when H % 8 == 0 and the table is aligned.
+template <bool kVec>
+__global__ void embedding_kernel(const bf16* __restrict__ table, int64_t hidden, const int32_t* __restrict__ ids,
+                                 float* __restrict__ h) {
+    const int64_t t = blockIdx.x;
+    const bf16* src = table + static_cast<int64_t>(ids[t]) * hidden;
+    float* dst = h + t * hidden;
+    if constexpr (kVec) {
+        for (int64_t i = threadIdx.x; i < hidden / 8; i += blockDim.x) {
+            const uint4 v = reinterpret_cast<const uint4*>(src)[i];
+            float f[8];
+            glue::bf16x8_to_f32(v, f);
+            reinterpret_cast<float4*>(dst)[2 * i] = make_float4(f[0], f[1], f[2], f[3]);
+            reinterpret_cast<float4*>(dst)[2 * i + 1] = make_float4(f[4], f[5], f[6], f[7]);
+        }
+    } else {
+        for (int64_t i = threadIdx.x; i < hidden; i += blockDim.x) dst[i] = __bfloat162float(src[i]);
+    }
+}
+
+// ---- rms_norm: one block per row. Sum of squares in fp64 per thread, fp64 block reduction (the CPU reference sums
+// in fp64 too), rounded to fp32 mean, then inv = 1 / sqrt(mean + eps) in correctly rounded fp32 and
+// y = bf16((x * inv) * scale). kCache > 0: the row (H <= 4 * kCache * blockDim float4s) stays in registers between
+// the two phases, so x is read once; kCache == 0: scalar path that re-reads x (odd widths/strides).
+template <int kCache>
+__global__ void rms_norm_kernel(const float* __restrict__ x, int64_t ldx, const float* __restrict__ w, float eps,
+                                bool zero_centered, int64_t H, bf16* __restrict__ y) {
+    __shared__ double red[32];
+    __shared__ float s_inv;
+    const int64_t t = blockIdx.x;
+    const float* xr = x + t * ldx;
+    bf16* yr = y + t * H;
+    double ss = 0.0;
+    [[maybe_unused]] float4 cache[kCache > 0 ? kCache : 1];
+    if constexpr (kCache > 0) {
+#pragma unroll
+        for (int c = 0; c < kCache; ++c) {
+            const int64_t i = threadIdx.x + static_cast<int64_t>(c) * blockDim.x;
+            if (i < H / 4) {
+                const float4 v = __ldg(reinterpret_cast<const float4*>(xr) + i);
+                cache[c] = v;
+                ss += static_cast<double>(v.x) * v.x + static_cast<double>(v.y) * v.y +
+                      static_cast<double>(v.z) * v.z + static_cast<double>(v.w) * v.w;
+            }
+        }
+    } else {
+        for (int64_t i = threadIdx.x; i < H; i += blockDim.x) ss += static_cast<double>(xr[i]) * xr[i];
+    }
+    ss = glue::block_sum(ss, red);
+    if (threadIdx.x == 0) {
+        const float mean = static_cast<float>(ss / static_cast<double>(H));
+        s_inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
+    }
+    __syncthreads();
+    const float inv = s_inv;
+    if constexpr (kCache > 0) {
+#pragma unroll
+        for (int c = 0; c < kCache; ++c) {
+            const int64_t i = threadIdx.x + static_cast<int64_t>(c) * blockDim.x;
+            if (i < H / 4) {
+                const float4 v = cache[c];
+                const float4 wv = __ldg(reinterpret_cast<const float4*>(w) + i);
+                const float xs[4] = {v.x, v.y, v.z, v.w};
+                const float ws[4] = {wv.x, wv.y, wv.z, wv.w};
+                float r[4];
+#pragma unroll
+                for (int j = 0; j < 4; ++j) {
+                    const float scale = zero_centered ? __fadd_rn(1.0f, ws[j]) : ws[j];
+                    r[j] = __fmul_rn(__fmul_rn(xs[j], inv), scale);
+                }
+                __nv_bfloat162 o[2];
+                o[0] = __floats2bfloat162_rn(r[0], r[1]);
+                o[1] = __floats2bfloat162_rn(r[2], r[3]);
+                reinterpret_cast<uint2*>(yr)[i] = *reinterpret_cast<const uint2*>(o);
+            }
+        }
+    } else {
+        for (int64_t i = threadIdx.x; i < H; i += blockDim.x) {
+            const float scale = zero_centered ? __fadd_rn(1.0f, w[i]) : w[i];
+            yr[i] = __float2bfloat16_rn(__fmul_rn(__fmul_rn(xr[i], inv), scale));
+        }
+    }
+}
+
+// silu(x) = x / (1 + e^-x), as kernels/cpu/activation.h (expf is the accurate libdevice exp without fast-math).
+__device__ __forceinline__ float silu_f(float v) { return __fdiv_rn(v, __fadd_rn(1.0f, expf(-v))); }
+
+// ---- silu_mul: flat over T*I; 8 outputs per thread when I % 8 == 0.
+__global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {
+    const int64_t per_row = I / 8;
+    const int64_t n = T * per_row;
+    for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
+         v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t t = v / per_row, c = v - t * per_row;
+        const bf16* row = gu + t * 2 * I;
+        float g[8], u[8];
+        glue::bf16x8_to_f32(reinterpret_cast<const uint4*>(row)[c], g);
+        glue::bf16x8_to_f32(reinterpret_cast<const uint4*>(row + I)[c], u);
+        __nv_bfloat162 o[4];
+        for (int j = 0; j < 4; ++j)
+            o[j] = __floats2bfloat162_rn(__fmul_rn(silu_f(g[2 * j]), u[2 * j]),
+                                         __fmul_rn(silu_f(g[2 * j + 1]), u[2 * j + 1]));
+        reinterpret_cast<uint4*>(out + t * I)[c] = *reinterpret_cast<const uint4*>(o);
+    }
+}
+
+__global__ void silu_mul_scalar_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {
+    const int64_t n = T * I;
+    for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
+         v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t t = v / I, i = v - t * I;
+        const float g = __bfloat162float(gu[t * 2 * I + i]);
+        const float u = __bfloat162float(gu[t * 2 * I + I + i]);
+        out[v] = __float2bfloat16_rn(__fmul_rn(silu_f(g), u));
+    }
+}
+
+// ---- add_sigmoid_gated: h[t, :] += sigmoid(g[t]) * y[t, :] (CPU: out += s * shared, s = 1 / (1 + e^-g)).
+template <bool kVec>
+__global__ void add_sigmoid_gated_kernel(const float* __restrict__ y, const float* __restrict__ gate, int64_t ld_gate,
+                                         int64_t T, int64_t H, float* __restrict__ h) {
+    const int64_t W = kVec ? H / 4 : H;
+    const int64_t n = T * W;
+    for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
+         v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t t = v / W;
+        const float s = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gate[t * ld_gate])));
+        if constexpr (kVec) {
+            const float4 yv = reinterpret_cast<const float4*>(y)[v];
+            float4 hv = reinterpret_cast<float4*>(h)[v];
+            hv.x = __fadd_rn(hv.x, __fmul_rn(s, yv.x));
+            hv.y = __fadd_rn(hv.y, __fmul_rn(s, yv.y));
+            hv.z = __fadd_rn(hv.z, __fmul_rn(s, yv.z));
+            hv.w = __fadd_rn(hv.w, __fmul_rn(s, yv.w));
+            reinterpret_cast<float4*>(h)[v] = hv;
+        } else {
+            h[v] = __fadd_rn(h[v], __fmul_rn(s, y[v]));
+        }
+    }
+}
+
+int flat_grid(int64_t n, int threads) {
+    const int64_t blocks = (n + threads - 1) / threads;
+    return static_cast<int>(blocks < 132 * 16 ? (blocks > 0 ? blocks : 1) : 132 * 16);
+}
+
+}  // namespace
+
+void embedding(const bf16* table, int64_t /*vocab*/, int64_t hidden, const int32_t* ids, int64_t T, float* h,
+               cudaStream_t stream) {
+    if (T <= 0 || hidden <= 0) return;
+    const bool vec = hidden % 8 == 0 && glue::aligned16(table) && glue::aligned16(h);
+    const int threads = static_cast<int>(hidden / (vec ? 8 : 1) >= 256 ? 256 : 128);
+    if (vec)
+        embedding_kernel<true><<<static_cast<unsigned>(T), threads, 0, stream>>>(table, hidden, ids, h);
+    else
+        embedding_kernel<false><<<static_cast<unsigned>(T), threads, 0, stream>>>(table, hidden, ids, h);
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+void rms_norm(const float* x, int64_t ldx, const float* w, float eps, bool zero_centered, int64_t T, int64_t H,
+              bf16* y, cudaStream_t stream) {
+    if (T <= 0 || H <= 0) return;
+    const bool vec = H % 4 == 0 && ldx % 4 == 0 && glue::aligned16(x) && glue::aligned16(w) &&
+                     reinterpret_cast<uintptr_t>(y) % 8 == 0;
+    const auto grid = static_cast<unsigned>(T);
+    const int64_t nv = H / 4;  // float4 per row
+    if (vec && nv <= 256 * 2) {  // H <= 2048: 256 threads, <= 2 float4 each
+        rms_norm_kernel<2><<<grid, 256, 0, stream>>>(x, ldx, w, eps, zero_centered, H, y);
+    } else if (vec && nv <= 512 * 4) {  // H <= 8192: 512 threads, <= 4 float4 each
+        rms_norm_kernel<4><<<grid, 512, 0, stream>>>(x, ldx, w, eps, zero_centered, H, y);
+    } else {
+        rms_norm_kernel<0><<<grid, 256, 0, stream>>>(x, ldx, w, eps, zero_centered, H, y);
+    }
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+void silu_mul(const bf16* gate_up, int64_t T, int64_t I, bf16* out, cudaStream_t stream) {
+    if (T <= 0 || I <= 0) return;
+    const int threads = 256;
+    if (I % 8 == 0 && glue::aligned16(gate_up) && glue::aligned16(out)) {
+        silu_mul_vec_kernel<<<flat_grid(T * I / 8, threads), threads, 0, stream>>>(gate_up, T, I, out);
+    } else {
+        silu_mul_scalar_kernel<<<flat_grid(T * I, threads), threads, 0, stream>>>(gate_up, T, I, out);
+    }
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+void add_sigmoid_gated(const float* y, const float* gate_logit, int64_t ld_gate, int64_t T, int64_t H, float* h,
+                       cudaStream_t stream) {
+    if (T <= 0 || H <= 0) return;
+    const int threads = 256;
+    if (H % 4 == 0 && glue::aligned16(y) && glue::aligned16(h)) {
+        add_sigmoid_gated_kernel<true>
+            <<<flat_grid(T * H / 4, threads), threads, 0, stream>>>(y, gate_logit, ld_gate, T, H, h);
+    } else {
+        add_sigmoid_gated_kernel<false>
+            <<<flat_grid(T * H, threads), threads, 0, stream>>>(y, gate_logit, ld_gate, T, H, h);
+    }
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace qinfer::cuda

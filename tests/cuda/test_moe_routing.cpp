@@ -1,0 +1,229 @@
+// CUDA MoE glue (kernels/cuda/moe.h) against the CPU reference (kernels/cpu/moe.cpp): routing (ids exact, ties to the
+// lower expert), the permutation (exactly the CPU's stable counting sort, plus its invariants), gathers and the
+// weighted combine (summed in ascending expert order, as moe_experts).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gpu_test_util.h"
+#include "kernels/cpu/moe.h"
+#include "kernels/cuda/moe.h"
+
+namespace qinfer::test::gpu {
+namespace {
+
+struct Route {
+    std::vector<int32_t> ids;
+    std::vector<float> w;
+};
+
+Route cpu_route(const Tensor& logits, int64_t T, int64_t E, int64_t k, bool renorm) {
+    Route r{std::vector<int32_t>(static_cast<size_t>(T * k)), std::vector<float>(static_cast<size_t>(T * k))};
+    kernels::cpu::moe_route(logits.data(), T, E, k, renorm, r.ids.data(), r.w.data());
+    return r;
+}
+
+Route gpu_route(const Tensor& logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renorm) {
+    const auto dl = upload_f32(logits);
+    auto di = poisoned(static_cast<size_t>(T * k) * 4);
+    auto dw = poisoned(static_cast<size_t>(T * k) * 4);
+    cuda::moe_route(dl.as<float>(), ld, T, E, k, renorm, di.as<int32_t>(), dw.as<float>(), nullptr);
+    return {cuda::to_host<int32_t>(di.data(), static_cast<size_t>(T * k)),
+            cuda::to_host<float>(dw.data(), static_cast<size_t>(T * k))};
+}
+
+TEST(CudaMoeRouting, RouteMatchesCpu) {
+    QINFER_REQUIRE_GPU();
+    struct Case { int64_t E, k; };
+    for (const Case c : {Case{8, 2}, Case{256, 8}, Case{512, 10}, Case{60, 4}}) {
+        for (const int64_t T : {1, 5, 300}) {
+            for (const bool renorm : {true, false}) {
+                const int64_t pad = c.E == 60 ? 5 : 0;  // a row stride wider than E
+                const Tensor lw = randn({T, c.E + pad}, 2.0f);
+                Tensor l({T, c.E});
+                for (int64_t t = 0; t < T; ++t)
+                    for (int64_t e = 0; e < c.E; ++e) l.data()[t * c.E + e] = lw.data()[t * (c.E + pad) + e];
+                const Route ref = cpu_route(l, T, c.E, c.k, renorm);
+                const Route got = gpu_route(lw, c.E + pad, T, c.E, c.k, renorm);
+                const std::string what = "E=" + std::to_string(c.E) + " k=" + std::to_string(c.k) +
+                                         " T=" + std::to_string(T) + (renorm ? " renorm" : "");
+                // Random normal logits have no near-ties at the top, so the ids must match exactly; the weights differ
+                // only by the softmax sum's order (warp tree vs sequential) and expf: rel 1e-5.
+                EXPECT_EQ(got.ids, ref.ids) << what;
+                for (size_t i = 0; i < ref.w.size(); ++i)
+                    ASSERT_NEAR(got.w[i], ref.w[i], 1e-5 * std::abs(ref.w[i]) + 1e-9) << what << " at " << i;
+            }
+        }
+    }
+}
+
+TEST(CudaMoeRouting, RouteTiesGoToTheLowerExpert) {
+    QINFER_REQUIRE_GPU();
+    for (const int64_t E : {8, 256}) {
+        for (const int64_t k : {2, 8}) {
+            const int64_t T = 37;
+            // Logits from {0, 1, 2} (and all equal in token 0): many exactly equal probabilities.
+            Tensor l({T, E});
+            std::uniform_int_distribution<int> d(0, 2);
+            for (int64_t i = 0; i < T * E; ++i) l.data()[i] = i < E ? 0.5f : static_cast<float>(d(rng()));
+            const Route ref = cpu_route(l, T, E, k, true);
+            const Route got = gpu_route(l, E, T, E, k, true);
+            EXPECT_EQ(got.ids, ref.ids) << "E=" << E << " k=" << k;
+            for (int64_t s = 0; s < k; ++s) EXPECT_EQ(got.ids[s], s) << "all-equal token picks experts 0..k-1";
+            for (size_t i = 0; i < ref.w.size(); ++i) ASSERT_NEAR(got.w[i], ref.w[i], 1e-6);
+        }
+    }
+}
+
+struct Perm {
+    std::vector<int32_t> offsets, src_token, sorted_pos, expert_of_row;
+};
+
+Perm gpu_permute(const std::vector<int32_t>& ids, int64_t T, int64_t k, int64_t E) {
+    const int64_t n = T * k;
+    const auto di = upload_i32(ids);
+    auto doff = poisoned(static_cast<size_t>(E + 1) * 4);
+    auto dsrc = poisoned(static_cast<size_t>(std::max<int64_t>(n, 1)) * 4);
+    auto dpos = poisoned(static_cast<size_t>(std::max<int64_t>(n, 1)) * 4);
+    auto dexp = poisoned(static_cast<size_t>(std::max<int64_t>(n, 1)) * 4);
+    const size_t sb = cuda::moe_permute_scratch_bytes(T, k, E);
+    cuda::DeviceBuffer scratch = sb ? poisoned(sb) : cuda::DeviceBuffer();
+    cuda::moe_permute(di.as<int32_t>(), T, k, E, doff.as<int32_t>(), dsrc.as<int32_t>(), dpos.as<int32_t>(),
+                      dexp.as<int32_t>(), scratch.data(), nullptr);
+    return {cuda::to_host<int32_t>(doff.data(), static_cast<size_t>(E + 1)),
+            cuda::to_host<int32_t>(dsrc.data(), static_cast<size_t>(n)),
+            cuda::to_host<int32_t>(dpos.data(), static_cast<size_t>(n)),
+            cuda::to_host<int32_t>(dexp.data(), static_cast<size_t>(n))};
+}
+
+// k distinct experts per token; `hot` > 0 draws them from experts [0, hot) only (skewed load: a few experts own
+// many chunks' worth of rows).
+std::vector<int32_t> random_ids(int64_t T, int64_t k, int64_t E, int64_t hot = 0) {
+    std::vector<int32_t> ids;
+    const int64_t range = hot > 0 ? hot : E;
+    std::vector<int32_t> all(static_cast<size_t>(range));
+    std::iota(all.begin(), all.end(), 0);
+    for (int64_t t = 0; t < T; ++t) {
+        std::shuffle(all.begin(), all.end(), rng());
+        ids.insert(ids.end(), all.begin(), all.begin() + k);
+    }
+    return ids;
+}
+
+TEST(CudaMoeRouting, PermuteIsTheStableCountingSort) {
+    QINFER_REQUIRE_GPU();
+    struct Case { int64_t T, E, k, hot; };
+    const Case cases[] = {{1, 8, 2, 0},     {5, 8, 2, 0},    {64, 256, 8, 0},  {1, 256, 8, 0},   {300, 256, 8, 0},
+                          {300, 8, 2, 0},   {5, 256, 8, 0},  {8192, 256, 8, 0}, {8192, 256, 8, 10}, {1000, 512, 10, 0},
+                          {65, 256, 8, 0},  {64, 8, 8, 0}};
+    for (const Case& c : cases) {
+        const std::vector<int32_t> ids = random_ids(c.T, c.k, c.E, c.hot);
+        const Perm got = gpu_permute(ids, c.T, c.k, c.E);
+        const int64_t n = c.T * c.k;
+        const std::string what = "T=" + std::to_string(c.T) + " E=" + std::to_string(c.E) +
+                                 " k=" + std::to_string(c.k) + " hot=" + std::to_string(c.hot);
+        // Reference: the CPU's stable counting sort (kernels/cpu/moe.cpp moe_experts).
+        Perm ref{std::vector<int32_t>(static_cast<size_t>(c.E + 1), 0), std::vector<int32_t>(static_cast<size_t>(n)),
+                 std::vector<int32_t>(static_cast<size_t>(n)), std::vector<int32_t>(static_cast<size_t>(n))};
+        for (int64_t i = 0; i < n; ++i) ++ref.offsets[static_cast<size_t>(ids[i]) + 1];
+        std::partial_sum(ref.offsets.begin(), ref.offsets.end(), ref.offsets.begin());
+        std::vector<int32_t> fill(ref.offsets.begin(), ref.offsets.end() - 1);
+        for (int64_t i = 0; i < n; ++i) {
+            const int32_t row = fill[static_cast<size_t>(ids[i])]++;
+            ref.sorted_pos[i] = row;
+            ref.src_token[row] = static_cast<int32_t>(i / c.k);
+            ref.expert_of_row[row] = ids[i];
+        }
+        EXPECT_EQ(got.offsets, ref.offsets) << what;
+        EXPECT_EQ(got.src_token, ref.src_token) << what;
+        EXPECT_EQ(got.sorted_pos, ref.sorted_pos) << what;
+        EXPECT_EQ(got.expert_of_row, ref.expert_of_row) << what;
+        // Invariants, stated directly: offsets monotone from 0 to n; every (t, j) has one row, rows used once; the
+        // row belongs to the pair's expert and token; tokens ascend within an expert.
+        ASSERT_EQ(got.offsets.front(), 0) << what;
+        ASSERT_EQ(got.offsets.back(), n) << what;
+        for (int64_t e = 0; e < c.E; ++e) ASSERT_LE(got.offsets[e], got.offsets[e + 1]) << what;
+        std::vector<int> used(static_cast<size_t>(n), 0);
+        for (int64_t i = 0; i < n; ++i) {
+            const int32_t row = got.sorted_pos[i];
+            ASSERT_TRUE(row >= 0 && row < n) << what;
+            ++used[row];
+            ASSERT_EQ(got.src_token[row], i / c.k) << what;
+            ASSERT_EQ(got.expert_of_row[row], ids[i]) << what;
+        }
+        for (int64_t r = 0; r < n; ++r) ASSERT_EQ(used[r], 1) << what;
+        for (int64_t e = 0; e < c.E; ++e)
+            for (int32_t r = got.offsets[e]; r < got.offsets[e + 1]; ++r) {
+                ASSERT_EQ(got.expert_of_row[r], e) << what;
+                if (r > got.offsets[e]) {
+                    ASSERT_LT(got.src_token[r - 1], got.src_token[r]) << what;
+                }
+            }
+    }
+}
+
+TEST(CudaMoeRouting, GatherRowsCopiesRows) {
+    QINFER_REQUIRE_GPU();
+    for (const int64_t H : {2048, 33}) {
+        for (const int64_t pad : {0, 8}) {
+            const int64_t ldx = H + pad, T = 300, n = 777;
+            const Tensor x = round_to_bf16(randn({T, ldx}));
+            std::vector<int32_t> rows(static_cast<size_t>(n));
+            std::uniform_int_distribution<int32_t> d(0, static_cast<int32_t>(T - 1));
+            for (auto& r : rows) r = d(rng());
+            const auto dx = upload_bf16(x);
+            const auto dr = upload_i32(rows);
+            auto dout = poisoned(static_cast<size_t>(n * H) * 2);
+            cuda::gather_rows(dx.as<cuda::bf16>(), ldx, dr.as<int32_t>(), n, H, dout.as<cuda::bf16>(), nullptr);
+            const Tensor out = download_bf16(dout, {n, H});
+            Tensor ref({n, H});
+            for (int64_t r = 0; r < n; ++r)
+                for (int64_t i = 0; i < H; ++i) ref.data()[r * H + i] = x.data()[rows[r] * ldx + i];
+            EXPECT_EQ(max_abs_diff(out, ref), 0.0) << "H=" << H << " ldx=" << ldx;  // a copy: exact
+        }
+    }
+}
+
+TEST(CudaMoeRouting, CombineMatchesCpuOrder) {
+    QINFER_REQUIRE_GPU();
+    struct Case { int64_t T, E, k, H; };
+    for (const Case c : {Case{1, 256, 8, 2048}, Case{5, 8, 2, 2048}, Case{300, 256, 8, 2048}, Case{300, 8, 2, 33},
+                         Case{5, 256, 8, 1000}}) {
+        const int64_t n = c.T * c.k;
+        const Tensor logits = randn({c.T, c.E}, 2.0f);
+        const Route r = cpu_route(logits, c.T, c.E, c.k, true);
+        const Perm p = gpu_permute(r.ids, c.T, c.k, c.E);
+        const Tensor y = randn({n, c.H});
+        const Tensor h0 = randn({c.T, c.H});
+        // CPU reference (moe_experts): out = 0; out += y_e · w_e over the token's experts in ascending id; h + out.
+        Tensor ref = h0;
+        for (int64_t t = 0; t < c.T; ++t) {
+            std::vector<int64_t> js(static_cast<size_t>(c.k));
+            std::iota(js.begin(), js.end(), 0);
+            std::sort(js.begin(), js.end(), [&](int64_t a, int64_t b) { return r.ids[t * c.k + a] < r.ids[t * c.k + b]; });
+            for (int64_t i = 0; i < c.H; ++i) {
+                float acc = 0.0f;
+                for (const int64_t j : js) acc += y.data()[p.sorted_pos[t * c.k + j] * c.H + i] * r.w[t * c.k + j];
+                ref.data()[t * c.H + i] += acc;
+            }
+        }
+        const auto dy = upload_f32(y);
+        const auto dpos = upload_i32(p.sorted_pos);
+        const auto dw = cuda::to_device(std::span<const float>(r.w));
+        auto dh = upload_f32(h0);
+        cuda::moe_combine(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, dh.as<float>(), nullptr);
+        // Same order and unfused fp32 operations as the reference; 1e-6 leaves room only for a host compiler that
+        // contracts a*b+c into an FMA.
+        expect_close(download_f32(dh, {c.T, c.H}), ref, 1e-6,
+                     "combine T=" + std::to_string(c.T) + " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H));
+    }
+}
+
+}  // namespace
+}  // namespace qinfer::test::gpu
