@@ -133,7 +133,6 @@ struct Cut {  // keeps (key > key_) or (key == key_ and i <= idx); off: keeps ev
 
 struct SampleSmem {
     unsigned long long whist[kSampleWarps][256];  // per-warp histograms: no cross-warp contention
-    unsigned long long stage[kSampleWarps][32];
     unsigned long long hist[256];
     unsigned long long red[32];
     typename cub::BlockScan<int, kSampleThreads>::TempStorage scan;
@@ -167,8 +166,7 @@ __device__ __forceinline__ void for_row4(const float* row, int V, F&& f) {
 
 // hist[bin] += w into the warp's own histogram: a shared-memory atomic whose result is unused (no dependency, so the
 // loop does not wait on it); only lanes of the same warp can collide on an address.
-__device__ __forceinline__ void warp_hist_add(unsigned long long* hist, unsigned long long* /*stage*/, int bin,
-                                              unsigned long long w) {
+__device__ __forceinline__ void warp_hist_add(unsigned long long* hist, int bin, unsigned long long w) {
     if (bin >= 0) atomicAdd(hist + bin, w);
 }
 
@@ -200,7 +198,7 @@ __device__ Select radix_select(const float* row, int V, const Wt& weight, const 
                     if (w) bin = static_cast<int>((key >> shift) & 255u);
                 }
             }
-            warp_hist_add(sm.whist[warp], sm.stage[warp], bin, w);
+            warp_hist_add(sm.whist[warp], bin, w);
         });
         __syncthreads();
         for (int b = tid; b < 256; b += kSampleThreads) {
