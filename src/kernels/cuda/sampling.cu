@@ -9,7 +9,7 @@
 // and draws from what is left. Every one of those cuts is a position in that total order (logit desc, id asc), and
 // so is an inverse-CDF draw over the kept prefix; each is found with a weighted radix select over the 32-bit ordered
 // key of the logit (4 passes of 8 bits, histogram weights = 1 for top-k, the token's mass for top-p and the draw;
-// per-warp histograms in shared memory, lanes of a warp with the same bin summed by match_any, so there are no atomics;
+// per-warp histograms in shared memory, so atomics collide only within a warp;
 // the total weight, which top-p and the draw need, comes out of the first pass), plus, only when the cut falls
 // strictly inside a run of equal logits, an index-ordered scan for the n-th tied token.
 // Masses are exp((l - max) / temperature) in fp32, held as fixed point with 2^-40 resolution (uint64): every sum is
@@ -132,8 +132,7 @@ struct Cut {  // keeps (key > key_) or (key == key_ and i <= idx); off: keeps ev
 };
 
 struct SampleSmem {
-    unsigned long long whist[kSampleWarps][256];  // per-warp histograms: no atomics, no cross-warp contention
-    unsigned long long stage[kSampleWarps][32];
+    unsigned long long whist[kSampleWarps][256];  // per-warp histograms: no cross-warp contention
     unsigned long long hist[256];
     unsigned long long red[32];
     typename cub::BlockScan<int, kSampleThreads>::TempStorage scan;
@@ -165,21 +164,10 @@ __device__ __forceinline__ void for_row4(const float* row, int V, F&& f) {
     }
 }
 
-// hist[bin] += w over the lanes of a warp with bin >= 0: lanes with equal bins are summed by their lowest lane, which
-// then does one plain add into the warp's own histogram (called by all 32 lanes).
-__device__ __forceinline__ void warp_hist_add(unsigned long long* hist, unsigned long long* stage, int bin,
-                                              unsigned long long w) {
-    if (__ballot_sync(0xffffffffu, bin >= 0) == 0) return;
-    const int lane = threadIdx.x & 31;
-    const unsigned peers = __match_any_sync(0xffffffffu, bin);
-    stage[lane] = w;
-    __syncwarp();
-    if (bin >= 0 && lane == __ffs(peers) - 1) {
-        unsigned long long s = 0;
-        for (unsigned m = peers; m; m &= m - 1) s += stage[__ffs(m) - 1];
-        hist[bin] += s;
-    }
-    __syncwarp();
+// hist[bin] += w into the warp's own histogram: a shared-memory atomic whose result is unused (no dependency, so the
+// loop does not wait on it); only lanes of the same warp can collide on an address.
+__device__ __forceinline__ void warp_hist_add(unsigned long long* hist, int bin, unsigned long long w) {
+    if (bin >= 0) atomicAdd(hist + bin, w);
 }
 
 struct Select {
@@ -210,7 +198,7 @@ __device__ Select radix_select(const float* row, int V, const Wt& weight, const 
                     if (w) bin = static_cast<int>((key >> shift) & 255u);
                 }
             }
-            warp_hist_add(sm.whist[warp], sm.stage[warp], bin, w);
+            warp_hist_add(sm.whist[warp], bin, w);
         });
         __syncthreads();
         for (int b = tid; b < 256; b += kSampleThreads) {
