@@ -175,9 +175,13 @@ void for_each_chunk(const std::vector<Chunk>& chunks, Fn&& fn) {
     if (first) std::rethrow_exception(first);
 }
 
+// The chunk's values, rounded to BF16: the bf16 layout stores exactly these, and the quantized layouts quantize
+// exactly these, as ModelOpt quantizes a BF16 release -- so `qinfer quantize` of the bf16 layout writes the same
+// weight bytes and weight scales as the quantized layouts (only the uncalibrated input_scale differs).
 std::span<float> generate(const SynthItem& it, const Chunk& c, std::vector<float>& scratch) {
     scratch.resize(static_cast<size_t>(c.rows * it.cols));
     fill_values(it.init, it.stream, it.first + c.row0 * it.cols, scratch);
+    for (float& x : scratch) x = round_bf16(x);
     return scratch;
 }
 

@@ -22,9 +22,10 @@
 //   qwen3.6-mixed  MIXED_PRECISION as the Qwen3.6 releases (W4A16_NVFP4 MLP / experts / lm_head, FP8 attention and
 //                  GDN in_proj_qkv / in_proj_z / out_proj, BF16 in_proj_a / in_proj_b)
 //   fp8            FP8 W8A8 per-tensor on every Linear but lm_head (all-linear)
-// Values: synth/init.h. Weights are quantized for real with ModelOpt's formulas (quant/nvfp4.h, quant/fp8.h), the
-// weight scale shared over each scale group as `qinfer quantize` shares it; input_scale is not calibrated: every
-// unit gets the scale of a constant activation amax (kSynthInputAmax).
+// Values: synth/init.h, rounded to BF16. Quantized layouts quantize those BF16 values for real with ModelOpt's
+// formulas (quant/nvfp4.h, quant/fp8.h), the weight scale shared over each scale group as `qinfer quantize` shares
+// it, so `qinfer quantize` of the bf16 layout writes the same weights and weight scales; only input_scale differs:
+// it is not calibrated, every unit gets the scale of a constant activation amax (kSynthInputAmax).
 //
 // Speed: values are generated, quantized and written in parallel chunks (OpenMP, dynamic schedule) straight into the
 // pre-laid-out shard files, in two passes over the quantized weights (their group's amax first, because a unit's

@@ -21,6 +21,7 @@
 #include "models/inspect.h"
 #include "models/model.h"
 #include "quant/nvfp4.h"
+#include "quant/quantize.h"
 #include "synth/synth.h"
 #include "test_util.h"
 
@@ -312,6 +313,53 @@ TEST(SynthCheckpoint, OneSeedIsOneModelInEveryLayout) {
     }
     EXPECT_GT(max_abs, 0.0);
     EXPECT_LT(max_err, 0.2 * max_abs);  // NVFP4: within ~(1/6)·block amax of the value (test_quantize.cpp bound)
+}
+
+TEST(SynthCheckpoint, QuantizedLayoutsAreWhatQuantizeMakesOfTheBf16Layout) {
+    // The same seed's bf16 layout through `qinfer quantize` gives, byte for byte, the synthetic quantized layout:
+    // every tensor (per-expert split, packed nibbles, block scales, shared weight scales), config.json and
+    // hf_quant_config.json. Only input_scale values differ: quantize calibrates them, synth uses a constant.
+    using quant::QuantizeFormat;
+    using quant::QuantizePreset;
+    auto bf = run(options("qwen3.5-35b-a3b", SynthLayout::Bf16, small_moe()));
+    const struct {
+        SynthLayout layout;
+        QuantizeFormat format;
+        QuantizePreset preset;
+    } cases[] = {{SynthLayout::Nvfp4All, QuantizeFormat::Nvfp4, QuantizePreset::AllLinear},
+                 {SynthLayout::NvidiaNvfp4, QuantizeFormat::Nvfp4, QuantizePreset::NvidiaQwen35},
+                 {SynthLayout::Qwen36Mixed, QuantizeFormat::Mixed, QuantizePreset::Qwen36Mixed},
+                 {SynthLayout::Fp8, QuantizeFormat::Fp8, QuantizePreset::AllLinear}};
+    for (const auto& c : cases) {
+        SCOPED_TRACE(std::string(synth::synth_layout_name(c.layout)));
+        auto syn = run(options("qwen3.5-35b-a3b", c.layout, small_moe()));
+        quant::QuantizeOptions qo;
+        qo.format = c.format;
+        qo.preset = c.preset;
+        qo.progress = false;
+        // 16 calibration tokens instead of the default 64 (the ASan run's time): each picks 8 of the 16 experts, so
+        // every expert still sees input (quantize fails loudly otherwise).
+        write_text(syn->root / "calib.txt", "1 17 300 5 42 99 7 250 123 64 511 2 3 404 77 18");
+        qo.calib_ids = syn->root / "calib.txt";
+        const fs::path qdir = syn->root / "quantized";
+        quant::quantize_checkpoint(bf->dir, qdir, qo);
+        EXPECT_EQ(read_text(syn->dir / "config.json"), read_text(qdir / "config.json"));
+        EXPECT_EQ(read_text(syn->dir / "hf_quant_config.json"), read_text(qdir / "hf_quant_config.json"));
+        const TensorTable a = open_checkpoint(syn->dir), b = open_checkpoint(qdir);
+        ASSERT_EQ(a.size(), b.size());
+        size_t compared = 0;
+        for (const auto& [name, info] : a.all()) {
+            const TensorInfo* other = b.find(name);
+            ASSERT_NE(other, nullptr) << name << " is not in the quantized bf16 layout";
+            EXPECT_EQ(info->dtype, other->dtype) << name;
+            EXPECT_EQ(info->shape, other->shape) << name;
+            if (name.ends_with(".input_scale")) continue;
+            EXPECT_TRUE(std::equal(info->bytes.begin(), info->bytes.end(), other->bytes.begin(), other->bytes.end()))
+                << name;
+            ++compared;
+        }
+        EXPECT_GT(compared, 100u);
+    }
 }
 
 TEST(SynthCheckpoint, ValuesHaveTheirIntendedScales) {
