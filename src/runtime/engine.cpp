@@ -57,9 +57,7 @@ public:
         cuda::CudaModelOptions co;
         co.max_batch = 1;
         co.progress = o.progress;
-        const ModelConfig c = load_model_config(dir);
-        co.max_ctx = o.max_ctx > 0 ? o.max_ctx : std::min<int64_t>(c.max_position_embeddings, 32768);
-        co.prefill_chunk = std::min<int64_t>(co.max_ctx, 4096);
+        co.max_ctx = o.max_ctx;  // 0: CudaModel derives it from the config
         model_ = cuda::CudaModel::load(dir, co);
         model_->reset_slot(0);
     }

@@ -25,6 +25,9 @@ struct GdnShape {
     int hk = 0, hv = 0, dk = 0, dv = 0, conv_kernel = 4;
     float eps = 1e-6f;  // gated RMSNorm eps (config rms_norm_eps)
     int64_t conv_dim() const { return 2LL * hk * dk + static_cast<int64_t>(hv) * dv; }
+    // Per-slot state sizes in floats: conv [conv_dim, K-1], recurrent [HV, dk, dv].
+    int64_t conv_state_elems() const { return conv_dim() * (conv_kernel - 1); }
+    int64_t recurrent_state_elems() const { return static_cast<int64_t>(hv) * dk * dv; }
 };
 
 struct GdnWeights {

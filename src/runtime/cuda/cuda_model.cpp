@@ -83,12 +83,14 @@ double expected_distinct_experts(int64_t E, int64_t k, int64_t B) {
 
 std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, const CudaModelOptions& options) {
     QINFER_CHECK(device_count() > 0, "--device cuda: no CUDA device is visible (driver missing or no GPU)");
-    QINFER_CHECK(options.max_batch >= 1 && options.max_ctx >= 1 && options.prefill_chunk >= 1,
-                 "CUDA backend: max_batch, max_ctx and prefill_chunk must be >= 1");
+    QINFER_CHECK(options.max_batch >= 1 && options.max_ctx >= 0 && options.prefill_chunk >= 1,
+                 "CUDA backend: max_batch and prefill_chunk must be >= 1 and max_ctx >= 0");
     std::unique_ptr<CudaModel> m(new CudaModel());
-    m->options_ = options;
     m->config_ = load_model_config(dir);
     const ModelConfig& c = m->config_;
+    m->options_ = options;
+    if (m->options_.max_ctx == 0) m->options_.max_ctx = std::min<int64_t>(c.max_position_embeddings, 32768);
+    m->options_.prefill_chunk = std::min(m->options_.prefill_chunk, m->options_.max_ctx);
     const models::ModelFamily& family = models::find_model_family(c.architecture);
     const models::WeightSpec spec = family.weight_spec(c);
     const TensorTable table = open_checkpoint(dir);
@@ -165,8 +167,9 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
 
     // ---- work buffers
     auto w = std::make_unique<Work>();
-    const int64_t H = c.hidden_size, V = c.vocab_size, B = options.max_batch, S = options.max_ctx;
-    const int64_t R = std::max<int64_t>(options.prefill_chunk, B);
+    const CudaModelOptions& opt = m->options_;
+    const int64_t H = c.hidden_size, V = c.vocab_size, B = opt.max_batch, S = opt.max_ctx;
+    const int64_t R = std::max<int64_t>(opt.prefill_chunk, B);
     const int64_t hq = c.num_attention_heads, hkv = c.num_key_value_heads, hd = c.head_dim;
     const int64_t kd = c.linear_key_dim(), vd = c.linear_value_dim(), hv = c.linear_num_value_heads;
     const int64_t E = c.num_experts, k = std::max<int64_t>(c.num_experts_per_tok, 1), I = c.moe_intermediate_size;
@@ -190,10 +193,9 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
         w->attn_ws = DeviceBuffer(std::max<size_t>(gated_attention_decode_workspace_bytes(m->attn_shape_, B, S), 16));
     }
     if (n_gdn > 0) {
-        const int64_t K = c.linear_conv_kernel_dim;
-        w->gdn_conv = DeviceBuffer(static_cast<size_t>(n_gdn) * B * m->gdn_shape_.conv_dim() * (K - 1) * 4);
-        w->gdn_rec = DeviceBuffer(static_cast<size_t>(n_gdn) * B * hv * c.linear_key_head_dim * c.linear_value_head_dim * 4);
-        w->gdn_ws = DeviceBuffer(std::max<size_t>(gdn_prefill_workspace_bytes(m->gdn_shape_, options.prefill_chunk), 16));
+        w->gdn_conv = DeviceBuffer(static_cast<size_t>(n_gdn * B * m->gdn_shape_.conv_state_elems()) * 4);
+        w->gdn_rec = DeviceBuffer(static_cast<size_t>(n_gdn * B * m->gdn_shape_.recurrent_state_elems()) * 4);
+        w->gdn_ws = DeviceBuffer(std::max<size_t>(gdn_prefill_workspace_bytes(m->gdn_shape_, opt.prefill_chunk), 16));
         QINFER_CUDA_CHECK(cudaMemset(w->gdn_conv.data(), 0, w->gdn_conv.bytes()));
         QINFER_CUDA_CHECK(cudaMemset(w->gdn_rec.data(), 0, w->gdn_rec.bytes()));
     }
@@ -237,8 +239,8 @@ void CudaModel::reset_slot(int slot) {
     positions_[static_cast<size_t>(slot)] = 0;
     const ModelConfig& c = config_;
     const int64_t B = options_.max_batch;
-    const size_t conv = static_cast<size_t>(gdn_shape_.conv_dim() * (c.linear_conv_kernel_dim - 1)) * 4;
-    const size_t rec = static_cast<size_t>(c.linear_num_value_heads * c.linear_key_head_dim * c.linear_value_head_dim) * 4;
+    const size_t conv = static_cast<size_t>(gdn_shape_.conv_state_elems()) * 4;
+    const size_t rec = static_cast<size_t>(gdn_shape_.recurrent_state_elems()) * 4;
     for (const Layer& L : layers_) {
         if (L.type != LayerType::LinearAttention) continue;
         const size_t base = static_cast<size_t>(L.cache_index * B + slot);
@@ -284,11 +286,10 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         } else {
             L.in_qkvz->forward(xb, T, H, proj, qkvz_dim, OutMode::StoreBF16, g, s);
             L.in_ba->forward(xb, T, H, w.ba.data(), 2 * hv, OutMode::StoreBF16, g, s);
-            const int64_t K = c.linear_conv_kernel_dim;
             GdnState st;
-            st.conv = w.gdn_conv.as<float>() + static_cast<size_t>(L.cache_index) * B * gdn_shape_.conv_dim() * (K - 1);
-            st.recurrent = w.gdn_rec.as<float>() +
-                           static_cast<size_t>(L.cache_index) * B * hv * c.linear_key_head_dim * c.linear_value_head_dim;
+            const int64_t slots_before = L.cache_index * B;  // this layer's states start after earlier layers' slots
+            st.conv = w.gdn_conv.as<float>() + slots_before * gdn_shape_.conv_state_elems();
+            st.recurrent = w.gdn_rec.as<float>() + slots_before * gdn_shape_.recurrent_state_elems();
             if (phase == Phase::Prefill) {
                 gdn_prefill(gdn_shape_, L.gdn, proj, w.ba.as<bf16>(), T, slot, st, mix, w.gdn_ws.data(), s);
             } else {
@@ -476,8 +477,7 @@ DecodeBytes CudaModel::decode_bytes(int64_t B, int64_t ctx) const {
     int64_t n_attn = 0, n_gdn = 0;
     for (const auto& t : c.layer_types) (t == LayerType::FullAttention ? n_attn : n_gdn) += 1;
     const uint64_t per_seq_state = static_cast<uint64_t>(n_gdn) *
-        (static_cast<uint64_t>(gdn_shape_.conv_dim() * (c.linear_conv_kernel_dim - 1)) +
-         static_cast<uint64_t>(c.linear_num_value_heads * c.linear_key_head_dim * c.linear_value_head_dim)) * 4;
+        static_cast<uint64_t>(gdn_shape_.conv_state_elems() + gdn_shape_.recurrent_state_elems()) * 4;
     d.state = static_cast<uint64_t>(B) * 2 * per_seq_state;
     const uint64_t kv_token = static_cast<uint64_t>(n_attn) * 2 * c.num_key_value_heads * c.head_dim * 2;
     d.kv = static_cast<uint64_t>(B) * static_cast<uint64_t>(ctx + 1) * kv_token;

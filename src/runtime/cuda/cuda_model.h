@@ -27,8 +27,8 @@ namespace qinfer::cuda {
 
 struct CudaModelOptions {
     int max_batch = 1;             // sequences decoded together (slots)
-    int64_t max_ctx = 4096;        // positions per sequence (KV cache rows)
-    int64_t prefill_chunk = 4096;  // longest single forward; longer prompts run in chunks
+    int64_t max_ctx = 4096;        // positions per sequence (KV cache rows); 0 = min(max_position_embeddings, 32768)
+    int64_t prefill_chunk = 4096;  // longest single forward (capped at max_ctx); longer prompts run in chunks
     bool cuda_graphs = true;       // capture decode steps into graphs
     bool progress = true;          // progress bar while uploading (terminal only)
 };
@@ -50,7 +50,7 @@ public:
     CudaModel& operator=(const CudaModel&) = delete;
 
     const ModelConfig& config() const { return config_; }
-    const CudaModelOptions& options() const { return options_; }
+    const CudaModelOptions& options() const { return options_; }  // as resolved at load (max_ctx, prefill_chunk)
     cudaStream_t stream() const { return stream_; }
 
     // Starts a fresh sequence in `slot` (zero GDN state, position 0).
