@@ -237,7 +237,6 @@ void CudaModel::reset_slot(int slot) {
     QINFER_CHECK(slot >= 0 && slot < options_.max_batch, "CUDA backend: slot ", slot, " out of range [0, ",
                  options_.max_batch, ")");
     positions_[static_cast<size_t>(slot)] = 0;
-    const ModelConfig& c = config_;
     const int64_t B = options_.max_batch;
     const size_t conv = static_cast<size_t>(gdn_shape_.conv_state_elems()) * 4;
     const size_t rec = static_cast<size_t>(gdn_shape_.recurrent_state_elems()) * 4;
