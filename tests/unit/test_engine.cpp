@@ -62,3 +62,19 @@ TEST(Engine, CliRejectsAnUnknownDevice) {
 
 }  // namespace
 }  // namespace qinfer::test
+
+namespace qinfer::test {
+namespace {
+
+TEST(Engine, BenchRejectsABadBatchList) {
+    const CliResult r = run_cli("bench --model " + shell_quote((golden_dir() / "dense_text").string()) + " --batch 1,0");
+    EXPECT_NE(r.code, 0);
+#ifdef QINFER_HAVE_CUDA
+    EXPECT_NE(r.err.find("--batch: batch sizes must be >= 1, got 0"), std::string::npos) << r.err;
+#else
+    EXPECT_NE(r.err.find("built without"), std::string::npos) << r.err;
+#endif
+}
+
+}  // namespace
+}  // namespace qinfer::test

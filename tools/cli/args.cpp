@@ -117,19 +117,24 @@ double Args::get_double(const std::string& flag, double fallback) const {
     }
 }
 
-std::vector<int64_t> parse_id_list(const std::string& flag, const std::string& text) {
-    std::vector<int64_t> ids;
+std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t min_value,
+                                    const std::string& what) {
+    std::vector<int64_t> values;
     std::stringstream ss(text);
     std::string item;
     while (std::getline(ss, item, ',')) {
         const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
         QINFER_CHECK(b != std::string::npos, "--", flag, ": empty element in '", text, "'");
         const int64_t v = to_int(flag, item.substr(b, e - b + 1));
-        QINFER_CHECK(v >= 0, "--", flag, ": token ids must be >= 0, got ", v);
-        ids.push_back(v);
+        QINFER_CHECK(v >= min_value, "--", flag, ": ", what, " must be >= ", min_value, ", got ", v);
+        values.push_back(v);
     }
-    QINFER_CHECK(!ids.empty(), "--", flag, ": no token ids given");
-    return ids;
+    QINFER_CHECK(!values.empty(), "--", flag, ": no ", what, " given");
+    return values;
+}
+
+std::vector<int64_t> parse_id_list(const std::string& flag, const std::string& text) {
+    return parse_int_list(flag, text, 0, "token ids");
 }
 
 }  // namespace qinfer::cli

@@ -49,5 +49,8 @@ private:
 
 // "1,2,3" -> {1, 2, 3}; errors name the flag and the bad element.
 std::vector<int64_t> parse_id_list(const std::string& flag, const std::string& text);
+// Comma-separated integers, each >= min_value; `what` names them in errors ("batch sizes").
+std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t min_value,
+                                    const std::string& what);
 
 }  // namespace qinfer::cli

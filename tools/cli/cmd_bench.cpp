@@ -13,7 +13,6 @@
 #include <fstream>
 #include <iostream>
 #include <random>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -27,24 +26,6 @@
 namespace qinfer::cli {
 
 namespace {
-
-[[maybe_unused]] std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& s) {
-    std::vector<int64_t> out;
-    std::stringstream ss(s);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        try {
-            size_t used = 0;
-            const int64_t v = std::stoll(item, &used);
-            QINFER_CHECK(used == item.size() && v >= 1, "");
-            out.push_back(v);
-        } catch (...) {
-            QINFER_FAIL("--", flag, ": expected comma-separated positive integers, got '", s, "'");
-        }
-    }
-    QINFER_CHECK(!out.empty(), "--", flag, " is empty");
-    return out;
-}
 
 [[maybe_unused]] double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
@@ -78,7 +59,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     QINFER_FAIL("bench measures the CUDA backend; this qinfer was built without it (configure with -DQINFER_CUDA=ON)");
 #else
     using Clock = std::chrono::steady_clock;
-    const std::vector<int64_t> batches = parse_int_list("batch", args.get_or("batch", "1"));
+    const std::vector<int64_t> batches = parse_int_list("batch", args.get_or("batch", "1"), 1, "batch sizes");
     const int64_t in_len = args.get_int("input-len", 1024), out_len = args.get_int("output-len", 128);
     QINFER_CHECK(in_len >= 1 && out_len >= 1, "--input-len and --output-len must be >= 1");
     const double bw = static_cast<double>(args.get_int("bandwidth", 3000)) * 1e9;
