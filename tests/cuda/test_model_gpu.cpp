@@ -96,8 +96,8 @@ TEST_P(GpuGolden, ChunkedPrefillWithoutGraphsMatchesTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GpuGolden, ::testing::ValuesIn(all_cases()),
-                         [](const auto& info) {
-                             std::string n = info.param;
+                         [](const auto& case_info) {  // not `info`: gtest's macro already has a parameter of that name
+                             std::string n = case_info.param;
                              for (char& ch : n) if (ch == '/') ch = '_';
                              return n;
                          });
