@@ -1,20 +1,37 @@
 // Whole-model GPU logits against the transformers goldens (tests/golden/data: BF16/F32/F16 checkpoints of every
 // architecture variant; tests/golden/quant: NVFP4, FP8, MIXED_PRECISION, mixed shards, compressed-tensors, Qwen3-Next),
-// for a full prefill, prefill + single-token decode steps (CUDA graphs), and a prefill split into chunks.
+// for a full prefill, prefill + single-token decode steps (eager, and replayed from CUDA graphs), and a prefill split
+// into chunks.
 //
 // Tolerance: the goldens are fp32; the GPU rounds every GEMM input and every activation between kernels to bf16
 // (8-bit mantissa: 2^-9 ≈ 2e-3 relative per rounding) and accumulates in fp32. Over the tiny models' 2–4 layers with
 // ~6 roundings each, the logits move by about 1e-2 relative (‖Δ‖₂/‖ref‖₂); a wrong formula, layout or scale moves them
 // by O(1). The bound is 3e-2 relative L2 over the whole [T, V] logits. Quantized cases compare with transformers run
 // on the exactly dequantized weights (the checkpoint's own values), so the same bf16 bound applies.
+//
+// MoE routing near-ties. The GPU routes from bf16-rounded activations, so its router logits differ from the fp32
+// reference's by about the same 1e-2 relative. Where a token's k-th and (k+1)-th router logits are closer than that,
+// the GPU may legitimately choose the other expert, and that token's logits move by O(1): forcing the same swap in
+// the CPU reference reproduces the GPU's outliers (moe_mm_fused token 1 layer 3: logit 566 -1.94 -> -3.41, GPU -3.48;
+// next token 55 layer 2: 0.996 -> -0.04, GPU -0.30), while the later tokens move by < 5e-3. So every MoE test watches
+// the GPU's routing (CudaModel::set_routing_observer) against the CPU reference's fp32 router logits and requires:
+//   - the GPU's router logits within the same 3e-2 relative L2 of the reference's, over the tokens routed alike so far
+//     (a wrong router weight, input or scale fails here whatever the experts chosen);
+//   - at most 10% of the tokens routed differently, each a near-tie in the reference (gap below kNearTie);
+//   - the logits of the other tokens within the bf16 bound.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <set>
 
+#include "debug/taps.h"
 #include "golden/golden_cases.h"
 #include "gpu_test_util.h"
 #include "io/safetensors.h"
+#include "models/model.h"
 #include "runtime/cuda/cuda_model.h"
 #include "test_util.h"
 
@@ -22,6 +39,9 @@ namespace qinfer::test::gpu {
 namespace {
 
 constexpr double kBf16ModelTol = 3e-2;
+constexpr double kNearTie = 0.25;           // router-logit gap below which a different choice is a near-tie
+constexpr double kMaxRerouted = 0.10;       // share of tokens the GPU may route differently
+constexpr double kGraphVsEagerTol = 1e-6;   // the same kernels replayed from a graph: identical up to rounding noise
 
 std::vector<std::string> all_cases() {
     std::vector<std::string> out;
@@ -29,6 +49,77 @@ std::vector<std::string> all_cases() {
     for (const auto& c : golden_cases(golden_dir().parent_path() / "quant")) out.push_back("quant/" + c);
     return out;
 }
+
+// The expert ids of the top-k router logits of `row` (ties to the lower index, as ops::moe_route).
+std::set<int32_t> top_k(const float* row, int64_t E, int64_t k) {
+    std::vector<int32_t> idx(static_cast<size_t>(E));
+    for (int64_t e = 0; e < E; ++e) idx[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+    std::stable_sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) { return row[a] > row[b]; });
+    return {idx.begin(), idx.begin() + k};
+}
+
+// Gap between the k-th and (k+1)-th largest router logits of `row`.
+double tie_gap(const float* row, int64_t E, int64_t k) {
+    std::vector<float> v(row, row + E);
+    std::sort(v.begin(), v.end(), std::greater<>());
+    return static_cast<double>(v[static_cast<size_t>(k - 1)]) - v[static_cast<size_t>(k)];
+}
+
+// Rows of t not in `drop`.
+Tensor without_rows(const Tensor& t, const std::set<int64_t>& drop) {
+    const int64_t T = t.dim(0), V = t.dim(1);
+    Tensor out({T - static_cast<int64_t>(drop.size()), V});
+    int64_t o = 0;
+    for (int64_t r = 0; r < T; ++r) {
+        if (drop.contains(r)) continue;
+        std::memcpy(out.row(o++), t.row(r), static_cast<size_t>(V) * 4);
+    }
+    return out;
+}
+
+// Compares the GPU's routing, as the observer reports it, with the fp32 reference's router logits.
+class RoutingWatch {
+public:
+    explicit RoutingWatch(std::map<int, Tensor> reference) : ref_(std::move(reference)) {}
+    void observe(int layer, int64_t pos0, const Tensor& logits, std::span<const int32_t> experts) {
+        const Tensor& ref = ref_.at(layer);
+        const int64_t E = ref.dim(1), rows = logits.dim(0), k = static_cast<int64_t>(experts.size()) / rows;
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t t = pos0 + r;
+            if (rerouted_.contains(t)) continue;  // its hidden state already differs: later layers may differ freely
+            const float* want = ref.row(t);
+            for (int64_t e = 0; e < E; ++e) {
+                const double d = static_cast<double>(logits.row(r)[e]) - want[e];
+                err2_ += d * d;
+                ref2_ += static_cast<double>(want[e]) * want[e];
+            }
+            const std::set<int32_t> gpu(experts.begin() + r * k, experts.begin() + (r + 1) * k);
+            if (gpu == top_k(want, E, k)) continue;
+            rerouted_.insert(t);
+            const double gap = tie_gap(want, E, k);
+            notes_ += " t" + std::to_string(t) + "@L" + std::to_string(layer) + " gap " + std::to_string(gap);
+            EXPECT_LT(gap, kNearTie) << "token " << t << " layer " << layer
+                                     << ": the GPU chose other experts although the reference's choice is clear";
+        }
+    }
+    // Checks the totals and returns the tokens whose logits are not comparable.
+    std::set<int64_t> finish(int64_t T, const std::string& what) const {
+        const double rel = ref2_ > 0 ? std::sqrt(err2_ / ref2_) : 0.0;
+        std::printf("  %s: router logits rel L2 %.2e; %zu of %lld tokens routed differently%s\n", what.c_str(), rel,
+                    rerouted_.size(), static_cast<long long>(T), notes_.c_str());
+        EXPECT_GT(ref2_, 0.0) << what << ": no routing observed";
+        EXPECT_LE(rel, kBf16ModelTol) << what << ": GPU router logits differ from the fp32 reference";
+        EXPECT_LE(static_cast<double>(rerouted_.size()), kMaxRerouted * static_cast<double>(T))
+            << what << ": too many tokens routed differently";
+        return rerouted_;
+    }
+
+private:
+    std::map<int, Tensor> ref_;  // layer -> f32 [T, E]
+    std::set<int64_t> rerouted_;
+    double err2_ = 0.0, ref2_ = 0.0;
+    std::string notes_;
+};
 
 class GpuGolden : public ::testing::TestWithParam<std::string> {
 protected:
@@ -41,6 +132,19 @@ protected:
         ids_.resize(static_cast<size_t>(t->numel()));
         std::memcpy(ids_.data(), t->bytes.data(), t->bytes.size());
         P_ = std::stoll(golden_->metadata().at("P"));
+        // fp32 router logits of every MoE layer from the CPU reference (which matches the goldens to ~1e-6).
+        LoadOptions lo;
+        lo.progress = false;
+        const auto cpu = Model::load(dir_, lo);
+        if (!cpu->config().is_moe) return;
+        const Taps sink([&](const std::string& n, const Tensor& v) {
+            if (!n.ends_with(".mlp.router_logits")) return;
+            const auto a = n.find("layers.") + 7;
+            router_ref_[std::stoi(n.substr(a, n.find('.', a) - a))] = v;
+        });
+        SequenceState st = cpu->new_sequence();
+        cpu->forward(ids_, st, &sink);
+        ASSERT_FALSE(router_ref_.empty()) << "no router_logits taps from the CPU reference";
     }
     Tensor ref(const std::string& name) const { return golden_->find(name)->to_f32(); }
     std::unique_ptr<cuda::CudaModel> load(int64_t chunk, bool graphs) const {
@@ -51,6 +155,23 @@ protected:
         o.cuda_graphs = graphs;
         o.progress = false;
         return cuda::CudaModel::load(dir_, o);
+    }
+    // Starts watching m's routing (MoE models; a no-op for dense ones).
+    std::shared_ptr<RoutingWatch> watch(cuda::CudaModel& m) const {
+        if (router_ref_.empty()) return nullptr;
+        auto w = std::make_shared<RoutingWatch>(router_ref_);
+        m.set_routing_observer([w](int layer, int64_t pos0, const Tensor& logits, std::span<const int32_t> ex) {
+            w->observe(layer, pos0, logits, ex);
+        });
+        return w;
+    }
+    // Compares out with the golden `name`, leaving out the tokens the GPU routed differently (see the file comment).
+    void expect_matches(const Tensor& out, const std::string& name, const RoutingWatch* w, const std::string& what) const {
+        const Tensor want = ref(name);
+        if (w == nullptr) return expect_close(out, want, kBf16ModelTol, what);
+        const std::set<int64_t> drop = w->finish(want.dim(0), what);
+        ASSERT_EQ(out.shape(), want.shape()) << what;
+        expect_close(without_rows(out, drop), without_rows(want, drop), kBf16ModelTol, what);
     }
     // Prefill ids[0:P] then decode one token at a time; returns the logits of every position [T, V].
     Tensor prefill_then_decode(cuda::CudaModel& m, int slot, int64_t P) const {
@@ -70,29 +191,38 @@ protected:
     std::shared_ptr<SafetensorsFile> golden_;
     std::vector<int64_t> ids_;
     int64_t P_ = 0;
+    std::map<int, Tensor> router_ref_;  // MoE layer -> fp32 reference router logits [T, E]
 };
 
 TEST_P(GpuGolden, FullPrefillMatchesTransformers) {
     auto m = load(4096, true);
+    const auto w = watch(*m);
     m->reset_slot(0);
     const Tensor logits = m->prefill(0, ids_, true);
-    expect_close(logits, ref("logits"), kBf16ModelTol, GetParam() + " full prefill");
+    expect_matches(logits, "logits", w.get(), GetParam() + " full prefill");
 }
 
-TEST_P(GpuGolden, PrefillThenGraphDecodeMatchesTransformers) {
-    auto m = load(4096, true);
-    // Slot 1 first, then slot 0: the decode graph must follow the slot it is given.
-    const Tensor a = prefill_then_decode(*m, 1, P_);
-    expect_close(a, ref("decode_logits"), kBf16ModelTol, GetParam() + " prefill + decode (slot 1)");
-    const Tensor b = prefill_then_decode(*m, 0, P_);
-    expect_close(b, ref("decode_logits"), kBf16ModelTol, GetParam() + " prefill + decode (slot 0)");
+TEST_P(GpuGolden, PrefillThenDecodeMatchesTransformers) {
+    // Eager decode steps (routing observed) against the goldens...
+    auto eager = load(4096, false);
+    const auto w = watch(*eager);
+    const Tensor e = prefill_then_decode(*eager, 0, P_);
+    expect_matches(e, "decode_logits", w.get(), GetParam() + " prefill + eager decode");
+    // ...and the same steps replayed from CUDA graphs equal the eager ones. Slot 1 first, then slot 0: the decode
+    // graph must follow the slot it is given.
+    auto graphs = load(4096, true);
+    for (int slot : {1, 0}) {
+        const Tensor g = prefill_then_decode(*graphs, slot, P_);
+        expect_close(g, e, kGraphVsEagerTol, GetParam() + " graph decode (slot " + std::to_string(slot) + ") vs eager");
+    }
 }
 
 TEST_P(GpuGolden, ChunkedPrefillWithoutGraphsMatchesTransformers) {
     auto m = load(7, false);  // 7-token chunks: every chunk continues the KV cache and the GDN state
+    const auto w = watch(*m);
     m->reset_slot(0);
     const Tensor logits = m->prefill(0, ids_, true);
-    expect_close(logits, ref("logits"), kBf16ModelTol, GetParam() + " chunked prefill");
+    expect_matches(logits, "logits", w.get(), GetParam() + " chunked prefill");
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GpuGolden, ::testing::ValuesIn(all_cases()),

@@ -248,6 +248,21 @@ void CudaModel::reset_slot(int slot) {
     }
 }
 
+void CudaModel::observe_routing(int layer, int64_t pos0, int64_t T) {
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
+    if (capturing != cudaStreamCaptureStatusNone) return;  // a graph replays without the host: nothing to observe
+    const int64_t E = config_.num_experts, k = config_.num_experts_per_tok;
+    Tensor logits({T, E});
+    std::vector<int32_t> experts(static_cast<size_t>(T * k));
+    QINFER_CUDA_CHECK(cudaMemcpyAsync(logits.data(), work_->router_logits.data(), static_cast<size_t>(T * E) * 4,
+                                      cudaMemcpyDeviceToHost, stream_));
+    QINFER_CUDA_CHECK(cudaMemcpyAsync(experts.data(), work_->topk_ids.data(), experts.size() * 4,
+                                      cudaMemcpyDeviceToHost, stream_));
+    QINFER_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    routing_observer_(layer, pos0, logits, experts);
+}
+
 void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
     const ModelConfig& c = config_;
     Work& w = *work_;
@@ -266,7 +281,8 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
     const DeviceLinear& embed = params_.linear("embed_tokens.weight");
     embedding(static_cast<const bf16*>(embed.segments.front().weight.data().data()), c.vocab_size, H,
               w.ids.as<int32_t>(), T, h, s);
-    for (const Layer& L : layers_) {
+    for (size_t li = 0; li < layers_.size(); ++li) {
+        const Layer& L = layers_[li];
         rms_norm(h, H, L.input_norm, eps, true, T, H, xb, s);
         if (L.type == LayerType::FullAttention) {
             L.qkv->forward(xb, T, H, proj, qkv_dim, OutMode::StoreBF16, g, s);
@@ -311,6 +327,7 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         L.router->forward(xb, T, H, w.router_logits.data(), E, OutMode::StoreF32, g, s);
         moe_route(w.router_logits.as<float>(), E, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(),
                   w.topk_w.as<float>(), s);
+        if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T);
         const int64_t rows = T * k;
         if (T <= 8) {
             // Few tokens: each (token, slot) row reads its own expert's weights directly (only selected experts).
@@ -409,7 +426,7 @@ void CudaModel::decode_enqueue(std::span<const int> slots, std::span<const int64
     QINFER_CUDA_CHECK(cudaMemcpyAsync(w.slots.data(), hslot, static_cast<size_t>(B) * 4, cudaMemcpyHostToDevice, stream_));
     QINFER_CUDA_CHECK(cudaMemcpyAsync(w.positions.data(), hpos, static_cast<size_t>(B) * 4, cudaMemcpyHostToDevice, stream_));
     auto enqueue = [&] {
-        forward(Phase::Decode, B, -1, 0);
+        forward(Phase::Decode, B, -1, hpos[0]);  // pos0 only labels the routing observer's rows in decode
         lm_head(0, B);
         if (greedy) argmax_rows(w.logits.as<float>(), V, B, V, w.next.as<int32_t>(), stream_);
     };

@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -64,6 +65,14 @@ public:
     // As decode, but selects greedily on the device and returns only the B token ids.
     std::vector<int32_t> decode_greedy(std::span<const int> slots, std::span<const int64_t> ids);
 
+    // Debugging and tests: after each MoE layer's routing in an eager step (prefill; decode steps that are not
+    // captured), `observer` receives the layer index, the position of row 0 (prefill: the chunk's first token;
+    // decode: slots[0]'s token), the f32 router logits [rows, E] and the chosen expert ids int32 [rows, k], on the
+    // host. Synchronises the stream per MoE layer, so it is off (empty) in serving.
+    using RoutingObserver = std::function<void(int layer, int64_t pos0, const Tensor& router_logits,
+                                               std::span<const int32_t> experts)>;
+    void set_routing_observer(RoutingObserver observer) { routing_observer_ = std::move(observer); }
+
     uint64_t weight_bytes() const { return params_.bytes(); }
     DecodeBytes decode_bytes(int64_t B, int64_t ctx) const;
     // Formats of the GEMM weights, e.g. {"nvfp4": 120 params, "bf16": 41} (for bench reports).
@@ -77,6 +86,7 @@ private:
 
     void forward(Phase phase, int64_t T, int slot, int64_t pos0);  // enqueues one step on stream_
     void lm_head(int64_t row0, int64_t rows);                        // logits_ rows [0, rows) from xb rows
+    void observe_routing(int layer, int64_t pos0, int64_t T);
     void decode_enqueue(std::span<const int> slots, std::span<const int64_t> ids, bool greedy);
 
     ModelConfig config_;
@@ -89,6 +99,7 @@ private:
     std::vector<int64_t> positions_;
     std::map<int64_t, cudaGraphExec_t> graphs_;  // decode graphs by batch size (and greedy flag in the key's sign)
     std::set<int64_t> warmed_;                   // keys whose first (eager) step has run
+    RoutingObserver routing_observer_;
     AttentionShape attn_shape_;
     GdnShape gdn_shape_;
 };
