@@ -297,18 +297,67 @@ TEST(CudaLinear, ShapeErrorsNameTheShape) {
 
 TEST(CudaLinear, BytesCountCodesScalesAndRowScales) {
     QINFER_REQUIRE_GPU();
-    // NVFP4 [2, 100, 64]: Kp = 64 -> 32 code bytes + 4 scale bytes + 4 row-scale bytes per row.
+    // NVFP4 tiles (nvfp4_tiles.cuh): rows padded to 16 per expert, K to 64. [2, 100, 64]: 112 rows per expert x
+    // (32 code + 4 scale bytes), plus 4 row-scale bytes per real row.
     const DeviceWeight a(WeightFormat::NVFP4, 2, 100, 64);
-    EXPECT_EQ(a.bytes(), 200u * (32 + 4 + 4));
-    EXPECT_EQ(a.expert_bytes(), 100u * (32 + 4 + 4));
-    // NVFP4 K = 528 pads to 544 (whole 16-byte chunks): 272 + 34 + 4 per row.
+    EXPECT_EQ(a.bytes(), 2u * 112 * (32 + 4) + 200u * 4);
+    EXPECT_EQ(a.expert_bytes(), a.bytes() / 2);
+    // NVFP4 K = 528 pads to 576: 16 rows x (288 + 36) + 10 x 4.
     const DeviceWeight b(WeightFormat::NVFP4, 1, 10, 528);
-    EXPECT_EQ(b.bytes(), 10u * (272 + 34 + 4));
+    EXPECT_EQ(b.bytes(), 16u * (288 + 36) + 10u * 4);
     const DeviceWeight c(WeightFormat::BF16, 3, 10, 64);
     EXPECT_EQ(c.bytes(), 30u * 128);
     const DeviceWeight d(WeightFormat::FP8, 1, 10, 2048);
     EXPECT_EQ(d.bytes(), 10u * (2048 + 4));
     EXPECT_STREQ(cuda::weight_format_name(WeightFormat::NVFP4), "nvfp4");
+}
+
+// Hand-made NVFP4 blocks that random weights never produce: every E4M3 subnormal scale (0x01..0x07), the largest
+// (0x7e = 448), the smallest normal (0x08), zero and negative-zero scales over non-zero codes (the block must read
+// as 0), and every one of the 16 codes in every position. All paths must give exactly the CPU codec's values.
+TEST(CudaLinear, Nvfp4EdgeScalesAndCodesMatchTheCodec) {
+    QINFER_REQUIRE_GPU();
+    PathReset reset;
+    cuda::GemmContext ctx;
+    const int64_t N = 37, K = 80;  // partial row tile and partial k tile
+    quant::Nvfp4Weight q;
+    q.n = N;
+    q.k = K;
+    q.packed.resize(static_cast<size_t>(N * K / 2));
+    q.block_scales.resize(static_cast<size_t>(N * K / 16));
+    q.weight_scale_2 = 0.37f;
+    const uint8_t special[] = {0x00, 0x80, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x7e, 0x38, 0x3f, 0x41};
+    for (size_t i = 0; i < q.block_scales.size(); ++i) q.block_scales[i] = special[(i * 7 + i / 5) % sizeof special];
+    for (size_t i = 0; i < q.packed.size(); ++i) q.packed[i] = static_cast<uint8_t>((i * 37 + 11) & 0xff);
+    const Tensor dq = quant::nvfp4_dequantize(q);
+    DeviceWeight dw(WeightFormat::NVFP4, 1, N, K);
+    dw.upload_rows(0, N, q.packed.data(), q.block_scales.data(), q.weight_scale_2);
+    for (int64_t M : {1, 5, 40}) {
+        const TestX x = make_x(M, K, K + 16);
+        const Tensor ref = ops::linear(x.x, dq);
+        std::vector<int64_t> rows(static_cast<size_t>(M));
+        for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
+        for (GemmPath p : {GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas}) {
+            cuda::set_gemm_path(p);
+            const std::string what = str_cat("nvfp4 edge M=", M, " ", cuda::gemm_path_name(p));
+            run_and_check(OutMode::StoreF32, M, N, N, ref, rows, tol_for(WeightFormat::NVFP4, p, OutMode::StoreF32, M),
+                          what, [&](void* y) {
+                              cuda::linear(dw, 0, x.d.as<cuda::bf16>(), M, x.ldx, y, N, OutMode::StoreF32, ctx, nullptr);
+                          });
+        }
+    }
+}
+
+TEST(CudaLinear, Nvfp4NanOrNegativeBlockScaleIsAnError) {
+    QINFER_REQUIRE_GPU();
+    const int64_t N = 4, K = 32;
+    std::vector<uint8_t> codes(static_cast<size_t>(N * K / 2), 0x21), scales(static_cast<size_t>(N * K / 16), 0x38);
+    DeviceWeight dw(WeightFormat::NVFP4, 1, N, K);
+    scales[5] = 0x7f;  // row 2, second block: NaN
+    EXPECT_ERROR_CONTAINS(dw.upload_rows(0, N, codes.data(), scales.data(), 1.0f), "0x7f", "row 2", "k 16..31");
+    scales[5] = 0x38;
+    scales[1] = 0xb8;  // row 0, second block: -1.0
+    EXPECT_ERROR_CONTAINS(dw.upload_rows(0, N, codes.data(), scales.data(), 1.0f), "0xb8", "row 0", "negative");
 }
 
 }  // namespace

@@ -1,18 +1,18 @@
 // GEMMs over BF16 / NVFP4 / FP8 weights (linear.h): decode GEMV, tensor-core tiles (dense and grouped MoE),
 // dequantize + cuBLASLt for large M, and the device weight layout.
 //
-// Device layout (re-laid out once at upload): every row [E*N] of the weight is padded along K to Kp so that a row is
-// a whole number of 16-byte chunks, and the padding is zero (codes 0 / block scales 0 -> weight 0):
+// Device layout (re-laid out once at upload): BF16 and FP8 rows [E*N] are padded along K to Kp so that a row is a
+// whole number of 16-byte chunks, and the padding is zero:
 //   BF16   bf16 [E*N, Kp],  Kp = round_up(K, 8)   (16 B = 8 elements)
 //   FP8    e4m3 [E*N, Kp],  Kp = round_up(K, 16)  (16 B = 16 elements)
-//   NVFP4  codes [E*N, Kp/2] (checkpoint nibble order), block scales e4m3 [E*N, Kp/16], Kp = round_up(K, 32)
-//          (16 B = 32 elements = 2 blocks, whose 2 scale bytes are one aligned uint16)
+//   NVFP4  fragment tiles of 16 rows x 64 k with re-encoded block scales (nvfp4_tiles.cuh), decoded on the tensor
+//          cores by nvfp4_gemv.cu; the tile kernel and the dequantizer below read single blocks of it.
 //   row_scale f32 [E*N] (NVFP4 weight_scale_2 / FP8 weight_scale of the shard the row came from).
 // Kernels never read x beyond K (x chunks of 8 elements are all in or all out because K % 8 == 0).
 //
-// Exactness: e2m1 · e4m3 has at most 6 significant bits and e4m3 alone 4, so the tensor-core path's BF16 tile of
-// (code · block scale) is exact; the row scale is applied in fp32 in the epilogue. The GEMV decodes in fp32.
-// The DequantBlas path folds the row scale into the BF16 scratch (one bf16 rounding per weight, ~2^-9 relative).
+// Exactness: e2m1 · e4m3 has at most 6 significant bits and e4m3 alone 4, so every path's BF16 (code · block scale)
+// is exact; the row scale is applied in fp32 in the epilogue. The BF16/FP8 GEMV decodes in fp32. The DequantBlas
+// path folds the row scale into the BF16 scratch (one bf16 rounding per weight, ~2^-9 relative).
 
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
@@ -25,6 +25,8 @@
 #include "core/check.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/linear.h"
+#include "kernels/cuda/nvfp4_gemv.h"
+#include "kernels/cuda/nvfp4_tiles.cuh"
 
 namespace qinfer::cuda {
 
@@ -36,7 +38,7 @@ int64_t k_padded(WeightFormat f, int64_t k) {
     switch (f) {
         case WeightFormat::BF16: return round_up(k, 8);
         case WeightFormat::FP8: return round_up(k, 16);
-        case WeightFormat::NVFP4: return round_up(k, 32);
+        case WeightFormat::NVFP4: return nvfp4::padded_k(k);
     }
     return k;
 }
@@ -76,11 +78,6 @@ __device__ __forceinline__ uint2 ld_stream8(const void* p) {
     return v;
 }
 
-__device__ __forceinline__ float e4m3_to_f32(uint32_t b) {
-    __nv_fp8_e4m3 t;
-    t.__x = static_cast<__nv_fp8_storage_t>(b & 0xffu);
-    return static_cast<float>(t);
-}
 // Two e4m3 bytes (low 16 bits of v) -> float2 (exact).
 __device__ __forceinline__ float2 e4m3x2_to_f32(uint32_t v) {
     const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(v & 0xffffu), __NV_E4M3);
@@ -112,27 +109,20 @@ __device__ __forceinline__ uint32_t word_of(const uint4& v, int i) {
     return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
 }
 
-// Decodes the 8 elements of piece p (0 .. EPC/8) of a 16-byte chunk into wf (without the row scale).
+// Decodes the 8 elements of piece p (0 .. EPC/8) of a 16-byte chunk of a BF16 / FP8 row into wf (without the row
+// scale). (NVFP4 has its own layout and decoders: nvfp4_tiles.cuh.)
 template <WeightFormat F>
-__device__ __forceinline__ void decode_piece(const uint4& raw, uint32_t scales, int p, float* wf) {
+__device__ __forceinline__ void decode_piece(const uint4& raw, int p, float* wf) {
+    static_assert(F != WeightFormat::NVFP4, "NVFP4 rows are tiled");
     if constexpr (F == WeightFormat::BF16) {
 #pragma unroll
         for (int q = 0; q < 4; ++q) bf16x2_to_f32(word_of(raw, q), wf[2 * q], wf[2 * q + 1]);
-    } else if constexpr (F == WeightFormat::FP8) {
+    } else {
 #pragma unroll
         for (int q = 0; q < 2; ++q) {
             const uint32_t word = word_of(raw, 2 * p + q);
             const float2 a = e4m3x2_to_f32(word), b = e4m3x2_to_f32(word >> 16);
             wf[4 * q] = a.x; wf[4 * q + 1] = a.y; wf[4 * q + 2] = b.x; wf[4 * q + 3] = b.y;
-        }
-    } else {
-        const float s = e4m3_to_f32(scales >> (8 * (p >> 1))) * 16384.0f;
-        const uint32_t word = word_of(raw, p);
-#pragma unroll
-        for (int q = 0; q < 4; ++q) {
-            const float2 v = e2m1x2_to_f32_scaled(word >> (8 * q));
-            wf[2 * q] = v.x * s;
-            wf[2 * q + 1] = v.y * s;
         }
     }
 }
@@ -146,9 +136,8 @@ constexpr int elems_per_chunk() {
 
 struct GemvArgs {
     const uint8_t* w;
-    const uint8_t* sc;
     const float* rs;
-    int64_t row_bytes, sc_row_bytes;
+    int64_t row_bytes;
     int n, k, chunks;
     int64_t expert;
     const bf16* x;
@@ -161,7 +150,8 @@ struct GemvArgs {
     OutMode mode;
 };
 
-// One warp per RW output columns n (weight rows), MT rows of x per block row (grid.y). Each lane streams 16-byte
+// BF16 / FP8 (NVFP4: nvfp4_gemv.cu). One warp per RW output columns n (weight rows), MT rows of x per block row
+// (grid.y). Each lane streams 16-byte
 // chunks of the weight rows (U chunks x RW rows in flight), decodes in registers, and accumulates fp32 partial dot
 // products; a warp-shuffle reduction finishes them. Indexed mode (expert_idx != null): grid.y = output row r, with
 // its own expert and x row.
@@ -189,12 +179,10 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
         yr0 = m0;
     }
     const uint8_t* wr[RW];
-    const uint8_t* sr[RW];
 #pragma unroll
     for (int i = 0; i < RW; ++i) {
         const int64_t row = e * a.n + n0 + min(i, a.n - 1 - n0);
         wr[i] = a.w + row * a.row_bytes;
-        sr[i] = F == WeightFormat::NVFP4 ? a.sc + row * a.sc_row_bytes : nullptr;
     }
     float acc[RW][MT];
 #pragma unroll
@@ -204,20 +192,12 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
 
     for (int c0 = lane; c0 < a.chunks; c0 += 32 * U) {
         uint4 wv[U][RW];
-        uint32_t sv[U][RW];
 #pragma unroll
         for (int u = 0; u < U; ++u) {
             const int c = c0 + u * 32;
 #pragma unroll
-            for (int i = 0; i < RW; ++i) {
-                if (c < a.chunks) {
-                    wv[u][i] = ld_stream(wr[i] + static_cast<int64_t>(c) * 16);
-                    sv[u][i] = F == WeightFormat::NVFP4 ? *reinterpret_cast<const uint16_t*>(sr[i] + c * 2) : 0u;
-                } else {
-                    wv[u][i] = make_uint4(0, 0, 0, 0);
-                    sv[u][i] = 0;
-                }
-            }
+            for (int i = 0; i < RW; ++i)
+                wv[u][i] = c < a.chunks ? ld_stream(wr[i] + static_cast<int64_t>(c) * 16) : make_uint4(0, 0, 0, 0);
         }
 #pragma unroll
         for (int u = 0; u < U; ++u) {
@@ -229,7 +209,7 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
                 if (c >= a.chunks || kb >= a.k) continue;
                 float wf[RW][8];
 #pragma unroll
-                for (int i = 0; i < RW; ++i) decode_piece<F>(wv[u][i], sv[u][i], p, wf[i]);
+                for (int i = 0; i < RW; ++i) decode_piece<F>(wv[u][i], p, wf[i]);
 #pragma unroll
                 for (int m = 0; m < MT; ++m) {
                     if (m < mc) {
@@ -277,7 +257,8 @@ struct TcArgs {
     const uint8_t* w;
     const uint8_t* sc;
     const float* rs;
-    int64_t row_bytes, sc_row_bytes;
+    int64_t row_bytes;         // BF16 / FP8
+    int64_t np_tiles, kt64;    // NVFP4 tiles (nvfp4_tiles.cuh)
     int n, k, kp;
     int64_t expert;
     const int32_t* offsets;  // grouped: device [E+1]; null for dense
@@ -321,17 +302,18 @@ __device__ __forceinline__ void tc_load_w(const TcArgs& a, int64_t e, int n0, in
     r.a = r.b = make_uint4(0, 0, 0, 0);
     r.s = 0;
     if (n >= a.n || kb >= a.kp) return;
-    const uint8_t* base = a.w + (e * a.n + n) * a.row_bytes;
+    const uint8_t* base = a.w + (e * a.n + n) * a.row_bytes;  // BF16 / FP8
     if constexpr (F == WeightFormat::BF16) {
         r.a = ld_stream(base + static_cast<int64_t>(kb) * 2);
         if (kb + 8 < a.kp) r.b = ld_stream(base + static_cast<int64_t>(kb + 8) * 2);
     } else if constexpr (F == WeightFormat::FP8) {
         r.a = ld_stream(base + kb);
     } else {
-        const uint2 v = ld_stream8(base + kb / 2);
-        r.a.x = v.x;
-        r.a.y = v.y;
-        r.s = a.sc[(e * a.n + n) * a.sc_row_bytes + kb / 16];
+        const nvfp4::BlockAt at = nvfp4::block_at(e, n, kb / 16, a.np_tiles, a.kt64);
+        const uint2 v = ld_stream8(a.w + at.code);
+        r.a.x = nvfp4::natural_order(v.x);
+        r.a.y = nvfp4::natural_order(v.y);
+        r.s = a.sc[at.scale];
     }
 }
 
@@ -355,7 +337,7 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
         dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
         dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
     } else {
-        const float s = e4m3_to_f32(r.s) * 16384.0f;
+        const float s = nvfp4::scale_value(r.s) * 16384.0f;
         const uint32_t w[2] = {r.a.x, r.a.y};
         uint32_t o[8];
 #pragma unroll
@@ -485,27 +467,47 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
 
 // ------------------------------------------------------------------------------------------------ dequantize to bf16
 
-// out[r, 0:Kp] = bf16(W[row0 + r, :] · row_scale[row0 + r]) for r < rows; one thread per 16-byte chunk.
-template <WeightFormat F>
-__global__ void dequant_kernel(const uint8_t* w, const uint8_t* sc, const float* rs, int64_t row_bytes,
-                               int64_t sc_row_bytes, int chunks, int64_t row0, int64_t rows, int kp, bf16* out) {
-    constexpr int EPC = elems_per_chunk<F>();
+// FP8: out[r, 0:Kp] = bf16(W[row0 + r, :] · row_scale[row0 + r]) for r < rows; one thread per 16-byte chunk.
+__global__ void dequant_fp8_kernel(const uint8_t* w, const float* rs, int64_t row_bytes, int chunks, int64_t row0,
+                                   int64_t rows, int kp, bf16* out) {
+    constexpr int EPC = elems_per_chunk<WeightFormat::FP8>();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= rows * chunks) return;
     const int64_t r = idx / chunks;
     const int c = static_cast<int>(idx % chunks);
     const int64_t grow = row0 + r;
     const uint4 raw = ld_stream(w + grow * row_bytes + static_cast<int64_t>(c) * 16);
-    const uint32_t s = F == WeightFormat::NVFP4 ? *reinterpret_cast<const uint16_t*>(sc + grow * sc_row_bytes + c * 2) : 0u;
     const float rsv = rs[grow];
     uint4* dst = reinterpret_cast<uint4*>(out + r * kp + static_cast<int64_t>(c) * EPC);
 #pragma unroll
     for (int p = 0; p < EPC / 8; ++p) {
         float wf[8];
-        decode_piece<F>(raw, s, p, wf);
+        decode_piece<WeightFormat::FP8>(raw, p, wf);
         dst[p] = make_uint4(pack_bf16x2(wf[0] * rsv, wf[1] * rsv), pack_bf16x2(wf[2] * rsv, wf[3] * rsv),
                             pack_bf16x2(wf[4] * rsv, wf[5] * rsv), pack_bf16x2(wf[6] * rsv, wf[7] * rsv));
     }
+}
+
+// NVFP4: out[r, 0:Kp] likewise for rows grow0 + r (global row = e * n + row in expert); one thread per block of 16.
+__global__ void dequant_nvfp4_kernel(const uint8_t* w, const uint8_t* sc, const float* rs, int64_t n,
+                                     int64_t np_tiles, int64_t kt64, int64_t grow0, int64_t rows, int kp, bf16* out) {
+    const int blocks = kp / 16;
+    const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (idx >= rows * blocks) return;
+    const int64_t r = idx / blocks, b = idx % blocks, grow = grow0 + r;
+    const nvfp4::BlockAt at = nvfp4::block_at(grow / n, grow % n, b, np_tiles, kt64);
+    const uint2 v = ld_stream8(w + at.code);
+    const float s = nvfp4::scale_value(sc[at.scale]) * 16384.0f * rs[grow];
+    const uint32_t words[2] = {nvfp4::natural_order(v.x), nvfp4::natural_order(v.y)};
+    uint32_t o[8];
+#pragma unroll
+    for (int q = 0; q < 8; ++q) {
+        const float2 f = e2m1x2_to_f32_scaled(words[q >> 2] >> (8 * (q & 3)));
+        o[q] = pack_bf16x2(f.x * s, f.y * s);
+    }
+    uint4* dst = reinterpret_cast<uint4*>(out + r * kp + b * 16);
+    dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
+    dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
 }
 
 // ------------------------------------------------------------------------------------------------ host side
@@ -525,10 +527,8 @@ GemvArgs gemv_args(const DeviceWeight& w, const bf16* x, int64_t ldx, void* y, i
     GemvArgs a{};
     const int64_t kp = k_padded(w.format(), w.k());
     a.w = w.data().as<uint8_t>();
-    a.sc = w.scales().as<uint8_t>();
     a.rs = w.row_scale().as<float>();
     a.row_bytes = data_row_bytes(w.format(), kp);
-    a.sc_row_bytes = kp / 16;
     a.n = static_cast<int>(w.n());
     a.k = static_cast<int>(w.k());
     a.chunks = static_cast<int>(a.row_bytes / 16);
@@ -567,13 +567,44 @@ void launch_gemv_f(const GemvArgs& a, int64_t m_rows, bool indexed, cudaStream_t
     launch_gemv_rw<F, 8>(a, static_cast<int>((m + 7) / 8), s);
 }
 
-void launch_gemv(WeightFormat f, const GemvArgs& a, int64_t m_rows, bool indexed, cudaStream_t s) {
-    QINFER_CHECK(m_rows <= 65535LL * (indexed ? 1 : 8), "linear: too many rows for the GEMV grid (", m_rows, ")");
-    switch (f) {
-        case WeightFormat::BF16: return launch_gemv_f<WeightFormat::BF16>(a, m_rows, indexed, s);
-        case WeightFormat::FP8: return launch_gemv_f<WeightFormat::FP8>(a, m_rows, indexed, s);
-        case WeightFormat::NVFP4: return launch_gemv_f<WeightFormat::NVFP4>(a, m_rows, indexed, s);
+nvfp4::GemvArgs nvfp4_gemv_args(const DeviceWeight& w, const bf16* x, int64_t ldx, void* y, int64_t ldy,
+                                 OutMode mode) {
+    nvfp4::GemvArgs a{};
+    a.codes = w.data().as<uint8_t>();
+    a.scales = w.scales().as<uint8_t>();
+    a.row_scale = w.row_scale().as<float>();
+    a.n = static_cast<int>(w.n());
+    a.k = static_cast<int>(w.k());
+    a.np_tiles = nvfp4::padded_rows(w.n()) / nvfp4::kTileRows;
+    a.kt = nvfp4::padded_k(w.k()) / nvfp4::kTileK;
+    a.x = x;
+    a.ldx = ldx;
+    a.y = y;
+    a.ldy = ldy;
+    a.mode = mode;
+    return a;
+}
+
+// The decode GEMV over any format: dense (expert, M rows of x) or indexed (x_row / expert_idx per output row).
+void launch_gemv(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t ldx, int64_t m_rows,
+                 const int32_t* x_row, const int32_t* expert_idx, void* y, int64_t ldy, OutMode mode, cudaStream_t s) {
+    const bool indexed = expert_idx != nullptr;
+    if (w.format() == WeightFormat::NVFP4) {
+        nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
+        a.expert = expert;
+        a.m = indexed ? 1 : static_cast<int>(m_rows);
+        a.x_row = x_row;
+        a.expert_idx = expert_idx;
+        return nvfp4::launch_gemv(a, m_rows, indexed, s);
     }
+    QINFER_CHECK(m_rows <= 65535LL * (indexed ? 1 : 8), "linear: too many rows for the GEMV grid (", m_rows, ")");
+    GemvArgs a = gemv_args(w, x, ldx, y, ldy, mode);
+    a.expert = expert;
+    a.m = indexed ? 1 : static_cast<int>(m_rows);
+    a.x_row = x_row;
+    a.expert_idx = expert_idx;
+    if (w.format() == WeightFormat::BF16) return launch_gemv_f<WeightFormat::BF16>(a, m_rows, indexed, s);
+    launch_gemv_f<WeightFormat::FP8>(a, m_rows, indexed, s);
 }
 
 TcArgs tc_args(const DeviceWeight& w, const bf16* x, int64_t ldx, int64_t m, void* y, int64_t ldy, OutMode mode) {
@@ -583,7 +614,8 @@ TcArgs tc_args(const DeviceWeight& w, const bf16* x, int64_t ldx, int64_t m, voi
     a.sc = w.scales().as<uint8_t>();
     a.rs = w.row_scale().as<float>();
     a.row_bytes = data_row_bytes(w.format(), kp);
-    a.sc_row_bytes = kp / 16;
+    a.np_tiles = nvfp4::padded_rows(w.n()) / nvfp4::kTileRows;
+    a.kt64 = nvfp4::padded_k(w.k()) / nvfp4::kTileK;
     a.n = static_cast<int>(w.n());
     a.k = static_cast<int>(w.k());
     a.kp = static_cast<int>(kp);
@@ -658,14 +690,16 @@ void dequant_blas(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t 
         const unsigned blocks = static_cast<unsigned>((threads + 255) / 256);
         const int64_t grow0 = expert * w.n() + n0;
         const uint8_t* wd = w.data().as<uint8_t>();
-        const uint8_t* sc = w.scales().as<uint8_t>();
         const float* rs = w.row_scale().as<float>();
-        if (w.format() == WeightFormat::FP8)
-            dequant_kernel<WeightFormat::FP8><<<blocks, 256, 0, s>>>(wd, sc, rs, row_bytes, kp / 16, chunks, grow0,
-                                                                      rows, static_cast<int>(kp), scratch);
-        else
-            dequant_kernel<WeightFormat::NVFP4><<<blocks, 256, 0, s>>>(wd, sc, rs, row_bytes, kp / 16, chunks, grow0,
-                                                                        rows, static_cast<int>(kp), scratch);
+        if (w.format() == WeightFormat::FP8) {
+            dequant_fp8_kernel<<<blocks, 256, 0, s>>>(wd, rs, row_bytes, chunks, grow0, rows, static_cast<int>(kp),
+                                                      scratch);
+        } else {
+            const int64_t nthreads = rows * (kp / 16);
+            dequant_nvfp4_kernel<<<static_cast<unsigned>((nthreads + 255) / 256), 256, 0, s>>>(
+                wd, w.scales().as<uint8_t>(), rs, w.n(), nvfp4::padded_rows(w.n()) / nvfp4::kTileRows,
+                kp / nvfp4::kTileK, grow0, rows, static_cast<int>(kp), scratch);
+        }
         QINFER_CUDA_LAUNCH_CHECK();
         lt_gemm(ctx, scratch, kp, rows, w.k(), x, ldx, m, static_cast<char*>(y) + n0 * ysz, ldy, mode, s);
     }
@@ -706,12 +740,15 @@ DeviceWeight::DeviceWeight(WeightFormat format, int64_t experts, int64_t n, int6
                  ", ", k, "] too large");
     const int64_t kp = k_padded(format, k);
     const int64_t rows = experts * n;
-    data_ = DeviceBuffer(static_cast<size_t>(rows * data_row_bytes(format, kp)));
-    QINFER_CUDA_CHECK(cudaMemset(data_.data(), 0, data_.bytes()));
     if (format == WeightFormat::NVFP4) {
-        scales_ = DeviceBuffer(static_cast<size_t>(rows * (kp / 16)));
+        const int64_t tiled_rows = experts * nvfp4::padded_rows(n);  // every expert padded to whole 16-row tiles
+        data_ = DeviceBuffer(static_cast<size_t>(tiled_rows * kp / 2));
+        scales_ = DeviceBuffer(static_cast<size_t>(tiled_rows * (kp / 16)));
         QINFER_CUDA_CHECK(cudaMemset(scales_.data(), 0, scales_.bytes()));
+    } else {
+        data_ = DeviceBuffer(static_cast<size_t>(rows * data_row_bytes(format, kp)));
     }
+    QINFER_CUDA_CHECK(cudaMemset(data_.data(), 0, data_.bytes()));
     if (format != WeightFormat::BF16) row_scale_ = DeviceBuffer(static_cast<size_t>(rows) * sizeof(float));
 }
 
@@ -721,15 +758,15 @@ void DeviceWeight::upload_rows(int64_t row0, int64_t rows, const void* data, con
     if (rows == 0) return;
     QINFER_CHECK(data != nullptr, "DeviceWeight::upload_rows: null data");
     const int64_t kp = k_padded(format_, k_);
-    const int64_t drb = data_row_bytes(format_, kp);
-    const int64_t src_rb = data_row_bytes(format_, k_);
-    QINFER_CUDA_CHECK(cudaMemcpy2D(data_.as<uint8_t>() + row0 * drb, static_cast<size_t>(drb), data,
-                                   static_cast<size_t>(src_rb), static_cast<size_t>(src_rb), static_cast<size_t>(rows),
-                                   cudaMemcpyHostToDevice));
     if (format_ == WeightFormat::NVFP4) {
         QINFER_CHECK(block_scales != nullptr, "DeviceWeight::upload_rows: NVFP4 needs block scales");
-        QINFER_CUDA_CHECK(cudaMemcpy2D(scales_.as<uint8_t>() + row0 * (kp / 16), static_cast<size_t>(kp / 16),
-                                       block_scales, static_cast<size_t>(k_ / 16), static_cast<size_t>(k_ / 16),
+        nvfp4::upload_rows(data_.as<uint8_t>(), scales_.as<uint8_t>(), n_, k_, row0, rows,
+                           static_cast<const uint8_t*>(data), block_scales);
+    } else {
+        const int64_t drb = data_row_bytes(format_, kp);
+        const int64_t src_rb = data_row_bytes(format_, k_);
+        QINFER_CUDA_CHECK(cudaMemcpy2D(data_.as<uint8_t>() + row0 * drb, static_cast<size_t>(drb), data,
+                                       static_cast<size_t>(src_rb), static_cast<size_t>(src_rb),
                                        static_cast<size_t>(rows), cudaMemcpyHostToDevice));
     }
     if (format_ != WeightFormat::BF16) {
@@ -772,13 +809,7 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
     }
     switch (path) {
         case GemmPath::Auto:
-        case GemmPath::Gemv: {
-            GemvArgs a = gemv_args(w, x, ldx, y, ldy, mode);
-            a.expert = expert;
-            a.m = static_cast<int>(m);
-            launch_gemv(w.format(), a, m, false, stream);
-            break;
-        }
+        case GemmPath::Gemv: launch_gemv(w, expert, x, ldx, m, nullptr, nullptr, y, ldy, mode, stream); break;
         case GemmPath::TensorCore: {
             TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
             a.expert = expert;
@@ -810,11 +841,7 @@ void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int
     if (rows == 0) return;
     check_io(w, x, ldx, y, ldy, "linear_indexed");
     QINFER_CHECK(x_row != nullptr && expert != nullptr, "linear_indexed: null x_row or expert");
-    GemvArgs a = gemv_args(w, x, ldx, y, ldy, mode);
-    a.x_row = x_row;
-    a.expert_idx = expert;
-    a.m = 1;
-    launch_gemv(w.format(), a, rows, true, stream);
+    launch_gemv(w, 0, x, ldx, rows, x_row, expert, y, ldy, mode, stream);
 }
 
 }  // namespace qinfer::cuda

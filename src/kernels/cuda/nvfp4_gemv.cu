@@ -1,0 +1,237 @@
+// NVFP4 decode GEMV on the tensor cores, and the upload into the tiled layout (nvfp4_gemv.h; layout and number
+// formats in nvfp4_tiles.cuh).
+//
+// One CTA = 4 warps = one 16-row tile of W x up to 8 tokens; the warps split the 64-wide k tiles (warp w takes tiles
+// w, w + 4, ...) and their 16 x 8 fp32 partial sums meet in shared memory. Per k tile a lane issues one 16-byte code
+// load, one 2-byte scale load and (if its token exists) two 16-byte x loads, U tiles at a time before any math, so
+// a lane keeps U x 16 bytes of weights in flight. Per 256 weights a warp spends ~21 instructions (16 for decode and
+// block scale, 1 mma, loads): about 1.7 warp instructions per SM cycle at 3 TB/s, half the issue rate.
+
+#include <climits>
+#include <cstdio>
+#include <mutex>
+
+#include "core/check.h"
+#include "kernels/cuda/buffer.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/nvfp4_gemv.h"
+#include "kernels/cuda/nvfp4_tiles.cuh"
+
+namespace qinfer::cuda::nvfp4 {
+
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kUnroll = 4;
+
+__device__ __forceinline__ uint4 ld_stream16(const void* p) {
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(p));
+    return v;
+}
+
+// a * b in bf16x2 (exact here: the products have at most 6 significant bits). fma with -0 keeps the sign of a zero.
+__device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b) {
+    uint32_t d;
+    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(0x80008000u));
+    return d;
+}
+
+__device__ __forceinline__ void mma_16816(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                          uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t word(const uint4& v, int i) {
+    return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
+}
+
+__device__ __forceinline__ void store(void* y, int64_t idx, float v, OutMode mode) {
+    switch (mode) {
+        case OutMode::StoreBF16: static_cast<bf16*>(y)[idx] = __float2bfloat16_rn(v); break;
+        case OutMode::StoreF32: static_cast<float*>(y)[idx] = v; break;
+        case OutMode::AddF32: static_cast<float*>(y)[idx] += v; break;
+    }
+}
+
+__global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
+    __shared__ float partial[kWarps - 1][32][4];
+    const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31);
+    const int g = lane >> 2, t = lane & 3;
+    const int64_t row_tile = blockIdx.x;
+    int64_t e, yrow0;
+    int mcount;
+    const bf16* xr = nullptr;  // this lane's token (B column g); null -> zeros
+    if (a.expert_idx) {
+        const int r = static_cast<int>(blockIdx.y);
+        e = a.expert_idx[r];
+        if (g == 0) xr = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
+        yrow0 = r;
+        mcount = 1;
+    } else {
+        const int m0 = static_cast<int>(blockIdx.y) * 8;
+        e = a.expert;
+        if (m0 + g < a.m) xr = a.x + static_cast<int64_t>(m0 + g) * a.ldx;
+        yrow0 = m0;
+        mcount = min(8, a.m - m0);
+    }
+    const int64_t tile0 = (e * a.np_tiles + row_tile) * a.kt;
+    const uint8_t* cp = a.codes + tile0 * kTileCodeBytes + lane * 16;
+    const uint16_t* sp = reinterpret_cast<const uint16_t*>(a.scales + tile0 * kTileScaleBytes) + lane;
+    const int kt_n = static_cast<int>(a.kt);
+
+    float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int kt0 = warp; kt0 < kt_n; kt0 += kWarps * kUnroll) {
+        uint4 q[kUnroll], xa[kUnroll], xb[kUnroll];
+        uint32_t s[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            const int kt = kt0 + kWarps * u;
+            q[u] = xa[u] = xb[u] = make_uint4(0, 0, 0, 0);
+            s[u] = 0;
+            if (kt < kt_n) {
+                q[u] = ld_stream16(cp + static_cast<int64_t>(kt) * kTileCodeBytes);
+                s[u] = sp[static_cast<int64_t>(kt) * 32];
+                const int k0 = kt * kTileK + 16 * t;
+                if (xr != nullptr && k0 < a.k) {  // K % 16 == 0: a lane's 16 k are all in or all out
+                    xa[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0));
+                    xb[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0 + 8));
+                }
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) {
+            if (kt0 + kWarps * u >= kt_n) continue;
+            const uint32_t sg = scale_pair(s[u]), sg8 = scale_pair(s[u] >> 8);
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const uint32_t wg = j < 2 ? q[u].x : q[u].y;   // row g: codes 0-7 (k steps 0, 1) or 8-15 (2, 3)
+                const uint32_t wg8 = j < 2 ? q[u].z : q[u].w;  // row g + 8
+                const int p = 2 * (j & 1);
+                const uint4& xv = j < 2 ? xa[u] : xb[u];
+                mma_16816(c, bf16x2_mul(code_pair(wg, p), sg), bf16x2_mul(code_pair(wg8, p), sg8),
+                          bf16x2_mul(code_pair(wg, p + 1), sg), bf16x2_mul(code_pair(wg8, p + 1), sg8),
+                          word(xv, p), word(xv, p + 1));
+            }
+        }
+    }
+
+    if (warp > 0) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) partial[warp - 1][lane][i] = c[i];
+    }
+    __syncthreads();
+    if (warp != 0) return;
+#pragma unroll
+    for (int w = 0; w < kWarps - 1; ++w)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) c[i] += partial[w][lane][i];
+    // c0: (row g, token 2t), c1: (g, 2t + 1), c2: (g + 8, 2t), c3: (g + 8, 2t + 1)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int n = static_cast<int>(row_tile) * kTileRows + g + (i >> 1) * 8;
+        const int tok = 2 * t + (i & 1);
+        if (n < a.n && tok < mcount) {
+            const float rs = a.row_scale[e * a.n + n] * kGemvScale;
+            store(a.y, (yrow0 + tok) * a.ldy + n, c[i] * rs, a.mode);
+        }
+    }
+}
+
+// One thread per (row, block): checkpoint bytes -> tiled layout, E4M3 scale -> encoded byte (nvfp4_tiles.cuh).
+// bad: the smallest (row * blocks + block) index with a NaN or negative scale (INT_MAX if none).
+__global__ void relayout_kernel(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t np_tiles, int64_t kt,
+                                int64_t row0, int64_t rows, const uint8_t* src_codes, const uint8_t* src_scales,
+                                int* bad) {
+    const int64_t blocks = k / 16;
+    const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (idx >= rows * blocks) return;
+    const int64_t r = idx / blocks, b = idx % blocks;
+    const int64_t R = row0 + r, e = R / n, nn = R % n;
+    const uint2 v = *reinterpret_cast<const uint2*>(src_codes + r * (k / 2) + b * 8);
+    const uint32_t sc = src_scales[r * blocks + b];
+    const uint32_t ee = (sc >> 3) & 15u, mm = sc & 7u;
+    uint32_t enc = 0;
+    bool zero = false;
+    if ((sc & 0x7fu) == 0) {
+        zero = true;  // +-0: the block is 0
+    } else if ((sc & 0x7fu) == 0x7fu || (sc & 0x80u)) {
+        atomicMin(bad, static_cast<int>(idx));
+        zero = true;
+    } else if (ee > 0) {
+        enc = ((ee + 2) << 3) | mm;  // 2^(ee-7) (1 + mm/8): E + 9 = ee + 2
+    } else {
+        const uint32_t p = mm >= 4 ? 2 : (mm >= 2 ? 1 : 0);  // mm * 2^-9 = 2^(p-9) * (mm / 2^p)
+        enc = (p << 3) | (((mm << (3 - p)) - 8) & 7u);
+    }
+    uint32_t out[2] = {0, 0};
+    if (!zero) {
+        constexpr int kNibbleOf[8] = {3, 7, 2, 6, 1, 5, 0, 4};
+        const uint32_t in[2] = {v.x, v.y};
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+#pragma unroll
+            for (int j = 0; j < 8; ++j) out[h] |= ((in[h] >> (4 * j)) & 0xfu) << (4 * kNibbleOf[j]);
+    }
+    const BlockAt at = block_at(e, nn, b, np_tiles, kt);
+    *reinterpret_cast<uint2*>(codes + at.code) = make_uint2(out[0], out[1]);
+    scales[at.scale] = static_cast<uint8_t>(enc);
+}
+
+}  // namespace
+
+void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) {
+    const int64_t gy = indexed ? rows : (rows + 7) / 8;
+    QINFER_CHECK(gy <= 65535, "linear: too many rows for the NVFP4 GEMV grid (", rows, ")");
+    QINFER_CHECK(a.np_tiles <= INT_MAX, "linear: too many row tiles (", a.np_tiles, ")");
+    gemv_kernel<<<dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s>>>(a);
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
+void upload_rows(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t row0, int64_t rows,
+                 const uint8_t* host_codes, const uint8_t* host_scales) {
+    // One staging buffer for every upload (weights arrive tensor by tensor, often thousands of experts): grown as
+    // needed, never freed (it dies with the CUDA context; a static DeviceBuffer would be destroyed after it).
+    static std::mutex mu;
+    static DeviceBuffer* staging = new DeviceBuffer();
+    const std::lock_guard<std::mutex> lock(mu);
+    const int64_t np_tiles = padded_rows(n) / kTileRows, kt = padded_k(k) / kTileK;
+    const int64_t code_rb = k / 2, scale_rb = k / 16;
+    // Slices of at most 64 MB of codes, so the staging buffer stays small whatever the tensor.
+    const int64_t slice = std::max<int64_t>(1, (int64_t{64} << 20) / code_rb);
+    for (int64_t s0 = 0; s0 < rows; s0 += slice) {
+        const int64_t sr = std::min(slice, rows - s0);
+        const size_t code_bytes = static_cast<size_t>(sr * code_rb), scale_bytes = static_cast<size_t>(sr * scale_rb);
+        const size_t scale_off = (code_bytes + 15) / 16 * 16, flag_off = (scale_off + scale_bytes + 15) / 16 * 16;
+        if (staging->bytes() < flag_off + 16) {
+            *staging = DeviceBuffer();
+            *staging = DeviceBuffer(flag_off + 16);
+        }
+        uint8_t* st = staging->as<uint8_t>();
+        const int none = INT_MAX;
+        QINFER_CUDA_CHECK(cudaMemcpy(st, host_codes + s0 * code_rb, code_bytes, cudaMemcpyHostToDevice));
+        QINFER_CUDA_CHECK(cudaMemcpy(st + scale_off, host_scales + s0 * scale_rb, scale_bytes, cudaMemcpyHostToDevice));
+        QINFER_CUDA_CHECK(cudaMemcpy(st + flag_off, &none, sizeof none, cudaMemcpyHostToDevice));
+        const int64_t threads = sr * scale_rb;
+        relayout_kernel<<<static_cast<unsigned>((threads + 255) / 256), 256>>>(
+            codes, scales, n, k, np_tiles, kt, row0 + s0, sr, st, st + scale_off, reinterpret_cast<int*>(st + flag_off));
+        QINFER_CUDA_LAUNCH_CHECK();
+        int bad = none;
+        QINFER_CUDA_CHECK(cudaMemcpy(&bad, st + flag_off, sizeof bad, cudaMemcpyDeviceToHost));
+        if (bad != none) {
+            const int64_t r = bad / scale_rb, b = bad % scale_rb;
+            char byte[8];
+            std::snprintf(byte, sizeof byte, "0x%02x", host_scales[(s0 + r) * scale_rb + b]);
+            QINFER_CHECK(false, "NVFP4 weight: block scale ", byte, " of row ", row0 + s0 + r, ", k ", 16 * b, "..",
+                         16 * b + 15, " is NaN or negative (E4M3 block scales must be finite and >= 0)");
+        }
+    }
+}
+
+}  // namespace qinfer::cuda::nvfp4

@@ -1,0 +1,39 @@
+#pragma once
+// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, upload_rows (private to src/kernels/cuda: linear.cu's NVFP4
+// decode path and upload; the layout is described in nvfp4_tiles.cuh)
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/types.h"
+
+namespace qinfer::cuda::nvfp4 {
+
+struct GemvArgs {
+    const uint8_t* codes;     // tiled codes (nvfp4_tiles.cuh)
+    const uint8_t* scales;    // tiled encoded block scales
+    const float* row_scale;   // f32 [E * N]
+    int n, k;                 // logical shape of one expert
+    int64_t np_tiles, kt;     // Np / 16, Kp / 64
+    int64_t expert;           // dense mode: which expert
+    const bf16* x;
+    int64_t ldx;
+    int m;                    // dense mode: rows of x
+    const int32_t* x_row;     // indexed mode (both non-null): output row r reads x[x_row[r]] and W[expert_idx[r]]
+    const int32_t* expert_idx;
+    void* y;
+    int64_t ldy;
+    OutMode mode;
+};
+
+// y (mode)= x · Wᵀ on the tensor cores. Dense: `rows` = M (tiles of 8 tokens); indexed: `rows` output rows.
+void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
+
+// Writes rows [row0, row0 + rows) of a weight of `n` rows per expert and K = k (checkpoint layout on the host:
+// codes uint8 [rows, k/2] with element 2j in the low nibble of byte j, E4M3 block scales [rows, k/16]) into the tiled
+// buffers. Synchronous. Throws naming the row and block of a NaN or negative block scale.
+void upload_rows(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t row0, int64_t rows,
+                 const uint8_t* host_codes, const uint8_t* host_scales);
+
+}  // namespace qinfer::cuda::nvfp4
