@@ -73,7 +73,8 @@ Tensor SparseMoe::experts_token_by_token(const Tensor& x, const std::vector<int3
 Tensor SparseMoe::forward(const Tensor& x, const Taps* taps, const std::string& tap_prefix) const {
     const Tensor logits = router_.forward(x);  // f32 [T, E]
     QINFER_TAP(taps, logits, tap_prefix, "router_logits");
-    const ops::Routing routing = ops::moe_route(logits, cfg_.num_experts_per_tok, cfg_.norm_topk_prob);
+    ops::Routing routing = ops::moe_route(logits, cfg_.num_experts_per_tok, cfg_.norm_topk_prob);
+    if (taps != nullptr) taps->route(tap_prefix, logits, routing.expert, routing.weight);
     const bool per_token = !gate_up_segments_.empty() || !down_segments_.empty() || *observer_;
     Tensor out = per_token ? experts_token_by_token(x, routing.expert, routing.weight)
                            : ops::moe_experts(x, routing, experts_gate_up_, experts_down_);  // f32 [T, H]

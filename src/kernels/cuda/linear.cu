@@ -83,14 +83,6 @@ __device__ __forceinline__ float2 e4m3x2_to_f32(uint32_t v) {
     const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(v & 0xffffu), __NV_E4M3);
     return __half22float2(__half2(h));
 }
-// Two E2M1 codes (bits 0-3 and 4-7 of t) -> their values · 2^-14 (as fp16 bit patterns, then float2). The caller
-// multiplies by 2^14 (folded into the block scale). Exact.
-__device__ __forceinline__ float2 e2m1x2_to_f32_scaled(uint32_t t) {
-    const uint32_t h = ((t & 0x7u) << 9) | ((t & 0x8u) << 12) | ((t & 0x70u) << 21) | ((t & 0x80u) << 24);
-    __half2 hv;
-    memcpy(&hv, &h, 4);
-    return __half22float2(hv);
-}
 __device__ __forceinline__ void bf16x2_to_f32(uint32_t v, float& lo, float& hi) {
     lo = __uint_as_float(v << 16);
     hi = __uint_as_float(v & 0xffff0000u);
@@ -311,8 +303,8 @@ __device__ __forceinline__ void tc_load_w(const TcArgs& a, int64_t e, int n0, in
     } else {
         const nvfp4::BlockAt at = nvfp4::block_at(e, n, kb / 16, a.np_tiles, a.kt64);
         const uint2 v = ld_stream8(a.w + at.code);
-        r.a.x = nvfp4::natural_order(v.x);
-        r.a.y = nvfp4::natural_order(v.y);
+        r.a.x = v.x;  // permuted nibble order: decoded by nvfp4::scaled_pair
+        r.a.y = v.y;
         r.s = a.sc[at.scale];
     }
 }
@@ -337,14 +329,12 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
         dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
         dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
     } else {
-        const float s = nvfp4::scale_value(r.s) * 16384.0f;
+        // code * block scale * 2^-7, exact in bf16; the epilogue multiplies by 2^7 (nvfp4::kPostScale)
+        const uint32_t sp = nvfp4::scale_pair(r.s);
         const uint32_t w[2] = {r.a.x, r.a.y};
         uint32_t o[8];
 #pragma unroll
-        for (int q = 0; q < 8; ++q) {
-            const float2 v = e2m1x2_to_f32_scaled(w[q >> 2] >> (8 * (q & 3)));
-            o[q] = pack_bf16x2(v.x * s, v.y * s);
-        }
+        for (int q = 0; q < 8; ++q) o[q] = nvfp4::scaled_pair(w[q >> 2], q & 3, sp);
         dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
         dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
     }
@@ -456,7 +446,8 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
                 for (int c = 0; c < 8; ++c) {
                     const int n = n0 + wn * 32 + j * 16 + c0 + c;
                     if (n < a.n) {
-                        const float rs = a.rs ? a.rs[e * a.n + n] : 1.0f;
+                        const float post = F == WeightFormat::NVFP4 ? nvfp4::kPostScale : 1.0f;
+                        const float rs = a.rs ? a.rs[e * a.n + n] * post : 1.0f;
                         store_out(a.y, yrow * a.ldy + n, Cs[warp][r * 16 + c0 + c] * rs, a.mode);
                     }
                 }
@@ -497,13 +488,15 @@ __global__ void dequant_nvfp4_kernel(const uint8_t* w, const uint8_t* sc, const 
     const int64_t r = idx / blocks, b = idx % blocks, grow = grow0 + r;
     const nvfp4::BlockAt at = nvfp4::block_at(grow / n, grow % n, b, np_tiles, kt64);
     const uint2 v = ld_stream8(w + at.code);
-    const float s = nvfp4::scale_value(sc[at.scale]) * 16384.0f * rs[grow];
-    const uint32_t words[2] = {nvfp4::natural_order(v.x), nvfp4::natural_order(v.y)};
+    const uint32_t sp = nvfp4::scale_pair(sc[at.scale]);
+    const float post = rs[grow] * nvfp4::kPostScale;
+    const uint32_t words[2] = {v.x, v.y};
     uint32_t o[8];
 #pragma unroll
     for (int q = 0; q < 8; ++q) {
-        const float2 f = e2m1x2_to_f32_scaled(words[q >> 2] >> (8 * (q & 3)));
-        o[q] = pack_bf16x2(f.x * s, f.y * s);
+        float lo, hi;
+        bf16x2_to_f32(nvfp4::scaled_pair(words[q >> 2], q & 3, sp), lo, hi);  // exact: code * scale * 2^-7
+        o[q] = pack_bf16x2(lo * post, hi * post);
     }
     uint4* dst = reinterpret_cast<uint4*>(out + r * kp + b * 16);
     dst[0] = make_uint4(o[0], o[1], o[2], o[3]);

@@ -32,13 +32,6 @@ __device__ __forceinline__ uint4 ld_stream16(const void* p) {
     return v;
 }
 
-// a * b in bf16x2 (exact here: the products have at most 6 significant bits). fma with -0 keeps the sign of a zero.
-__device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b) {
-    uint32_t d;
-    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(0x80008000u));
-    return d;
-}
-
 __device__ __forceinline__ void mma_16816(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
                                           uint32_t b0, uint32_t b1) {
     asm volatile(
@@ -115,9 +108,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
                 const uint32_t wg8 = j < 2 ? q[u].z : q[u].w;  // row g + 8
                 const int p = 2 * (j & 1);
                 const uint4& xv = j < 2 ? xa[u] : xb[u];
-                mma_16816(c, bf16x2_mul(code_pair(wg, p), sg), bf16x2_mul(code_pair(wg8, p), sg8),
-                          bf16x2_mul(code_pair(wg, p + 1), sg), bf16x2_mul(code_pair(wg8, p + 1), sg8),
-                          word(xv, p), word(xv, p + 1));
+                mma_16816(c, scaled_pair(wg, p, sg), scaled_pair(wg8, p, sg8), scaled_pair(wg, p + 1, sg),
+                          scaled_pair(wg8, p + 1, sg8), word(xv, p), word(xv, p + 1));
             }
         }
     }
@@ -138,7 +130,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         const int n = static_cast<int>(row_tile) * kTileRows + g + (i >> 1) * 8;
         const int tok = 2 * t + (i & 1);
         if (n < a.n && tok < mcount) {
-            const float rs = a.row_scale[e * a.n + n] * kGemvScale;
+            const float rs = a.row_scale[e * a.n + n] * kPostScale;
             store(a.y, (yrow0 + tok) * a.ldy + n, c[i] * rs, a.mode);
         }
     }

@@ -27,7 +27,7 @@
 //   such a number); bf16 bits (enc << 4) + (237 << 7) = scale * 2^119 (exponent field E + 246 <= 254: finite).
 // A code pair decoded by bit placement is code * 2^-126 (bf16; 0.5 is a bf16 subnormal, which bf16 arithmetic keeps),
 // so code' * scale' = code * scale * 2^-7 exactly (at most 6 significant bits, between 2^-17 and 21: normal bf16).
-// The GEMV multiplies its fp32 result by 2^7 * row_scale. A zero (or negative-zero) block scale is encoded as 0 and
+// Every kernel multiplies its fp32 result (or value) by 2^7 * row_scale. A zero (or negative-zero) block scale is encoded as 0 and
 // its codes are zeroed at upload, which keeps w = 0 exactly. NaN or negative scales are rejected at upload.
 
 #include <cstdint>
@@ -40,7 +40,7 @@ constexpr int kTileRows = 16;
 constexpr int kTileK = 64;
 constexpr int kTileCodeBytes = kTileRows * kTileK / 2;  // 512
 constexpr int kTileScaleBytes = kTileRows * kTileK / 16;  // 64
-constexpr float kGemvScale = 128.0f;                     // 2^7: undoes the 2^-7 of code' * scale'
+constexpr float kPostScale = 128.0f;                     // 2^7: undoes the 2^-7 of code' * scale'
 
 inline int64_t padded_rows(int64_t n) { return (n + kTileRows - 1) / kTileRows * kTileRows; }
 inline int64_t padded_k(int64_t k) { return (k + kTileK - 1) / kTileK * kTileK; }
@@ -66,17 +66,12 @@ __device__ __forceinline__ uint32_t scale_pair(uint32_t enc) {
     const uint32_t s = ((enc & 0xffu) << 4) + (237u << 7);
     return s | (s << 16);
 }
-// Encoded scale byte -> the scale (fp32, exact).
-__device__ __forceinline__ float scale_value(uint32_t enc) {
-    return ldexpf(1.0f + static_cast<float>(enc & 7u) * 0.125f, static_cast<int>((enc >> 3) & 31u) - 9);
-}
-// Permuted word -> the checkpoint's nibble order (code j in nibble j).
-__device__ __forceinline__ uint32_t natural_order(uint32_t w) {
-    constexpr int kNibbleOf[8] = {3, 7, 2, 6, 1, 5, 0, 4};
-    uint32_t o = 0;
-#pragma unroll
-    for (int j = 0; j < 8; ++j) o |= ((w >> (4 * kNibbleOf[j])) & 0xfu) << (4 * j);
-    return o;
+// code pair p of w times the block scale: bf16x2 bits of (code 2p, code 2p + 1) * scale * 2^-7, exact (the products
+// have at most 6 significant bits). fma with -0 keeps the sign of a zero product.
+__device__ __forceinline__ uint32_t scaled_pair(uint32_t w, int p, uint32_t scale2) {
+    uint32_t d;
+    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(code_pair(w, p)), "r"(scale2), "r"(0x80008000u));
+    return d;
 }
 #endif
 
