@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Whole-model measurements of one layout on the GPU machine (after tools/gpu/run.sh built qinfer; build-gpu/bin on
+# PATH): synthesize the shape once, then
+#   1. qinfer bench --batch 1,8,64 --input-len 1024 --output-len 32      (decode roofline, 1k prefill)
+#   2. qinfer bench --batch 64 --input-len 4096 --output-len 16          (the B = 64, 4k-context target)   [--full]
+#   3. qinfer bench --batch 1 --input-len 8192 --output-len 4            (the 8k-prefill target)           [--full]
+#   4. ncu over one eager B = 1 decode step, summed per kernel (tools/gpu/step_profile.py)                 [--full]
+#
+#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full]
+# Results: $OUT/mb-<layout>-*.json|log and $OUT/profile-<layout>.txt.
+set -uo pipefail
+preset="${1:-qwen3.5-35b-a3b}"
+layout="${2:-nvfp4-all}"
+full=0; [[ ${3:-} == --full ]] && full=1
+out="${OUT:-/tmp/qinfer-out}"
+dir="/tmp/qinfer-synth/$preset-$layout"
+rc=0
+rm -rf "$dir"
+t0=$(date +%s)
+qinfer synth --preset "$preset" --layout "$layout" --out "$dir" --threads 16 >"$out/synth-$layout.log" 2>&1 \
+  || { echo "synth failed"; tail -5 "$out/synth-$layout.log"; exit 1; }
+echo "== $preset $layout: synth $(( $(date +%s) - t0 )) s, $(du -sh "$dir" | cut -f1)"
+bench() {  # tag args...
+  local tag=$1; shift
+  echo "-- qinfer bench $*"
+  qinfer bench --model "$dir" "$@" --json "$out/mb-$layout-$tag.json" 2>&1 | tee "$out/mb-$layout-$tag.log" || rc=1
+}
+bench decode --batch 1,8,64 --input-len 1024 --output-len 32
+if [[ $full == 1 ]]; then
+  bench b64ctx4k --batch 64 --input-len 4096 --output-len 16
+  bench prefill8k --batch 1 --input-len 8192 --output-len 4
+  if command -v ncu >/dev/null; then
+    echo "-- ncu: one eager B = 1 decode step"
+    timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
+      qinfer bench --model "$dir" --batch 1 --input-len 16 --output-len 1 --no-graphs >/dev/null 2>&1
+    python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -40
+    gzip -f "$out/ncu-$layout.csv"
+  fi
+fi
+rm -rf "$dir"
+exit $rc
