@@ -32,10 +32,12 @@ if [[ $full == 1 ]]; then
   if command -v ncu >/dev/null; then
     echo "-- ncu: one eager B = 1 decode step"
     timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
-      qinfer bench --model "$dir" --batch 1 --input-len 16 --output-len 1 --no-graphs >/dev/null 2>&1
+      qinfer bench --model "$dir" --batch 1 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
+    echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
     python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -40
-    gzip -f "$out/ncu-$layout.csv"
   fi
 fi
 rm -rf "$dir"
+# The device tool returns at most 8 files: pack this layout's logs and JSON into one archive.
+(cd "$out" && tar czf "mb-$layout.tgz" --remove-files $(ls | grep -E "^(mb-$layout-|synth-$layout|ncu-$layout)") 2>/dev/null)
 exit $rc
