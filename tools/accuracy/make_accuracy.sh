@@ -3,6 +3,10 @@
 # models in each quantization layout, all measured by `qinfer perplexity` on the CPU reference backend.
 #
 #   bash tools/accuracy/make_accuracy.sh            (builds qinfer if needed; about 2-4 minutes on 2 cores)
+#   QINFER=build-gpu/bin/qinfer bash tools/accuracy/make_accuracy.sh     (GPU machine: CPU and CUDA rows)
+#
+# Backends: DEVICES (default: cpu, plus cuda when nvidia-smi sees a GPU and qinfer was built with CUDA). On cuda the
+# variant and its base both run on the GPU (bf16 activations), so the KL there is the CUDA backend's own.
 #
 # Variants are made by `qinfer quantize` from the bundled BF16 checkpoints into build/accuracy/ (deterministic: the
 # same bytes every run), not committed:
@@ -17,7 +21,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 TOKENS="${TOKENS:-8192}"
 CTX=256
-QINFER=build/bin/qinfer
+QINFER="${QINFER:-build/bin/qinfer}"
+if [[ -z ${DEVICES:-} ]]; then
+  DEVICES=cpu
+  if nvidia-smi -L >/dev/null 2>&1 && "$QINFER" bench --help >/dev/null 2>&1 \
+     && ! "$QINFER" bench --model /nonexistent 2>&1 | grep -q "built without"; then DEVICES="cpu cuda"; fi
+fi
 if [[ ! -x $QINFER ]]; then
   bash scripts/install-deps.sh
   cmake -S . -B build -G Ninja -DQINFER_CUDA=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -29,10 +38,13 @@ mkdir -p "$work"
 text=models/heldout_sample.txt
 rows=()
 measure() {  # model-name variant-name dir base-dir
-  local json
-  json=$($QINFER perplexity --model "$3" --file "$text" --ctx $CTX --max-tokens "$TOKENS" --base "$4" --json)
-  rows+=("$1|$2|$json")
-  echo "$1 $2 $json" >&2
+  local json dev
+  for dev in $DEVICES; do
+    json=$($QINFER perplexity --model "$3" --file "$text" --ctx $CTX --max-tokens "$TOKENS" --base "$4" --json \
+           --device "$dev")
+    rows+=("$1|$2|$dev|$json")
+    echo "$1 $2 $dev $json" >&2
+  done
 }
 for m in tiny-qwen35-dense tiny-qwen35-moe; do
   base=models/$m
@@ -58,18 +70,23 @@ out = ["# Accuracy of quantization layouts on the bundled tiny models", "",
        "dequantization) over the first " + tokens + " tokens of `models/heldout_sample.txt` (held-out Python "
        "standard-library files the models never saw). KL is KL(BF16 || variant) per token in nats; top-1 is the "
        "share of tokens where both models' most likely next token agree. NVFP4 variants are weight-only "
-       "(W4A16, as on Hopper), made by `qinfer quantize` from the BF16 checkpoints.", "",
-       "| model | layout | perplexity | Δ vs BF16 | mean KL | p99 KL | top-1 agreement |",
-       "|---|---|---|---|---|---|---|"]
+       "(W4A16, as on Hopper), made by `qinfer quantize` from the BF16 checkpoints. Backend `cpu` is the fp32 "
+       "reference; `cuda` (when measured on a GPU machine) runs variant and base on the GPU with bf16 activations, "
+       "so its BF16 row compares the GPU with itself and its variant rows show what each layout costs there.", "",
+       "| model | layout | backend | perplexity | Δ vs BF16 | mean KL | p99 KL | top-1 agreement |",
+       "|---|---|---|---|---|---|---|---|"]
 base = {}
+parsed = []
 for r in rows:
-    model, layout, js = r.split("|", 2)
-    j = json.loads(js)
+    model, layout, dev, js = r.split("|", 3)
+    parsed.append((model, layout, dev, json.loads(js)))
+parsed.sort(key=lambda p: (p[0], p[2] != "cpu"))  # per model: the CPU rows, then the CUDA rows
+for model, layout, dev, j in parsed:
     if layout == "bf16":
-        base[model] = j["perplexity"]
-    d = j["perplexity"] - base[model]
-    out.append(f"| {model} | {layout} | {j['perplexity']:.3f} | {d:+.3f} | {j['kl_mean']:.5f} | {j['kl_p99']:.4f} | "
-               f"{100 * j['top1_agreement']:.2f}% |")
+        base[(model, dev)] = j["perplexity"]
+    d = j["perplexity"] - base[(model, dev)]
+    out.append(f"| {model} | {layout} | {dev} | {j['perplexity']:.3f} | {d:+.3f} | {j['kl_mean']:.5f} | "
+               f"{j['kl_p99']:.4f} | {100 * j['top1_agreement']:.2f}% |")
 out += ["", "Layouts:", "",
         "- `nvidia-nvfp4`: routed experts only, everything else BF16 (NVIDIA's published Qwen3.5 NVFP4 layout).",
         "- `nvfp4-correct`: every linear layer NVFP4 except `lm_head` and the Gated DeltaNet input projections "
@@ -80,9 +97,9 @@ out += ["", "Layouts:", "",
         "runs the checkpoint as written.", ""]
 seed = {}
 corr = {}
-for r in rows:
-    model, layout, js = r.split("|", 2)
-    j = json.loads(js)
+for model, layout, dev, j in parsed:
+    if dev != "cpu":
+        continue
     if layout == "nvfp4-seed-bug": seed[model] = j
     if layout == "nvfp4-correct": corr[model] = j
 for m in seed:

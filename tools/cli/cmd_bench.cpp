@@ -20,6 +20,8 @@
 #include "commands.h"
 #include "core/check.h"
 #ifdef QINFER_HAVE_CUDA
+#include <nvtx3/nvToolsExt.h>  // header-only; a range per measured decode step, for profilers (tools/gpu/model_bench.sh)
+
 #include "runtime/cuda/cuda_model.h"
 #endif
 
@@ -119,7 +121,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
         std::vector<double> step_ms;
         for (int64_t s = 0; s < out_len; ++s) {
             const auto t0 = Clock::now();
+            nvtxRangePushA("qinfer_decode_step");
             const std::vector<int32_t> ids = model->decode_greedy(slots, next);
+            nvtxRangePop();
             step_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
             for (size_t b = 0; b < ids.size(); ++b) next[b] = ids[b];
         }

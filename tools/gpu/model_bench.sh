@@ -6,12 +6,15 @@
 #   3. qinfer bench --batch 1 --input-len 8192 --output-len 4            (the 8k-prefill target)           [--full]
 #   4. ncu over one eager B = 1 decode step, summed per kernel (tools/gpu/step_profile.py)                 [--full]
 #
-#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full]
+#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full | --profile]
+#   (--profile: steps 1 and 4 only)
 # Results: $OUT/mb-<layout>-*.json|log and $OUT/profile-<layout>.txt.
 set -uo pipefail
 preset="${1:-qwen3.5-35b-a3b}"
 layout="${2:-nvfp4-all}"
-full=0; [[ ${3:-} == --full ]] && full=1
+full=0; profile=0
+[[ ${3:-} == --full ]] && full=1 && profile=1
+[[ ${3:-} == --profile ]] && profile=1
 out="${OUT:-/tmp/qinfer-out}"
 dir="/tmp/qinfer-synth/$preset-$layout"
 rc=0
@@ -29,9 +32,12 @@ bench decode --batch 1,8,64 --input-len 1024 --output-len 32
 if [[ $full == 1 ]]; then
   bench b64ctx4k --batch 64 --input-len 4096 --output-len 16
   bench prefill8k --batch 1 --input-len 8192 --output-len 4
+fi
+if [[ $profile == 1 ]]; then
   if command -v ncu >/dev/null; then
     echo "-- ncu: one eager B = 1 decode step"
-    timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
+    timeout 180 ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" \
+      --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
       qinfer bench --model "$dir" --batch 1 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
     echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
     python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -40

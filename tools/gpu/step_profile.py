@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Where one decode step's GPU time goes, from an Nsight Compute CSV (device tool; see tools/gpu/model_bench.sh).
 
-    ncu --clock-control none --metrics gpu__time_duration.sum --csv --log-file P.csv \
-        qinfer bench --model DIR --batch 1 --input-len 16 --output-len 2 --no-graphs
+    ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" --metrics gpu__time_duration.sum \
+        --csv --log-file P.csv qinfer bench --model DIR --batch 1 --input-len 16 --output-len 1 --no-graphs
     python3 tools/gpu/step_profile.py P.csv
 
-Every forward starts with the embedding gather, so the kernels after the last `embedding` launch are the last decode
-step. Prints each kernel (name without template arguments) with its calls and summed duration, largest first, and
+Only the kernels inside `qinfer bench`'s NVTX range of a decode step are profiled; every forward starts with the
+embedding gather, so the kernels after the last `embedding` launch are the last decode step. Prints each kernel (name without template arguments) with its calls and summed duration, largest first, and
 the step's kernel total. Kernel durations exclude the launch gaps between kernels: compare the total with the step
 time that `qinfer bench` measures under CUDA-graph replay.
 """
