@@ -184,6 +184,7 @@ TEST(CudaLinear, DenseAllFormatsPathsModes) {
 
 TEST(CudaLinear, GroupedWithEmptyExperts) {
     QINFER_REQUIRE_GPU();
+    PathReset reset;
     cuda::GemmContext ctx;
     const std::pair<int64_t, int64_t> nks[] = {{72, 2048}, {1000, 528}};
     // Rows per expert: empty experts first, in the middle and last; one tile-crossing expert (130 > 128).
@@ -211,15 +212,22 @@ TEST(CudaLinear, GroupedWithEmptyExperts) {
             std::vector<int64_t> rows(static_cast<size_t>(M));
             for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
             const int64_t ldy = N + 3;
-            for (OutMode mode : kModes) {
-                const std::string what = str_cat("grouped ", cuda::weight_format_name(f), " E=", E, " M=", M, " N=", N,
-                                                 " K=", K, " ", mode_name(mode));
-                run_and_check(mode, m_bound, N, ldy, ref, rows, tol_for(f, GemmPath::TensorCore, mode), what,
-                              [&](void* y) {
-                                  cuda::linear_grouped(w.dw, x.d.as<cuda::bf16>(), m_bound, x.ldx,
-                                                       d_off.as<int32_t>(), y, ldy, mode, ctx, nullptr);
-                              });
-            }
+            // NVFP4: the 8-row-chunk GEMV (Auto's choice for few rows per expert) and the tile kernel, both forced.
+            const std::vector<GemmPath> paths = f == WeightFormat::NVFP4 ? std::vector<GemmPath>{GemmPath::Gemv,
+                                                                                               GemmPath::TensorCore}
+                                                                          : std::vector<GemmPath>{GemmPath::Auto};
+            for (GemmPath p : paths)
+                for (OutMode mode : kModes) {
+                    cuda::set_gemm_path(p);
+                    const std::string what = str_cat("grouped ", cuda::weight_format_name(f), " E=", E, " M=", M,
+                                                     " N=", N, " K=", K, " ", cuda::gemm_path_name(p), " ",
+                                                     mode_name(mode));
+                    run_and_check(mode, m_bound, N, ldy, ref, rows, tol_for(f, GemmPath::TensorCore, mode), what,
+                                  [&](void* y) {
+                                      cuda::linear_grouped(w.dw, x.d.as<cuda::bf16>(), m_bound, x.ldx,
+                                                           d_off.as<int32_t>(), y, ldy, mode, ctx, nullptr);
+                                  });
+                }
         }
 }
 

@@ -152,7 +152,7 @@ void grouped(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& 
         },
         s, 3, 10);
     report({"grouped", weight_format_name(f), "[" + std::to_string(n) + "," + std::to_string(k) + "]x256",
-            "tensorcore", rows, ms_ * 1e3,
+            f == WeightFormat::NVFP4 && rows <= 8 * E ? "gemv-chunks" : "tensorcore", rows, ms_ * 1e3,
             used * static_cast<double>(w.expert_bytes()) + 2.0 * rows * k + 2.0 * rows * n, 2.0 * rows * n * k});
 }
 
@@ -179,6 +179,11 @@ int main(int argc, char** argv) {
             indexed(f, 1024, 2048, tokens, ctx, s);
             indexed(f, 2048, 512, tokens, ctx, s);
         }
+    std::printf("== MoE decode of 64 sequences: linear_grouped (8-row chunks per expert for NVFP4)\n");
+    for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16}) {
+        grouped(f, 1024, 2048, 64, ctx, s);
+        grouped(f, 2048, 512, 64, ctx, s);
+    }
     if (!quick) {
         std::printf("== prefill\n");
         for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16})

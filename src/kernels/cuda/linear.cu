@@ -820,6 +820,20 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
     if (m == 0) return;
     check_io(w, x, ldx, y, ldy, "linear_grouped");
     QINFER_CHECK(offsets != nullptr, "linear_grouped: null offsets");
+    GemmPath path = g_path;
+    if (path == GemmPath::Auto || path == GemmPath::DequantBlas)
+        // Few rows per expert (decode of many sequences: B = 64 puts ~2 rows on each of ~220 experts): the tensor-core
+        // GEMV reads each expert's weights once per 8 rows, where a 128-row tile would be nearly empty.
+        path = w.format() == WeightFormat::NVFP4 && m <= 8 * w.experts() ? GemmPath::Gemv : GemmPath::TensorCore;
+    if (path == GemmPath::Gemv && w.format() == WeightFormat::NVFP4) {
+        QINFER_CHECK(m <= INT32_MAX, "linear_grouped: too many rows (", m, ")");
+        nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
+        a.m = static_cast<int>(m);
+        a.offsets = offsets;
+        a.num_experts = static_cast<int>(w.experts());
+        nvfp4::launch_gemv(a, m, false, stream);
+        return;
+    }
     TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
     a.offsets = offsets;
     a.num_experts = static_cast<int>(w.experts());

@@ -1,7 +1,8 @@
 // NVFP4 decode GEMV on the tensor cores, and the upload into the tiled layout (nvfp4_gemv.h; layout and number
 // formats in nvfp4_tiles.cuh).
 //
-// One CTA = 4 warps = one 16-row tile of W x up to 8 tokens; the warps split the 64-wide k tiles (warp w takes tiles
+// One CTA = 4 warps = one 16-row tile of W x up to 8 tokens (dense: 8 consecutive rows of x; indexed: one row with its
+// own expert; grouped: up to 8 rows of one expert); the warps split the 64-wide k tiles (warp w takes tiles
 // w, w + 4, ...) and their 16 x 8 fp32 partial sums meet in shared memory. Per k tile a lane issues one 16-byte code
 // load, one 2-byte scale load and (if its token exists) two 16-byte x loads, U tiles at a time before any math, so
 // a lane keeps U x 16 bytes of weights in flight. Per 256 weights a warp spends ~21 instructions (16 for decode and
@@ -67,6 +68,26 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         if (g == 0) xr = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
         yrow0 = r;
         mcount = 1;
+    } else if (a.offsets) {
+        // blockIdx.y enumerates every expert's 8-row chunks in order (read from the device offsets; no host sync);
+        // surplus blocks (the grid is sized for the worst case) exit.
+        int c = static_cast<int>(blockIdx.y);
+        e = -1;
+        yrow0 = 0;
+        mcount = 0;
+        for (int ee = 0; ee < a.num_experts; ++ee) {
+            const int lo = a.offsets[ee], hi = min(a.offsets[ee + 1], a.m);
+            const int chunks = hi > lo ? (hi - lo + 7) / 8 : 0;
+            if (c < chunks) {
+                e = ee;
+                yrow0 = lo + 8 * c;
+                mcount = min(8, hi - static_cast<int>(yrow0));
+                break;
+            }
+            c -= chunks;
+        }
+        if (e < 0) return;  // uniform per block: no thread reaches the barrier below
+        if (g < mcount) xr = a.x + (yrow0 + g) * a.ldx;
     } else {
         const int m0 = static_cast<int>(blockIdx.y) * 8;
         e = a.expert;
@@ -179,7 +200,8 @@ __global__ void relayout_kernel(uint8_t* codes, uint8_t* scales, int64_t n, int6
 }  // namespace
 
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) {
-    const int64_t gy = indexed ? rows : (rows + 7) / 8;
+    // grouped: every expert's last chunk may be partial: at most ceil(m / 8) + E chunks
+    const int64_t gy = indexed ? rows : (rows + 7) / 8 + (a.offsets ? a.num_experts : 0);
     QINFER_CHECK(gy <= 65535, "linear: too many rows for the NVFP4 GEMV grid (", rows, ")");
     QINFER_CHECK(a.np_tiles <= INT_MAX, "linear: too many row tiles (", a.np_tiles, ")");
     gemv_kernel<<<dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s>>>(a);

@@ -22,12 +22,16 @@ struct GemvArgs {
     int m;                    // dense mode: rows of x
     const int32_t* x_row;     // indexed mode (both non-null): output row r reads x[x_row[r]] and W[expert_idx[r]]
     const int32_t* expert_idx;
+    const int32_t* offsets;   // grouped mode (non-null): rows of x sorted by expert, expert e owns
+    int num_experts;          //   [offsets[e], offsets[e+1]) (device int32 [E+1]); m = total row bound
     void* y;
     int64_t ldy;
     OutMode mode;
 };
 
-// y (mode)= x · Wᵀ on the tensor cores. Dense: `rows` = M (tiles of 8 tokens); indexed: `rows` output rows.
+// y (mode)= x · Wᵀ on the tensor cores. Dense: `rows` = M (tiles of 8 tokens); indexed: `rows` output rows;
+// grouped (a.offsets set): `rows` = the row bound m; each expert's rows go in chunks of 8 (every distinct expert's
+// weights are read once per chunk: the decode-time MoE with many sequences, where experts get few rows each).
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
 
 // Writes rows [row0, row0 + rows) of a weight of `n` rows per expert and K = k (checkpoint layout on the host:
