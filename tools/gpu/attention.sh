@@ -6,7 +6,8 @@
 #     warning is disabled, and the build falls back to QINFER_WERROR=OFF if anything else stops it), runs the
 #     CudaAttention* tests, then the steps below.
 #   or, after run.sh built everything: bash tools/gpu/run.sh --tests 'CudaAttention*' -- tools/gpu/attention.sh
-# Steps: memcheck of the small-head-dim cases (out-of-bounds / uninitialised reads), then the micro-benchmark.
+# Steps: memcheck of the small-head-dim cases (out-of-bounds / uninitialised reads; both decode kernels, the split
+# boundaries), then the micro-benchmark (decode: both kernels, eager and CUDA-graph timings). Logs go to $OUT.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -32,14 +33,14 @@ if [[ ${1:-} == --full ]]; then
   echo "build: $(( $(date +%s) - t0 )) s"
   nvidia-smi --query-gpu=name,clocks.sm,temperature.gpu --format=csv,noheader
   build-gpu/tests/qinfer_gpu_tests --gtest_filter='CudaAttention*' >"$out/gpu_tests.log" 2>&1 || rc=1
-  grep -E "^\[  (FAILED|SKIPPED|PASSED|  OK) |\[ attention \]|Failure|rel L2|Expected|Which is|non-finite" "$out/gpu_tests.log" | head -80
+  grep -E "^\[  (FAILED|SKIPPED|PASSED|  OK) |\[ attention \]|Failure|rel L2|Expected|Which is|non-finite|test_attention.cpp:[0-9]+: " "$out/gpu_tests.log" | head -120
 fi
 if command -v compute-sanitizer >/dev/null; then
-  timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/qinfer_gpu_tests \
-    --gtest_filter='CudaAttentionPrefill.HeadDim32TinyModel:CudaAttentionDecode.HeadDim48TinyModel:CudaAttentionDecode.ContinuesAPrefill' \
+  timeout 200 compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/qinfer_gpu_tests \
+    --gtest_filter='CudaAttentionPrefill.HeadDim32TinyModel:CudaAttentionDecode.HeadDim48TinyModel:CudaAttentionDecode.ContinuesAPrefill:CudaAttentionDecode.SplitBoundariesHeadDim32' \
     >"$out/memcheck.log" 2>&1; mrc=$?
   echo "memcheck: rc $mrc; $(grep -E 'ERROR SUMMARY|PASSED|FAILED' "$out/memcheck.log" | tr '\n' ' ')"
   [[ $mrc == 0 ]] || rc=1
 fi
-build-gpu/bin/kbench_attention || rc=1
+build-gpu/bin/kbench_attention 2>&1 | tee "$out/kbench.log" || rc=1
 exit $rc

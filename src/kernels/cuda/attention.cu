@@ -12,6 +12,13 @@
 //                         positions[b] (the grid depends only on B and max_ctx: CUDA-graph replay), partial (o, m, l)
 //                         go to the workspace.
 //   decode_combine_kernel merges the splits (log-sum-exp), applies σ(gate), writes bf16.
+//   (kv_prep + decode_kernel + decode_combine_kernel = DecodeKernel::SplitCombine, the fallback without clusters.)
+//   fused_decode_kernel<HD> DecodeKernel::Fused, the default on sm_90: all of decode in one launch. Grid (nsplit, Hkv,
+//                         B) in clusters of nsplit CTAs (one cluster per (sequence, kv head)); q norm + RoPE in the
+//                         prologue, the CTA whose chunk holds the new position appends k (norm + RoPE) and v to the
+//                         cache itself and feeds them to its own tile from shared memory; 3-stage cp.async K/V ring;
+//                         the split merge + σ(gate) run in the same kernel over distributed shared memory. nsplit
+//                         comes from the device's resident-cluster counts (fused_splits), not from the positions.
 //
 // Precision: q after norm + RoPE, k (as the cache stores it) and the softmax probabilities P are bf16 inputs of the
 // tensor cores; scores, softmax statistics and the P·V sums are fp32. inv_freq is computed on the host by the CPU
@@ -21,7 +28,10 @@
 
 #include "kernels/cuda/attention.h"
 
+#include <cooperative_groups.h>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <type_traits>
 
@@ -57,8 +67,9 @@ struct Common {
 };
 
 // One warp: dst[0..hd) = bf16( RoPE( x · rsqrt(mean(x²) + eps) · (1 + w) ) ) for the bf16 row src at position pos.
+// dst2, if not null, gets the same values (the fused decode writes the new k to shared memory and the cache at once).
 __device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restrict__ w, int hd, float eps,
-                              const Rope& rope, int64_t pos, bf16* dst) {
+                              const Rope& rope, int64_t pos, bf16* dst, bf16* dst2 = nullptr) {
     const int lane = threadIdx.x & 31;
     float ss = 0.0f;
     for (int i = lane; i < hd; i += 32) {
@@ -79,7 +90,9 @@ __device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restr
             sincosf(fpos * rope.inv_freq[i < half ? i : i - half], &sn, &cs);
             y = i < half ? y * cs + (-xp) * sn : y * cs + xp * sn;
         }
-        dst[i] = __float2bfloat16_rn(y);
+        const bf16 yb = __float2bfloat16_rn(y);
+        dst[i] = yb;
+        if (dst2) dst2[i] = yb;
     }
 }
 
@@ -104,14 +117,16 @@ __global__ void kv_prep_kernel(Common c, Rope rope, const bf16* __restrict__ qkv
 template <int HD>
 constexpr int ld() { return HD + 8; }
 
-// Issues the cp.async copies of keys [key0, key0 + 64) of one kv head (rows >= kv_end zero-filled).
+// Issues the cp.async copies of keys [key0, key0 + 64) of one kv head (rows >= kv_end zero-filled; the row of key
+// skip_key, if any, is left alone: the fused decode fills it from shared memory).
 template <int HD>
 __device__ __forceinline__ void load_kv_tile(bf16* sK, bf16* sV, const bf16* kbase, const bf16* vbase,
-                                             int64_t row_stride, int key0, int kv_end) {
+                                             int64_t row_stride, int key0, int kv_end, int skip_key = -1) {
     constexpr int kChunks = HD / 8;
     for (int idx = threadIdx.x; idx < kTile * kChunks; idx += kThreads) {
         const int r = idx / kChunks, ch = idx % kChunks;
         const int key = key0 + r;
+        if (key == skip_key) continue;
         const bool ok = key < kv_end;
         const int64_t off = (ok ? static_cast<int64_t>(key) * row_stride : 0) + ch * 8;
         attn::cp_async16(sK + r * ld<HD>() + ch * 8, kbase + off, ok ? 16 : 0);
@@ -337,6 +352,209 @@ __global__ void decode_combine_kernel(Common c, const bf16* __restrict__ qkv, co
     }
 }
 
+// ---- Fused decode: one launch, thread-block clusters (sm_90) ----------------------------------------------------
+//
+// grid (nsplit, Hkv, B), cluster (nsplit, 1, 1), 4 warps. CTA sp of the cluster for (b, kvh) takes the keys
+// [sp·chunk, (sp+1)·chunk) ∩ [0, pos] (chunk from split_chunk on the device: the grid depends only on B and max_ctx).
+//   prologue  cp.async of the first kStages−1 K/V tiles; q of the G heads: norm + RoPE → bf16 sQ (rows ≥ G zero);
+//             the CTA whose chunk holds pos ("owner") computes the new k (norm + RoPE) and v into sKn / sVn and
+//             writes them to the cache (no other CTA of this launch reads that cache row).
+//   main loop kStages-deep cp.async ring of 64-key tiles, one barrier per tile; the owner's tile that holds pos gets
+//             its row from sKn / sVn (the cp.async skips that row); warps take 16 keys each (attend_block).
+//   merge     the 4 warps merge through shared memory into this CTA's (o, m, l) for the G rows; cluster barrier; CTA
+//             sp merges a 1/nsplit slice of the G·HD outputs over the cluster's CTAs through distributed shared
+//             memory, applies σ(gate), writes bf16; cluster barrier (no CTA leaves while its shared memory is read).
+// Empty chunks (start > pos) skip the loads and contribute m = −inf, l = 0, o = 0.
+constexpr int kStages = 3;
+
+template <int HD>
+constexpr size_t fused_smem() {
+    // sQ [16][LD], sKn [HD], sVn [HD], ring [kStages][K, V][64][LD] (bf16); the merge scratch reuses the ring.
+    return (static_cast<size_t>(16) * ld<HD>() + 2 * HD + static_cast<size_t>(kStages) * 2 * kTile * ld<HD>()) *
+           sizeof(bf16);
+}
+// Merge scratch (floats): per-warp o [4][16][HD], m [4][16], l [4][16]; the CTA's merged o [16][HD], m [16], l [16].
+template <int HD>
+constexpr size_t fused_merge_floats() { return static_cast<size_t>(4 * 16 + 16) * HD + 4 * 16 * 2 + 16 * 2; }
+template <int HD>
+constexpr bool fused_fits() {
+    return fused_merge_floats<HD>() * sizeof(float) <=
+           static_cast<size_t>(kStages) * 2 * kTile * ld<HD>() * sizeof(bf16);
+}
+
+template <int HD>
+__global__ void __launch_bounds__(kThreads, 1)
+    fused_decode_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
+                        const int32_t* __restrict__ positions, bf16* __restrict__ out) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    static_assert(fused_fits<HD>(), "merge scratch must fit in the K/V ring");
+    constexpr int LD = ld<HD>();
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    bf16* sQ = reinterpret_cast<bf16*>(smem_raw);  // [16][LD]
+    bf16* sKn = sQ + 16 * LD;                       // [HD] new k (normed, roped)
+    bf16* sVn = sKn + HD;                           // [HD] new v
+    bf16* ring = sVn + HD;                          // [kStages][K, V][64][LD]
+    auto stage_k = [&](int st) { return ring + st * 2 * kTile * LD; };
+    auto stage_v = [&](int st) { return ring + st * 2 * kTile * LD + kTile * LD; };
+
+    namespace cg = cooperative_groups;
+    const cg::cluster_group cluster = cg::this_cluster();
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int sp = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+    const int nsplit = gridDim.x;  // = cluster size; cluster rank = sp
+    const int pos = positions[b];
+    const int64_t slot = slots[b];
+    const int n = pos + 1;
+    const int chunk = split_chunk(n, nsplit);
+    const int start = sp * chunk;
+    const int end = min(n, start + chunk);
+    const int ntiles = end > start ? (end - start + kTile - 1) / kTile : 0;
+    const bool owner = start <= pos && pos < end;
+    const int64_t row_stride = static_cast<int64_t>(c.hkv) * HD;
+    const bf16* kbase = c.kc + (slot * c.max_ctx * c.hkv + kvh) * HD;
+    const bf16* vbase = c.vc + (slot * c.max_ctx * c.hkv + kvh) * HD;
+
+#pragma unroll
+    for (int t = 0; t < kStages - 1; ++t) {
+        if (t < ntiles) load_kv_tile<HD>(stage_k(t), stage_v(t), kbase, vbase, row_stride, start + t * kTile, end, pos);
+        attn::cp_async_commit();
+    }
+    const bf16* row = qkv + b * c.qkv_dim;
+    for (int r = warp; r < 16; r += 4) {
+        if (r < c.group) {
+            norm_rope_row(row + static_cast<int64_t>(kvh * c.group + r) * 2 * HD, c.q_norm, HD, c.eps, rope, pos,
+                          sQ + r * LD);
+        } else {
+            for (int d = lane; d < HD; d += 32) sQ[r * LD + d] = __float2bfloat16_rn(0.0f);
+        }
+    }
+    if (owner) {
+        const int64_t dst = ((slot * c.max_ctx + pos) * c.hkv + kvh) * HD;
+        const bf16* kv_row = row + 2 * static_cast<int64_t>(c.hq) * HD;
+        if (warp == 2) {
+            norm_rope_row(kv_row + kvh * HD, c.k_norm, HD, c.eps, rope, pos, sKn, c.kc + dst);
+        } else if (warp == 3) {
+            const bf16* v = kv_row + static_cast<int64_t>(c.hkv) * HD + kvh * HD;
+            for (int d = 2 * lane; d < HD; d += 64) {
+                const __nv_bfloat162 x = *reinterpret_cast<const __nv_bfloat162*>(v + d);
+                *reinterpret_cast<__nv_bfloat162*>(sVn + d) = x;
+                *reinterpret_cast<__nv_bfloat162*>(c.vc + dst + d) = x;
+            }
+        }
+    }
+    __syncthreads();  // sQ, sKn, sVn complete
+
+    WarpState<HD> st;
+    st.init();
+    const int lim = end - 1;  // end - 1 <= pos: causal and chunk bound at once
+    for (int i = 0; i < ntiles; ++i) {
+        attn::cp_async_wait<kStages - 2>();  // tile i has landed (this thread's copies)
+        const int stg = i % kStages;
+        const int key_t = start + i * kTile;
+        if (owner && pos < key_t + kTile && pos >= key_t) {
+            for (int d = threadIdx.x; d < HD; d += kThreads) {
+                stage_k(stg)[(pos - key_t) * LD + d] = sKn[d];
+                stage_v(stg)[(pos - key_t) * LD + d] = sVn[d];
+            }
+        }
+        __syncthreads();  // tile i visible to all; every warp is done with tile i − 1 (its stage is refilled next)
+        if (i + kStages - 1 < ntiles) {
+            const int nx = i + kStages - 1;
+            load_kv_tile<HD>(stage_k(nx % kStages), stage_v(nx % kStages), kbase, vbase, row_stride,
+                             start + nx * kTile, end, pos);
+        }
+        attn::cp_async_commit();
+        const int key0 = key_t + warp * 16;
+        if (key0 <= lim)
+            attn::attend_block<HD, 2, LD>(st, sQ, stage_k(stg) + warp * 16 * LD, stage_v(stg) + warp * 16 * LD,
+                                          key0, lim, lim, c.scale_log2);
+    }
+    attn::cp_async_wait<0>();
+    __syncthreads();  // the ring becomes the merge scratch
+
+    float* so = reinterpret_cast<float*>(ring);  // [4][16][HD]
+    float* sm = so + 4 * 16 * HD;                // [4][16]
+    float* sl = sm + 4 * 16;                     // [4][16]
+    float* po = sl + 4 * 16;                     // [16][HD] this CTA's o (unnormalised, relative to pm)
+    float* pm = po + 16 * HD;                    // [16]
+    float* pl = pm + 16;                         // [16]
+    const int g = lane >> 2, cc = lane & 3;
+    float l0 = st.l[0], l1 = st.l[1];
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+        const int d = j * 8 + 2 * cc;
+        *reinterpret_cast<float2*>(so + (warp * 16 + g) * HD + d) = make_float2(st.o[j][0], st.o[j][1]);
+        *reinterpret_cast<float2*>(so + (warp * 16 + g + 8) * HD + d) = make_float2(st.o[j][2], st.o[j][3]);
+    }
+    if (cc == 0) {
+        sm[warp * 16 + g] = st.m[0];
+        sm[warp * 16 + g + 8] = st.m[1];
+        sl[warp * 16 + g] = l0;
+        sl[warp * 16 + g + 8] = l1;
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < c.group * HD; idx += kThreads) {
+        const int r = idx / HD, d = idx % HD;
+        float M = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < 4; ++w) M = fmaxf(M, sm[w * 16 + r]);
+        float o = 0.0f, L = 0.0f;
+#pragma unroll
+        for (int w = 0; w < 4; ++w) {
+            const float mw = sm[w * 16 + r];
+            const float f = mw == -INFINITY ? 0.0f : exp2f(mw - M);
+            o += f * so[(w * 16 + r) * HD + d];
+            L += f * sl[w * 16 + r];
+        }
+        po[r * HD + d] = o;
+        if (d == 0) {
+            pm[r] = M;
+            pl[r] = L;
+        }
+    }
+    cluster.sync();  // every CTA's (po, pm, pl) complete and visible to the cluster
+
+    // Cluster merge: 4 consecutive dims per thread; CTA sp takes units sp·128 + tid, stepping by nsplit·128.
+    const int units = c.group * HD / 4;
+    for (int u = sp * kThreads + static_cast<int>(threadIdx.x); u < units; u += nsplit * kThreads) {
+        const int r = (u * 4) / HD, d = (u * 4) % HD;
+        float M = -INFINITY;
+        for (int q = 0; q < nsplit; ++q) M = fmaxf(M, cluster.map_shared_rank(pm, q)[r]);
+        float L = 0.0f;
+        float4 o = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        for (int q = 0; q < nsplit; ++q) {
+            const float mq = cluster.map_shared_rank(pm, q)[r];
+            if (mq == -INFINITY) continue;  // empty chunk (its o is 0 but need not be read)
+            const float f = exp2f(mq - M);
+            L += f * cluster.map_shared_rank(pl, q)[r];
+            const float4 v = *reinterpret_cast<const float4*>(cluster.map_shared_rank(po, q) + r * HD + d);
+            o.x += f * v.x;
+            o.y += f * v.y;
+            o.z += f * v.z;
+            o.w += f * v.w;
+        }
+        const float inv = 1.0f / L;
+        const int h = kvh * c.group + r;
+        const bf16* gp = row + static_cast<int64_t>(h) * 2 * HD + HD + d;
+        const __nv_bfloat162 g01 = *reinterpret_cast<const __nv_bfloat162*>(gp);
+        const __nv_bfloat162 g23 = *reinterpret_cast<const __nv_bfloat162*>(gp + 2);
+        auto sig = [](float x) { return 1.0f / (1.0f + expf(-x)); };
+        bf16* op = out + static_cast<int64_t>(b) * c.hq * HD + static_cast<int64_t>(h) * HD + d;
+        *reinterpret_cast<__nv_bfloat162*>(op) =
+            __floats2bfloat162_rn(o.x * inv * sig(__low2float(g01)), o.y * inv * sig(__high2float(g01)));
+        *reinterpret_cast<__nv_bfloat162*>(op + 2) =
+            __floats2bfloat162_rn(o.z * inv * sig(__low2float(g23)), o.w * inv * sig(__high2float(g23)));
+    }
+    cluster.sync();  // no CTA exits while another still reads its shared memory
+#else
+    __trap();  // launched only on devices with clusters (compute capability >= 9)
+#endif
+}
+
 Common make_common(const AttentionShape& s, const float* q_norm, const float* k_norm, const KvCache& cache) {
     QINFER_CHECK(s.hq > 0 && s.hkv > 0 && s.hq % s.hkv == 0, "gated attention: Hq (", s.hq,
                  ") must be a positive multiple of Hkv (", s.hkv, ")");
@@ -400,6 +618,92 @@ void dispatch_hd(int hd, F&& f) {
     }
 }
 
+
+// ---- fused decode planning (host) ----
+
+// Compute capability >= 9 (thread-block clusters, distributed shared memory) on the current device.
+bool has_clusters() {
+    static const bool v = [] {
+        int dev = 0, major = 0;
+        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
+        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+        return major >= 9;
+    }();
+    return v;
+}
+
+DecodeKernel resolve(DecodeKernel k) {
+    if (k == DecodeKernel::Auto) return has_clusters() ? DecodeKernel::Fused : DecodeKernel::SplitCombine;
+    QINFER_CHECK(k != DecodeKernel::Fused || has_clusters(),
+                 "gated_attention_decode: the fused kernel needs thread-block clusters (compute capability >= 9)");
+    return k;
+}
+
+constexpr int kClusterSizes[] = {1, 2, 4, 8, 16};
+
+// How many clusters of each size in kClusterSizes can be resident at once (0: that size cannot launch). Also sets
+// the kernel's shared-memory and non-portable-cluster attributes. Once per head_dim, on first use.
+template <int HD>
+const std::array<int, 5>& fused_active_clusters() {
+    static const std::array<int, 5> v = [] {
+        QINFER_CUDA_CHECK(cudaFuncSetAttribute(fused_decode_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(fused_smem<HD>())));
+        QINFER_CUDA_CHECK(cudaFuncSetAttribute(fused_decode_kernel<HD>, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
+        std::array<int, 5> a{};
+        for (size_t i = 0; i < a.size(); ++i) {
+            const int cs = kClusterSizes[i];
+            cudaLaunchConfig_t cfg{};
+            cfg.gridDim = dim3(static_cast<unsigned>(cs));
+            cfg.blockDim = dim3(kThreads);
+            cfg.dynamicSmemBytes = fused_smem<HD>();
+            cudaLaunchAttribute attr[1];
+            attr[0].id = cudaLaunchAttributeClusterDimension;
+            attr[0].val.clusterDim.x = static_cast<unsigned>(cs);
+            attr[0].val.clusterDim.y = 1;
+            attr[0].val.clusterDim.z = 1;
+            cfg.attrs = attr;
+            cfg.numAttrs = 1;
+            int n = 0;
+            if (cudaOccupancyMaxActiveClusters(&n, fused_decode_kernel<HD>, &cfg) != cudaSuccess) {
+                (void)cudaGetLastError();  // a size the device cannot do: not a sticky error
+                n = 0;
+            }
+            a[i] = n;
+        }
+        QINFER_CHECK(a[0] > 0, "gated_attention_decode: the fused kernel cannot be resident (head_dim ", HD, ")");
+        return a;
+    }();
+    return v;
+}
+
+// Cluster size cs (= key splits) for B sequences. The G = B·Hkv groups run as clusters of cs CTAs, each CTA doing
+// 1/cs of a group's keys; with A(cs) clusters resident at once the launch takes W = ceil(G / A(cs)) waves of 1/cs of
+// the work each, while R(cs) = min(G, A(cs))·cs CTAs stream at once out of the A(1) the device holds (HBM needs about
+// all SMs streaming). Cost = W / cs · A(1) / R(cs); the smallest wins, a larger cs only if it is 5 % better (merging
+// costs a little); at most one split per 64-key tile of max_ctx. H100, hd 256, Hkv 2: B = 64 → 1 (one wave of 128
+// CTAs, no merge), B = 8 → 8, B = 1 → 16.
+template <int HD>
+int fused_splits(const AttentionShape& s, int64_t B, int64_t max_ctx) {
+    const std::array<int, 5>& active = fused_active_clusters<HD>();
+    const int64_t groups = std::max<int64_t>(1, B * s.hkv);
+    const int64_t tiles = std::max<int64_t>(1, (max_ctx + kTile - 1) / kTile);
+    const double full = static_cast<double>(active[0]);
+    int best = 1;
+    double best_cost = 1e300;
+    for (size_t i = 0; i < active.size(); ++i) {
+        const int cs = kClusterSizes[i];
+        if (cs > tiles || active[i] <= 0) continue;
+        const int64_t waves = (groups + active[i] - 1) / active[i];
+        const double resident = static_cast<double>(std::min<int64_t>(groups, active[i]) * cs);
+        const double cost = static_cast<double>(waves) / cs * full / std::min(resident, full);
+        if (cost < best_cost * 0.95) {
+            best_cost = cost;
+            best = cs;
+        }
+    }
+    return best;
+}
+
 }  // namespace
 
 void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T, int slot, int64_t pos0,
@@ -429,19 +733,54 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
     });
 }
 
-size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx) {
-    const int64_t ns = decode_splits(s, B, max_ctx);
-    // part_o f32 [B][Hq][ns][hd], then part_ml float2 [B][Hq][ns]
-    return static_cast<size_t>(B * s.hq * ns) * (static_cast<size_t>(s.head_dim) * sizeof(float) + sizeof(float2));
+size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx,
+                                              DecodeKernel kernel) {
+    if (resolve(kernel) == DecodeKernel::Fused) return 0;
+    // part_o f32 [B][Hq][ns][hd], then part_ml float2 [B][Hq][ns]. ns shrinks as B grows but B·ns does not always
+    // (ceil), so size for the worst batch b <= B: a workspace sized for the largest batch serves every smaller one.
+    int64_t worst = 0;
+    for (int64_t b = 1; b <= B; ++b) worst = std::max<int64_t>(worst, b * decode_splits(s, b, max_ctx));
+    return static_cast<size_t>(worst * s.hq) * (static_cast<size_t>(s.head_dim) * sizeof(float) + sizeof(float2));
+}
+
+int gated_attention_decode_splits(const AttentionShape& s, int64_t B, int64_t max_ctx, DecodeKernel kernel) {
+    if (resolve(kernel) == DecodeKernel::Fused) {
+        int ns = 1;
+        dispatch_hd(s.head_dim, [&](auto hdc) { ns = fused_splits<decltype(hdc)::value>(s, B, max_ctx); });
+        return ns;
+    }
+    return decode_splits(s, B, max_ctx);
 }
 
 void gated_attention_decode(const AttentionShape& s, const bf16* qkv, int64_t B, const int32_t* slots,
                             const int32_t* positions, const float* q_norm, const float* k_norm, const KvCache& cache,
-                            bf16* out, void* workspace, cudaStream_t stream) {
+                            bf16* out, void* workspace, cudaStream_t stream, DecodeKernel kernel) {
     if (B == 0) return;
     QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_decode: max_ctx must fit int32");
+    QINFER_CHECK(B <= 65535, "gated_attention_decode: at most 65535 sequences per call (got ", B, ")");
     const Common c = make_common(s, q_norm, k_norm, cache);
     const Rope rope = make_rope(s);
+    if (resolve(kernel) == DecodeKernel::Fused) {
+        dispatch_hd(s.head_dim, [&](auto hdc) {
+            constexpr int HD = decltype(hdc)::value;
+            const int ns = fused_splits<HD>(s, B, cache.max_ctx);
+            cudaLaunchConfig_t cfg{};
+            cfg.gridDim = dim3(static_cast<unsigned>(ns), static_cast<unsigned>(s.hkv), static_cast<unsigned>(B));
+            cfg.blockDim = dim3(kThreads);
+            cfg.dynamicSmemBytes = fused_smem<HD>();
+            cfg.stream = stream;
+            cudaLaunchAttribute attr[1];
+            attr[0].id = cudaLaunchAttributeClusterDimension;
+            attr[0].val.clusterDim.x = static_cast<unsigned>(ns);
+            attr[0].val.clusterDim.y = 1;
+            attr[0].val.clusterDim.z = 1;
+            cfg.attrs = attr;
+            cfg.numAttrs = 1;
+            QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, fused_decode_kernel<HD>, c, rope, qkv, slots, positions, out));
+            QINFER_CUDA_LAUNCH_CHECK();
+        });
+        return;
+    }
     const int ns = decode_splits(s, B, cache.max_ctx);
     float* part_o = static_cast<float*>(workspace);
     auto* part_ml = reinterpret_cast<float2*>(part_o + B * s.hq * ns * static_cast<int64_t>(s.head_dim));
