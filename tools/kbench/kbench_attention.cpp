@@ -7,10 +7,13 @@
 // Times are medians of CUDA-event timings. Prefill: the whole API call. Decode: both kernels (DecodeKernel::
 // SplitCombine = kv prep + split-K + combine, 3 launches; DecodeKernel::Fused = 1 launch), timed eagerly (the API
 // call alone, host launch gaps included) and inside a CUDA graph of many calls (per call; as the model runs decode).
-//   usage: kbench_attention
+//   usage: kbench_attention                       the tables
+//          kbench_attention decode B CTX fused|split   3 calls of one decode case and nothing else (for ncu)
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "kbench_util.h"
@@ -39,7 +42,7 @@ DeviceBuffer filled_bf16(size_t n, float scale) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     AttentionShape s;
     s.hq = 16;
     s.hkv = 2;
@@ -54,6 +57,30 @@ int main() {
     DeviceBuffer qn(hd * 4), kn(hd * 4);
     QINFER_CUDA_CHECK(cudaMemcpy(qn.data(), ones.data(), hd * 4, cudaMemcpyHostToDevice));
     QINFER_CUDA_CHECK(cudaMemcpy(kn.data(), ones.data(), hd * 4, cudaMemcpyHostToDevice));
+
+    if (argc == 5 && std::strcmp(argv[1], "decode") == 0) {  // one case, for a profiler
+        const int64_t B = std::atoll(argv[2]), ctx = std::atoll(argv[3]);
+        const DecodeKernel kern = std::strcmp(argv[4], "fused") == 0 ? DecodeKernel::Fused : DecodeKernel::SplitCombine;
+        const size_t cache_elems = static_cast<size_t>(B * ctx * s.hkv * hd);
+        DeviceBuffer kc = filled_bf16(cache_elems, 1.0f), vc = filled_bf16(cache_elems, 1.0f);
+        DeviceBuffer qkv = filled_bf16(static_cast<size_t>(B * qkv_dim), 2.0f);
+        DeviceBuffer out(static_cast<size_t>(B * s.hq * hd * 2));
+        std::vector<int32_t> slots(static_cast<size_t>(B)), pos(static_cast<size_t>(B), static_cast<int32_t>(ctx - 1));
+        for (int64_t b = 0; b < B; ++b) slots[static_cast<size_t>(b)] = static_cast<int32_t>(b);
+        DeviceBuffer dslots(B * 4), dpos(B * 4);
+        QINFER_CUDA_CHECK(cudaMemcpy(dslots.data(), slots.data(), B * 4, cudaMemcpyHostToDevice));
+        QINFER_CUDA_CHECK(cudaMemcpy(dpos.data(), pos.data(), B * 4, cudaMemcpyHostToDevice));
+        DeviceBuffer ws(std::max<size_t>(gated_attention_decode_workspace_bytes(s, B, ctx, kern), 16));
+        const KvCache cache{kc.as<bf16>(), vc.as<bf16>(), ctx};
+        for (int i = 0; i < 3; ++i)
+            gated_attention_decode(s, qkv.as<bf16>(), B, dslots.as<int32_t>(), dpos.as<int32_t>(), qn.as<float>(),
+                                   kn.as<float>(), cache, out.as<bf16>(), ws.data(), st, kern);
+        QINFER_CUDA_CHECK(cudaStreamSynchronize(st));
+        std::printf("decode B %lld ctx %lld %s: %d splits\n", static_cast<long long>(B), static_cast<long long>(ctx),
+                    argv[4], gated_attention_decode_splits(s, B, ctx, kern));
+        QINFER_CUDA_CHECK(cudaStreamDestroy(st));
+        return 0;
+    }
 
     {
         kbench::Table t{{"prefill T", "ms", "TFLOP/s", "floor ms (800 TF)", "% of peak"}, {}};
