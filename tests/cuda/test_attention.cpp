@@ -352,10 +352,11 @@ TEST(CudaAttentionDecode, ContinuesAPrefill) {
         std::copy(all.row(T), all.row(T) + s.hq * 32, last.data());
         // Same bf16 inputs, different split of the keys among warps/splits: fp32 reassociation + P rounding only.
         expect_close(download_bf16(o2, {1, s.hq * 32}), last, 1e-2, "decode after prefill vs one prefill");
-        // The decode appended the same k / v the longer prefill wrote (bit for bit: same fp32 math, same rounding).
+        // The decode appended the k / v the longer prefill wrote: v bit for bit (a copy), k within one bf16 rounding
+        // (same math; the two kernels may contract the RoPE products into FMAs differently).
         const Tensor kc1 = download_bf16(k1, {2 * max_ctx, s.hkv, 32}), kc2 = download_bf16(k2, {2 * max_ctx, s.hkv, 32});
         const Tensor vc1 = download_bf16(v1, {2 * max_ctx, s.hkv, 32}), vc2 = download_bf16(v2, {2 * max_ctx, s.hkv, 32});
-        EXPECT_EQ(max_abs_diff(cache_rows(kc2, max_ctx, 1, T, 1), cache_rows(kc1, max_ctx, 1, T, 1)), 0.0);
+        expect_close(cache_rows(kc2, max_ctx, 1, T, 1), cache_rows(kc1, max_ctx, 1, T, 1), 4e-3, "decode k vs prefill k");
         EXPECT_EQ(max_abs_diff(cache_rows(vc2, max_ctx, 1, T, 1), cache_rows(vc1, max_ctx, 1, T, 1)), 0.0);
     }
 }

@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "core/check.h"
@@ -67,9 +68,8 @@ struct Common {
 };
 
 // One warp: dst[0..hd) = bf16( RoPE( x · rsqrt(mean(x²) + eps) · (1 + w) ) ) for the bf16 row src at position pos.
-// dst2, if not null, gets the same values (the fused decode writes the new k to shared memory and the cache at once).
 __device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restrict__ w, int hd, float eps,
-                              const Rope& rope, int64_t pos, bf16* dst, bf16* dst2 = nullptr) {
+                              const Rope& rope, int64_t pos, bf16* dst) {
     const int lane = threadIdx.x & 31;
     float ss = 0.0f;
     for (int i = lane; i < hd; i += 32) {
@@ -90,9 +90,7 @@ __device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restr
             sincosf(fpos * rope.inv_freq[i < half ? i : i - half], &sn, &cs);
             y = i < half ? y * cs + (-xp) * sn : y * cs + xp * sn;
         }
-        const bf16 yb = __float2bfloat16_rn(y);
-        dst[i] = yb;
-        if (dst2) dst2[i] = yb;
+        dst[i] = __float2bfloat16_rn(y);
     }
 }
 
@@ -369,26 +367,160 @@ constexpr int kStages = 3;
 
 template <int HD>
 constexpr size_t fused_smem() {
-    // sQ [16][LD], sKn [HD], sVn [HD], ring [kStages][K, V][64][LD] (bf16); the merge scratch reuses the ring.
+    // sQ [16][LD], sKn [HD], sVn [HD], ring [kStages][K, V][64][LD] (bf16); the prologue's per-warp scratch uses the
+    // last stage (not loaded before the main loop) and the merge scratch the whole ring.
     return (static_cast<size_t>(16) * ld<HD>() + 2 * HD + static_cast<size_t>(kStages) * 2 * kTile * ld<HD>()) *
            sizeof(bf16);
 }
-// Merge scratch (floats): per-warp o [4][16][HD], m [4][16], l [4][16]; the CTA's merged o [16][HD], m [16], l [16].
+// Merge scratch (floats): per-warp o [4][16][HD], m [4][16], l [4][16]; the CTA's merged o [16][HD], m [16], l [16];
+// the cluster's m (then merge weights) [16][16] and l [16][16].
 template <int HD>
-constexpr size_t fused_merge_floats() { return static_cast<size_t>(4 * 16 + 16) * HD + 4 * 16 * 2 + 16 * 2; }
+constexpr size_t fused_merge_floats() { return static_cast<size_t>(4 * 16 + 16) * HD + 4 * 16 * 2 + 16 * 2 + 2 * 256; }
 template <int HD>
 constexpr bool fused_fits() {
     return fused_merge_floats<HD>() * sizeof(float) <=
-           static_cast<size_t>(kStages) * 2 * kTile * ld<HD>() * sizeof(bf16);
+               static_cast<size_t>(kStages) * 2 * kTile * ld<HD>() * sizeof(bf16) &&
+           static_cast<size_t>(4) * 2 * HD * sizeof(float) <= static_cast<size_t>(2) * kTile * ld<HD>() * sizeof(bf16);
 }
 
+// Fused-decode tile loader: keys [key0, key0 + 64) of one kv head → sK / sV (row stride LD); rows >= kv_end are
+// zero-filled and the row of skip_key is left alone. Where HD/8 divides the 128 threads, each thread owns one 16-byte
+// column and every (128·8/HD)-th row, so a full tile costs two cp.async and no index arithmetic per row (the generic
+// load_kv_tile spends ~30 instructions per 16 bytes, 3× the tile's math: the first fused version was issue-bound on
+// it, ncu 2026-11-24). Other head dims use load_kv_tile.
+template <int HD>
+__device__ __forceinline__ void load_tile_fused(bf16* sK, bf16* sV, const bf16* kbase, const bf16* vbase,
+                                                int64_t row_stride, int key0, int kv_end, int skip_key) {
+    constexpr int kChunks = HD / 8;
+    if constexpr (kThreads % kChunks != 0) {
+        load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, key0, kv_end, skip_key);
+    } else {
+        constexpr int kRows = kThreads / kChunks;  // rows per pass
+        constexpr int LD = ld<HD>();
+        const int ch = static_cast<int>(threadIdx.x) % kChunks, r0 = static_cast<int>(threadIdx.x) / kChunks;
+        const int64_t step = kRows * row_stride;
+        const int64_t off = static_cast<int64_t>(key0 + r0) * row_stride + ch * 8;
+        const bf16* ks = kbase + off;
+        const bf16* vs = vbase + off;
+        bf16* kd = sK + r0 * LD + ch * 8;
+        bf16* vd = sV + r0 * LD + ch * 8;
+        const bool full = key0 + kTile <= kv_end && (skip_key < key0 || skip_key >= key0 + kTile);
+        if (full) {
+#pragma unroll
+            for (int it = 0; it < kTile / kRows; ++it) {
+                attn::cp_async16(kd + it * kRows * LD, ks + it * step, 16);
+                attn::cp_async16(vd + it * kRows * LD, vs + it * step, 16);
+            }
+        } else {
+#pragma unroll
+            for (int it = 0; it < kTile / kRows; ++it) {
+                const int key = key0 + r0 + it * kRows;
+                if (key == skip_key) continue;
+                const bool ok = key < kv_end;
+                attn::cp_async16(kd + it * kRows * LD, ok ? ks + it * step : kbase, ok ? 16 : 0);
+                attn::cp_async16(vd + it * kRows * LD, ok ? vs + it * step : vbase, ok ? 16 : 0);
+            }
+        }
+    }
+}
+
+// Fused-decode prologue helpers: one warp per row, lane l holds elements l + 32k (the same per-lane order of the sum
+// of squares and the same expressions as norm_rope_row), all loads of a warp's rows issued before any math.
+template <int HD>
+constexpr int kRowIt = (HD + 31) / 32;
+
+template <int HD>
+__device__ __forceinline__ void load_row(const bf16* __restrict__ src, float (&x)[kRowIt<HD>]) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) {
+        const int i = lane + 32 * k;
+        x[k] = i < HD ? __bfloat162float(src[i]) : 0.0f;
+    }
+}
+template <int HD>
+__device__ __forceinline__ void load_weights(const float* __restrict__ w, float (&x)[kRowIt<HD>]) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) {
+        const int i = lane + 32 * k;
+        x[k] = i < HD ? w[i] : 0.0f;
+    }
+}
+// tab[j] = (cos, sin)(pos · inv_freq[j]), j < rotary_dim / 2: once per warp, shared by its rows.
+__device__ __forceinline__ void rope_table(const Rope& rope, int pos, float2* tab) {
+    const int lane = threadIdx.x & 31;
+    const float fpos = static_cast<float>(pos);
+    for (int j = lane; j < rope.half; j += 32) {
+        float sn, cs;
+        sincosf(fpos * rope.inv_freq[j], &sn, &cs);
+        tab[j] = make_float2(cs, sn);
+    }
+    __syncwarp();
+}
+// dst[0..HD) = bf16(RoPE(x · rsqrt(mean(x²) + eps) · (1 + w))), also to dst2 if not null; buf: HD floats of scratch.
+template <int HD>
+__device__ __forceinline__ void finish_row(const float (&x)[kRowIt<HD>], const float (&w)[kRowIt<HD>], float eps,
+                                           int half, const float2* tab, float* buf, bf16* dst, bf16* dst2) {
+    const int lane = threadIdx.x & 31;
+    float ss = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) ss += x[k] * x[k];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    const float r = 1.0f / sqrtf(ss / static_cast<float>(HD) + eps);
+    float y[kRowIt<HD>];
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) y[k] = x[k] * r * (1.0f + w[k]);
+    if (half > 0) {
+#pragma unroll
+        for (int k = 0; k < kRowIt<HD>; ++k) {
+            const int i = lane + 32 * k;
+            if (i < 2 * half) buf[i] = y[k];
+        }
+        __syncwarp();
+    }
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) {
+        const int i = lane + 32 * k;
+        if (i >= HD) continue;
+        float v = y[k];
+        if (i < 2 * half) {
+            const int ip = i < half ? i + half : i - half;
+            const float xp = buf[ip];
+            const float2 t = tab[i < half ? i : i - half];
+            v = i < half ? v * t.x + (-xp) * t.y : v * t.x + xp * t.y;
+        }
+        const bf16 vb = __float2bfloat16_rn(v);
+        dst[i] = vb;
+        if (dst2) dst2[i] = vb;
+    }
+    __syncwarp();  // buf is reused by the warp's next row
+}
+
+// ---- Fused decode: one launch, thread-block clusters (sm_90) ----------------------------------------------------
+//
+// grid (nsplit, Hkv, B), cluster (nsplit, 1, 1), 4 warps. CTA sp of the cluster for (b, kvh) takes the keys
+// [sp·chunk, (sp+1)·chunk) ∩ [0, pos] (chunk from split_chunk on the device: the grid depends only on B and max_ctx).
+//   prologue  cp.async of the first kStages−1 K/V tiles; q of the G heads: norm + RoPE → bf16 sQ (rows ≥ G zero);
+//             the CTA whose chunk holds pos ("owner") computes the new k (norm + RoPE) and v into sKn / sVn and
+//             writes them to the cache (no other CTA of this launch reads that cache row).
+//   main loop kStages-deep cp.async ring of 64-key tiles, one barrier per tile; the owner's tile that holds pos gets
+//             its row from sKn / sVn (the cp.async skips that row); warps take 16 keys each (attend_block).
+//   merge     the 4 warps merge through shared memory into this CTA's (o, m, l) for the G rows; cluster barrier; each
+//             CTA copies the cluster's (m, l) into its shared memory and turns them into weights exp2(m_q − M) / L;
+//             CTA sp then merges a 1/nsplit slice of the G·HD outputs, o = Σ_q w_q · o_q read through distributed
+//             shared memory, applies σ(gate), writes bf16; cluster barrier (no CTA leaves while its shared memory is
+//             read).
+// Empty chunks (start > pos) skip the loads and contribute m = −inf, l = 0, o = 0.
 template <int HD>
 __global__ void __launch_bounds__(kThreads, 1)
     fused_decode_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
                         const int32_t* __restrict__ positions, bf16* __restrict__ out) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    static_assert(fused_fits<HD>(), "merge scratch must fit in the K/V ring");
+    static_assert(fused_fits<HD>(), "prologue and merge scratch must fit in the K/V ring");
     constexpr int LD = ld<HD>();
+    constexpr int R = kRowIt<HD>;
     extern __shared__ __align__(16) unsigned char smem_raw[];
     bf16* sQ = reinterpret_cast<bf16*>(smem_raw);  // [16][LD]
     bf16* sKn = sQ + 16 * LD;                       // [HD] new k (normed, roped)
@@ -404,6 +536,15 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int nsplit = gridDim.x;  // = cluster size; cluster rank = sp
     const int pos = positions[b];
     const int64_t slot = slots[b];
+    const bf16* row = qkv + b * c.qkv_dim;  // this sequence's qkv row
+    // Prologue loads that do not wait for pos: warp w's q rows w, w+4, w+8, w+12 (< G) and the q norm weights.
+    float wq[R], xq[4][R];
+    load_weights<HD>(c.q_norm, wq);
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        const int r = warp + 4 * k;
+        if (r < c.group) load_row<HD>(row + static_cast<int64_t>(kvh * c.group + r) * 2 * HD, xq[k]);
+    }
     const int n = pos + 1;
     const int chunk = split_chunk(n, nsplit);
     const int start = sp * chunk;
@@ -416,24 +557,35 @@ __global__ void __launch_bounds__(kThreads, 1)
 
 #pragma unroll
     for (int t = 0; t < kStages - 1; ++t) {
-        if (t < ntiles) load_kv_tile<HD>(stage_k(t), stage_v(t), kbase, vbase, row_stride, start + t * kTile, end, pos);
+        if (t < ntiles) load_tile_fused<HD>(stage_k(t), stage_v(t), kbase, vbase, row_stride, start + t * kTile, end, pos);
         attn::cp_async_commit();
     }
-    const bf16* row = qkv + b * c.qkv_dim;
-    for (int r = warp; r < 16; r += 4) {
-        if (r < c.group) {
-            norm_rope_row(row + static_cast<int64_t>(kvh * c.group + r) * 2 * HD, c.q_norm, HD, c.eps, rope, pos,
-                          sQ + r * LD);
-        } else {
-            for (int d = lane; d < HD; d += 32) sQ[r * LD + d] = __float2bfloat16_rn(0.0f);
-        }
-    }
-    if (owner) {
-        const int64_t dst = ((slot * c.max_ctx + pos) * c.hkv + kvh) * HD;
+
+    // Prologue: warp w norms + ropes its q rows; warp 3 of the owner also the new k, warp 2 copies the new v.
+    // Scratch (buf, tab) per warp in the last ring stage, which nothing loads before the main loop.
+    {
+        float* buf = reinterpret_cast<float*>(stage_k(kStages - 1)) + warp * 2 * HD;
+        float2* tab = reinterpret_cast<float2*>(buf + HD);
         const bf16* kv_row = row + 2 * static_cast<int64_t>(c.hq) * HD;
-        if (warp == 2) {
-            norm_rope_row(kv_row + kvh * HD, c.k_norm, HD, c.eps, rope, pos, sKn, c.kc + dst);
-        } else if (warp == 3) {
+        const int64_t dst = ((slot * c.max_ctx + pos) * c.hkv + kvh) * HD;
+        const bool do_k = owner && warp == 3;
+        float wk[R], xk[R];
+        if (do_k) {
+            load_row<HD>(kv_row + kvh * HD, xk);
+            load_weights<HD>(c.k_norm, wk);
+        }
+        rope_table(rope, pos, tab);
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            const int r = warp + 4 * k;
+            if (r < c.group) {
+                finish_row<HD>(xq[k], wq, c.eps, rope.half, tab, buf, sQ + r * LD, nullptr);
+            } else if (lane < HD / 8) {
+                *reinterpret_cast<uint4*>(sQ + r * LD + lane * 8) = make_uint4(0u, 0u, 0u, 0u);
+            }
+        }
+        if (do_k) finish_row<HD>(xk, wk, c.eps, rope.half, tab, buf, sKn, c.kc + dst);
+        if (owner && warp == 2) {
             const bf16* v = kv_row + static_cast<int64_t>(c.hkv) * HD + kvh * HD;
             for (int d = 2 * lane; d < HD; d += 64) {
                 const __nv_bfloat162 x = *reinterpret_cast<const __nv_bfloat162*>(v + d);
@@ -442,7 +594,7 @@ __global__ void __launch_bounds__(kThreads, 1)
             }
         }
     }
-    __syncthreads();  // sQ, sKn, sVn complete
+    __syncthreads();  // sQ, sKn, sVn complete; the prologue scratch is free again
 
     WarpState<HD> st;
     st.init();
@@ -460,8 +612,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         __syncthreads();  // tile i visible to all; every warp is done with tile i − 1 (its stage is refilled next)
         if (i + kStages - 1 < ntiles) {
             const int nx = i + kStages - 1;
-            load_kv_tile<HD>(stage_k(nx % kStages), stage_v(nx % kStages), kbase, vbase, row_stride,
-                             start + nx * kTile, end, pos);
+            load_tile_fused<HD>(stage_k(nx % kStages), stage_v(nx % kStages), kbase, vbase, row_stride,
+                                start + nx * kTile, end, pos);
         }
         attn::cp_async_commit();
         const int key0 = key_t + warp * 16;
@@ -478,6 +630,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     float* po = sl + 4 * 16;                     // [16][HD] this CTA's o (unnormalised, relative to pm)
     float* pm = po + 16 * HD;                    // [16]
     float* pl = pm + 16;                         // [16]
+    float* cw = pl + 16;                         // [16 ranks][16 rows] the cluster's m, then merge weights
+    float* cl = cw + 256;                        // [16 ranks][16 rows] the cluster's l
     const int g = lane >> 2, cc = lane & 3;
     float l0 = st.l[0], l1 = st.l[1];
     l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
@@ -496,21 +650,39 @@ __global__ void __launch_bounds__(kThreads, 1)
         sl[warp * 16 + g] = l0;
         sl[warp * 16 + g + 8] = l1;
     }
+    // The gate values of this thread's output units (see the last loop), loaded now so that their latency hides
+    // behind the merges.
+    const int units = c.group * HD / 4;  // 4 consecutive dims of one row
+    constexpr int kUnits = (4 * HD + kThreads - 1) / kThreads;  // most units per thread (G <= 16, nsplit = 1)
+    uint2 gate[kUnits];
+#pragma unroll
+    for (int k = 0; k < kUnits; ++k) {
+        const int u = sp * kThreads + static_cast<int>(threadIdx.x) + k * nsplit * kThreads;
+        if (u < units) {
+            const int r = (u * 4) / HD, d = (u * 4) % HD;
+            gate[k] = *reinterpret_cast<const uint2*>(row + static_cast<int64_t>(kvh * c.group + r) * 2 * HD + HD + d);
+        }
+    }
     __syncthreads();
-    for (int idx = threadIdx.x; idx < c.group * HD; idx += kThreads) {
-        const int r = idx / HD, d = idx % HD;
+    for (int u = threadIdx.x; u < units; u += kThreads) {
+        const int r = (u * 4) / HD, d = (u * 4) % HD;
         float M = -INFINITY;
 #pragma unroll
         for (int w = 0; w < 4; ++w) M = fmaxf(M, sm[w * 16 + r]);
-        float o = 0.0f, L = 0.0f;
+        float L = 0.0f;
+        float4 o = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll
         for (int w = 0; w < 4; ++w) {
             const float mw = sm[w * 16 + r];
             const float f = mw == -INFINITY ? 0.0f : exp2f(mw - M);
-            o += f * so[(w * 16 + r) * HD + d];
+            const float4 v = *reinterpret_cast<const float4*>(so + (w * 16 + r) * HD + d);
+            o.x += f * v.x;
+            o.y += f * v.y;
+            o.z += f * v.z;
+            o.w += f * v.w;
             L += f * sl[w * 16 + r];
         }
-        po[r * HD + d] = o;
+        *reinterpret_cast<float4*>(po + r * HD + d) = o;
         if (d == 0) {
             pm[r] = M;
             pl[r] = L;
@@ -518,36 +690,60 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
     cluster.sync();  // every CTA's (po, pm, pl) complete and visible to the cluster
 
-    // Cluster merge: 4 consecutive dims per thread; CTA sp takes units sp·128 + tid, stepping by nsplit·128.
-    const int units = c.group * HD / 4;
-    for (int u = sp * kThreads + static_cast<int>(threadIdx.x); u < units; u += nsplit * kThreads) {
-        const int r = (u * 4) / HD, d = (u * 4) % HD;
+    for (int t = threadIdx.x; t < nsplit * 16; t += kThreads) {
+        const int q = t / 16, r = t % 16;
+        if (r < c.group) {
+            cw[t] = cluster.map_shared_rank(pm, static_cast<unsigned>(q))[r];
+            cl[t] = cluster.map_shared_rank(pl, static_cast<unsigned>(q))[r];
+        }
+    }
+    __syncthreads();
+    if (static_cast<int>(threadIdx.x) < c.group) {  // weights of row r: exp2(m_q − M) / L, 0 for an empty chunk
+        const int r = threadIdx.x;
         float M = -INFINITY;
-        for (int q = 0; q < nsplit; ++q) M = fmaxf(M, cluster.map_shared_rank(pm, q)[r]);
+        for (int q = 0; q < nsplit; ++q) M = fmaxf(M, cw[q * 16 + r]);
         float L = 0.0f;
-        float4 o = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
         for (int q = 0; q < nsplit; ++q) {
-            const float mq = cluster.map_shared_rank(pm, q)[r];
-            if (mq == -INFINITY) continue;  // empty chunk (its o is 0 but need not be read)
-            const float f = exp2f(mq - M);
-            L += f * cluster.map_shared_rank(pl, q)[r];
-            const float4 v = *reinterpret_cast<const float4*>(cluster.map_shared_rank(po, q) + r * HD + d);
-            o.x += f * v.x;
-            o.y += f * v.y;
-            o.z += f * v.z;
-            o.w += f * v.w;
+            const float m = cw[q * 16 + r];
+            if (m != -INFINITY) L += exp2f(m - M) * cl[q * 16 + r];
         }
         const float inv = 1.0f / L;
+        for (int q = 0; q < nsplit; ++q) {
+            const float m = cw[q * 16 + r];
+            cw[q * 16 + r] = m == -INFINITY ? 0.0f : exp2f(m - M) * inv;
+        }
+    }
+    __syncthreads();
+
+    // CTA sp: units sp·128 + tid, stepping by nsplit·128; the (at most 16) remote loads of a unit are independent.
+#pragma unroll
+    for (int k = 0; k < kUnits; ++k) {
+        const int u = sp * kThreads + static_cast<int>(threadIdx.x) + k * nsplit * kThreads;
+        if (u >= units) continue;
+        const int r = (u * 4) / HD, d = (u * 4) % HD;
+        float4 o = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+        for (int q = 0; q < 16; ++q) {
+            if (q < nsplit) {
+                const float f = cw[q * 16 + r];
+                const float4 v = *reinterpret_cast<const float4*>(
+                    cluster.map_shared_rank(po, static_cast<unsigned>(q)) + r * HD + d);
+                o.x += f * v.x;
+                o.y += f * v.y;
+                o.z += f * v.z;
+                o.w += f * v.w;
+            }
+        }
         const int h = kvh * c.group + r;
-        const bf16* gp = row + static_cast<int64_t>(h) * 2 * HD + HD + d;
-        const __nv_bfloat162 g01 = *reinterpret_cast<const __nv_bfloat162*>(gp);
-        const __nv_bfloat162 g23 = *reinterpret_cast<const __nv_bfloat162*>(gp + 2);
+        __nv_bfloat162 g01, g23;
+        std::memcpy(&g01, &gate[k].x, sizeof(g01));
+        std::memcpy(&g23, &gate[k].y, sizeof(g23));
         auto sig = [](float x) { return 1.0f / (1.0f + expf(-x)); };
         bf16* op = out + static_cast<int64_t>(b) * c.hq * HD + static_cast<int64_t>(h) * HD + d;
         *reinterpret_cast<__nv_bfloat162*>(op) =
-            __floats2bfloat162_rn(o.x * inv * sig(__low2float(g01)), o.y * inv * sig(__high2float(g01)));
+            __floats2bfloat162_rn(o.x * sig(__low2float(g01)), o.y * sig(__high2float(g01)));
         *reinterpret_cast<__nv_bfloat162*>(op + 2) =
-            __floats2bfloat162_rn(o.z * inv * sig(__low2float(g23)), o.w * inv * sig(__high2float(g23)));
+            __floats2bfloat162_rn(o.z * sig(__low2float(g23)), o.w * sig(__high2float(g23)));
     }
     cluster.sync();  // no CTA exits while another still reads its shared memory
 #else
@@ -676,30 +872,20 @@ const std::array<int, 5>& fused_active_clusters() {
     return v;
 }
 
-// Cluster size cs (= key splits) for B sequences. The G = B·Hkv groups run as clusters of cs CTAs, each CTA doing
-// 1/cs of a group's keys; with A(cs) clusters resident at once the launch takes W = ceil(G / A(cs)) waves of 1/cs of
-// the work each, while R(cs) = min(G, A(cs))·cs CTAs stream at once out of the A(1) the device holds (HBM needs about
-// all SMs streaming). Cost = W / cs · A(1) / R(cs); the smallest wins, a larger cs only if it is 5 % better (merging
-// costs a little); at most one split per 64-key tile of max_ctx. H100, hd 256, Hkv 2: B = 64 → 1 (one wave of 128
-// CTAs, no merge), B = 8 → 8, B = 1 → 16.
+// Cluster size cs (= key splits) for B sequences: the largest cs whose B·Hkv clusters are all resident at once
+// (one wave: A(cs) >= B·Hkv, A from the device), at most one split per 64-key tile of max_ctx; 1 if not even single
+// CTAs fit one wave. A second wave would pay the whole per-CTA latency again (prologue, first tile, merge): the first
+// fused version minimised waves/cs instead and picked 16 splits in 3 waves at B = 8, 1.65× slower than the old
+// 3-launch path there (device run 2026-11-24). H100, hd 256, Hkv 2 (A(16) = 7): B = 1 → 16, B = 64 → 1.
 template <int HD>
 int fused_splits(const AttentionShape& s, int64_t B, int64_t max_ctx) {
     const std::array<int, 5>& active = fused_active_clusters<HD>();
     const int64_t groups = std::max<int64_t>(1, B * s.hkv);
     const int64_t tiles = std::max<int64_t>(1, (max_ctx + kTile - 1) / kTile);
-    const double full = static_cast<double>(active[0]);
     int best = 1;
-    double best_cost = 1e300;
     for (size_t i = 0; i < active.size(); ++i) {
         const int cs = kClusterSizes[i];
-        if (cs > tiles || active[i] <= 0) continue;
-        const int64_t waves = (groups + active[i] - 1) / active[i];
-        const double resident = static_cast<double>(std::min<int64_t>(groups, active[i]) * cs);
-        const double cost = static_cast<double>(waves) / cs * full / std::min(resident, full);
-        if (cost < best_cost * 0.95) {
-            best_cost = cost;
-            best = cs;
-        }
+        if (cs <= tiles && active[i] >= groups) best = cs;
     }
     return best;
 }
