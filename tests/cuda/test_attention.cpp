@@ -215,10 +215,29 @@ TEST(CudaAttentionPrefill, RejectsUnsupportedHeadDim) {
                  qinfer::Error);
 }
 
-// B sequences, one new token each, in shuffled slots at different positions (0, tile edges, long contexts).
-void run_decode_case(Heads heads, int hd, int rot, float theta, int64_t B, int64_t max_ctx) {
-    SCOPED_TRACE("decode Hq/Hkv " + std::to_string(heads.hq) + "/" + std::to_string(heads.hkv) + " hd " +
-                 std::to_string(hd) + " B " + std::to_string(B) + " max_ctx " + std::to_string(max_ctx));
+const char* kernel_name(cuda::DecodeKernel k) {
+    return k == cuda::DecodeKernel::Fused ? "fused" : k == cuda::DecodeKernel::SplitCombine ? "split+combine" : "auto";
+}
+constexpr cuda::DecodeKernel kDecodeKernels[] = {cuda::DecodeKernel::Fused, cuda::DecodeKernel::SplitCombine};
+
+// Positions 0, tile edges and long contexts; the last sequence at the very end of the cache.
+std::vector<int32_t> default_positions(int64_t B, int64_t max_ctx) {
+    const int32_t fixed[] = {0, 1, 63, 64, 65, 300, 127, 1000};
+    std::vector<int32_t> positions(static_cast<size_t>(B));
+    for (int64_t b = 0; b < B; ++b) {
+        int64_t p = fixed[b % 8];
+        if (b == B - 1) p = max_ctx - 1;
+        positions[static_cast<size_t>(b)] = static_cast<int32_t>(std::min<int64_t>(p, max_ctx - 1));
+    }
+    return positions;
+}
+
+// B sequences, one new token each, in shuffled slots at the given positions (default_positions if empty).
+void run_decode_case(Heads heads, int hd, int rot, float theta, int64_t B, int64_t max_ctx,
+                     cuda::DecodeKernel kernel, std::vector<int32_t> positions = {}) {
+    SCOPED_TRACE(std::string("decode ") + kernel_name(kernel) + " Hq/Hkv " + std::to_string(heads.hq) + "/" +
+                 std::to_string(heads.hkv) + " hd " + std::to_string(hd) + " B " + std::to_string(B) + " max_ctx " +
+                 std::to_string(max_ctx));
     const cuda::AttentionShape s = make_shape(heads, hd, rot, theta);
     const int64_t qkv_dim = 2LL * s.hq * hd + 2LL * s.hkv * hd;
     const int64_t nslots = B + 2;
@@ -226,13 +245,8 @@ void run_decode_case(Heads heads, int hd, int rot, float theta, int64_t B, int64
     std::iota(slot_ids.begin(), slot_ids.end(), 0);
     std::shuffle(slot_ids.begin(), slot_ids.end(), rng());
     slot_ids.resize(static_cast<size_t>(B));
-    const int32_t fixed[] = {0, 1, 63, 64, 65, 300, 127, 1000};
-    std::vector<int32_t> positions(static_cast<size_t>(B));
-    for (int64_t b = 0; b < B; ++b) {
-        int64_t p = fixed[b % 8];
-        if (b == B - 1) p = max_ctx - 1;  // one sequence at the very end of the cache
-        positions[static_cast<size_t>(b)] = static_cast<int32_t>(std::min<int64_t>(p, max_ctx - 1));
-    }
+    if (positions.empty()) positions = default_positions(B, max_ctx);
+    ASSERT_EQ(static_cast<int64_t>(positions.size()), B);
 
     const Tensor qkv = round_to_bf16(randn({B, qkv_dim}));
     const Tensor kc0 = round_to_bf16(randn({nslots * max_ctx, s.hkv, hd}));
@@ -241,10 +255,12 @@ void run_decode_case(Heads heads, int hd, int rot, float theta, int64_t B, int64
     const cuda::DeviceBuffer dqkv = upload_bf16(qkv), dkc = upload_bf16(kc0), dvc = upload_bf16(vc0);
     const cuda::DeviceBuffer dslots = upload_i32(slot_ids), dpos = upload_i32(positions);
     const cuda::DeviceBuffer dout = poisoned(static_cast<size_t>(B * s.hq * hd) * sizeof(cuda::bf16));
-    const cuda::DeviceBuffer ws = poisoned(std::max<size_t>(1, cuda::gated_attention_decode_workspace_bytes(s, B, max_ctx)));
+    const cuda::DeviceBuffer ws =
+        poisoned(std::max<size_t>(1, cuda::gated_attention_decode_workspace_bytes(s, B, max_ctx, kernel)));
     const cuda::KvCache cache{dkc.as<cuda::bf16>(), dvc.as<cuda::bf16>(), max_ctx};
     cuda::gated_attention_decode(s, dqkv.as<cuda::bf16>(), B, dslots.as<int32_t>(), dpos.as<int32_t>(),
-                                 w.dq.as<float>(), w.dk.as<float>(), cache, dout.as<cuda::bf16>(), ws.data(), nullptr);
+                                 w.dq.as<float>(), w.dk.as<float>(), cache, dout.as<cuda::bf16>(), ws.data(), nullptr,
+                                 kernel);
     QINFER_CUDA_CHECK(cudaDeviceSynchronize());
 
     const Tensor out = download_bf16(dout, {B, s.hq * hd});
@@ -273,12 +289,15 @@ void run_decode_case(Heads heads, int hd, int rot, float theta, int64_t B, int64
 }
 
 void decode_suite(int hd, int rot, float theta) {
-    for (Heads h : {Heads{16, 2}, Heads{8, 2}, Heads{4, 4}, Heads{4, 1}}) {
-        for (int64_t B : {1, 3, 8}) run_decode_case(h, hd, rot, theta, B, 1100);
+    for (cuda::DecodeKernel k : kDecodeKernels) {
+        for (Heads h : {Heads{16, 2}, Heads{8, 2}, Heads{4, 4}, Heads{4, 1}}) {
+            for (int64_t B : {1, 3, 8}) run_decode_case(h, hd, rot, theta, B, 1100, k);
+        }
+        run_decode_case(Heads{8, 2}, hd, rot, theta, 8, 70, k);     // short cache: few splits, positions clamped
+        run_decode_case(Heads{16, 2}, hd, rot, theta, 3, 5000, k);  // long context, many splits
+        run_decode_case(Heads{16, 2}, hd, rot, theta, 64, 300, k);  // the B = 64 plan (one split per group)
+        print_worst(("decode " + std::string(kernel_name(k)) + " hd " + std::to_string(hd)).c_str());
     }
-    run_decode_case(Heads{8, 2}, hd, rot, theta, 8, 70);     // short cache: few splits, positions clamped
-    run_decode_case(Heads{16, 2}, hd, rot, theta, 3, 5000);  // long context, many splits
-    print_worst(("decode hd " + std::to_string(hd)).c_str());
 }
 
 TEST(CudaAttentionDecode, HeadDim256Rotary64) {
@@ -302,33 +321,164 @@ TEST(CudaAttentionDecode, HeadDim32TinyModel) {
 // cache layout, positions and RoPE, as a model's generation loop needs.
 TEST(CudaAttentionDecode, ContinuesAPrefill) {
     QINFER_REQUIRE_GPU();
-    const cuda::AttentionShape s = make_shape(Heads{4, 2}, 32, 8, 1e7f);
-    const int64_t T = 45, qkv_dim = 2LL * s.hq * 32 + 2LL * s.hkv * 32, max_ctx = 64;
-    const Tensor qkv = round_to_bf16(randn({T + 1, qkv_dim}));
-    Weights w = make_norm_weights(32);
-    const cuda::DeviceBuffer dqkv = upload_bf16(qkv);
-    const size_t cache_bytes = static_cast<size_t>(2 * max_ctx * s.hkv * 32) * sizeof(cuda::bf16);
-    const cuda::DeviceBuffer k1 = poisoned(cache_bytes), v1 = poisoned(cache_bytes);
-    const cuda::DeviceBuffer k2 = poisoned(cache_bytes), v2 = poisoned(cache_bytes);
-    const cuda::DeviceBuffer o1 = poisoned(static_cast<size_t>((T + 1) * s.hq * 32) * 2);
-    const cuda::DeviceBuffer o2 = poisoned(static_cast<size_t>(s.hq * 32) * 2);
-    const cuda::DeviceBuffer dslot = upload_i32({1}), dpos = upload_i32({static_cast<int32_t>(T)});
-    const cuda::DeviceBuffer ws = poisoned(cuda::gated_attention_decode_workspace_bytes(s, 1, max_ctx));
-    const cuda::KvCache c1{k1.as<cuda::bf16>(), v1.as<cuda::bf16>(), max_ctx};
-    const cuda::KvCache c2{k2.as<cuda::bf16>(), v2.as<cuda::bf16>(), max_ctx};
-    cuda::gated_attention_prefill(s, dqkv.as<cuda::bf16>(), T + 1, 1, 0, w.dq.as<float>(), w.dk.as<float>(), c1,
-                                  o1.as<cuda::bf16>(), nullptr);
-    cuda::gated_attention_prefill(s, dqkv.as<cuda::bf16>(), T, 1, 0, w.dq.as<float>(), w.dk.as<float>(), c2,
-                                  o1.as<cuda::bf16>(), nullptr);
-    cuda::gated_attention_decode(s, dqkv.as<cuda::bf16>() + T * qkv_dim, 1, dslot.as<int32_t>(), dpos.as<int32_t>(),
-                                 w.dq.as<float>(), w.dk.as<float>(), c2, o2.as<cuda::bf16>(), ws.data(), nullptr);
-    QINFER_CUDA_CHECK(cudaDeviceSynchronize());
-    // o1 was overwritten by the second prefill for rows < T only; its row T is the (T+1)-token prefill's last row.
-    const Tensor all = download_bf16(o1, {T + 1, s.hq * 32});
-    Tensor last({1, s.hq * 32});
-    std::copy(all.row(T), all.row(T) + s.hq * 32, last.data());
-    // Same bf16 inputs, different split of the keys among warps/splits: fp32 reassociation + P rounding only.
-    expect_close(download_bf16(o2, {1, s.hq * 32}), last, 1e-2, "decode after prefill vs one prefill");
+    for (cuda::DecodeKernel kernel : kDecodeKernels) {
+        SCOPED_TRACE(kernel_name(kernel));
+        const cuda::AttentionShape s = make_shape(Heads{4, 2}, 32, 8, 1e7f);
+        const int64_t T = 45, qkv_dim = 2LL * s.hq * 32 + 2LL * s.hkv * 32, max_ctx = 64;
+        const Tensor qkv = round_to_bf16(randn({T + 1, qkv_dim}));
+        Weights w = make_norm_weights(32);
+        const cuda::DeviceBuffer dqkv = upload_bf16(qkv);
+        const size_t cache_bytes = static_cast<size_t>(2 * max_ctx * s.hkv * 32) * sizeof(cuda::bf16);
+        const cuda::DeviceBuffer k1 = poisoned(cache_bytes), v1 = poisoned(cache_bytes);
+        const cuda::DeviceBuffer k2 = poisoned(cache_bytes), v2 = poisoned(cache_bytes);
+        const cuda::DeviceBuffer o1 = poisoned(static_cast<size_t>((T + 1) * s.hq * 32) * 2);
+        const cuda::DeviceBuffer o2 = poisoned(static_cast<size_t>(s.hq * 32) * 2);
+        const cuda::DeviceBuffer dslot = upload_i32({1}), dpos = upload_i32({static_cast<int32_t>(T)});
+        const cuda::DeviceBuffer ws =
+            poisoned(std::max<size_t>(1, cuda::gated_attention_decode_workspace_bytes(s, 1, max_ctx, kernel)));
+        const cuda::KvCache c1{k1.as<cuda::bf16>(), v1.as<cuda::bf16>(), max_ctx};
+        const cuda::KvCache c2{k2.as<cuda::bf16>(), v2.as<cuda::bf16>(), max_ctx};
+        cuda::gated_attention_prefill(s, dqkv.as<cuda::bf16>(), T + 1, 1, 0, w.dq.as<float>(), w.dk.as<float>(), c1,
+                                      o1.as<cuda::bf16>(), nullptr);
+        cuda::gated_attention_prefill(s, dqkv.as<cuda::bf16>(), T, 1, 0, w.dq.as<float>(), w.dk.as<float>(), c2,
+                                      o1.as<cuda::bf16>(), nullptr);
+        cuda::gated_attention_decode(s, dqkv.as<cuda::bf16>() + T * qkv_dim, 1, dslot.as<int32_t>(),
+                                     dpos.as<int32_t>(), w.dq.as<float>(), w.dk.as<float>(), c2, o2.as<cuda::bf16>(),
+                                     ws.data(), nullptr, kernel);
+        QINFER_CUDA_CHECK(cudaDeviceSynchronize());
+        // o1 was overwritten by the second prefill for rows < T only; its row T is the (T+1)-token prefill's last row.
+        const Tensor all = download_bf16(o1, {T + 1, s.hq * 32});
+        Tensor last({1, s.hq * 32});
+        std::copy(all.row(T), all.row(T) + s.hq * 32, last.data());
+        // Same bf16 inputs, different split of the keys among warps/splits: fp32 reassociation + P rounding only.
+        expect_close(download_bf16(o2, {1, s.hq * 32}), last, 1e-2, "decode after prefill vs one prefill");
+        // The decode appended the k / v the longer prefill wrote: v bit for bit (a copy), k within one bf16 rounding
+        // (same math; the two kernels may contract the RoPE products into FMAs differently).
+        const Tensor kc1 = download_bf16(k1, {2 * max_ctx, s.hkv, 32}), kc2 = download_bf16(k2, {2 * max_ctx, s.hkv, 32});
+        const Tensor vc1 = download_bf16(v1, {2 * max_ctx, s.hkv, 32}), vc2 = download_bf16(v2, {2 * max_ctx, s.hkv, 32});
+        expect_close(cache_rows(kc2, max_ctx, 1, T, 1), cache_rows(kc1, max_ctx, 1, T, 1), 4e-3, "decode k vs prefill k");
+        EXPECT_EQ(max_abs_diff(cache_rows(vc2, max_ctx, 1, T, 1), cache_rows(vc1, max_ctx, 1, T, 1)), 0.0);
+    }
+}
+
+// Contexts on the key-split boundaries of the plan the call will use (gated_attention_decode_splits): n = pos + 1
+// keys cut into ns chunks of split_chunk(n) = 64·ceil(ceil(n/ns)/64) keys, so the number of non-empty chunks and the
+// chunk that owns the new token change at n = 64·k·ns and 64·k·ns ± 1, n = 64·(ns − 1) ± 1, and the new token's row
+// sits at tile row 0 (pos = 64k) or 63 (pos = 64k − 1). Each batch size picks its own plan (B = 1: many splits).
+void boundary_cases(Heads h, int hd, int rot) {
+    for (cuda::DecodeKernel k : kDecodeKernels) {
+        for (int64_t B : {1, 2, 9}) {
+            const int64_t max_ctx = 2600;
+            const cuda::AttentionShape s = make_shape(h, hd, rot, 1e7f);
+            const int64_t ns = cuda::gated_attention_decode_splits(s, B, max_ctx, k);
+            std::printf("[ attention ] %s B %lld: %lld splits at max_ctx %lld\n", kernel_name(k),
+                        static_cast<long long>(B), static_cast<long long>(ns), static_cast<long long>(max_ctx));
+            const std::vector<int64_t> ns_cands = {64 * ns - 1,      64 * ns,      64 * ns + 1, 128 * ns, 128 * ns + 1,
+                                                   64 * (ns - 1) + 1, 64 * ns + 64, 65,          64,       2,
+                                                   1,                 max_ctx,      max_ctx - 64, 64 * (ns + 1) - 1};
+            // B sequences walk through the candidates (n, then pos = n − 1), a different start per batch size.
+            std::vector<int32_t> pos(static_cast<size_t>(B));
+            for (int64_t b = 0; b < B; ++b) {
+                const int64_t n = std::clamp<int64_t>(ns_cands[static_cast<size_t>((b + B) % 14)], 1, max_ctx);
+                pos[static_cast<size_t>(b)] = static_cast<int32_t>(n - 1);
+            }
+            run_decode_case(h, hd, rot, 1e7f, B, max_ctx, k, pos);
+            if (B == 1) {  // every candidate once at B = 1
+                for (int64_t n : ns_cands)
+                    run_decode_case(h, hd, rot, 1e7f, 1, max_ctx, k,
+                                    {static_cast<int32_t>(std::clamp<int64_t>(n, 1, max_ctx) - 1)});
+            }
+        }
+        print_worst(("decode boundaries " + std::string(kernel_name(k)) + " hd " + std::to_string(hd)).c_str());
+    }
+}
+
+TEST(CudaAttentionDecode, SplitBoundariesHeadDim256) {
+    QINFER_REQUIRE_GPU();
+    boundary_cases(Heads{16, 2}, 256, 64);
+}
+TEST(CudaAttentionDecode, SplitBoundariesHeadDim32) {
+    QINFER_REQUIRE_GPU();
+    boundary_cases(Heads{4, 2}, 32, 8);
+}
+
+// One decode captured in a CUDA graph, replayed three times with new positions and new qkv rows written into the same
+// device buffers between replays (as a generation loop does): each replay must match the reference computed on the
+// cache the previous replay left, and must append its own k / v. Nothing in the call may depend on host state
+// captured at the first replay (positions, split plan, counters).
+TEST(CudaAttentionDecode, GraphReplaysFollowDevicePositions) {
+    QINFER_REQUIRE_GPU();
+    for (cuda::DecodeKernel kernel : kDecodeKernels) {
+        SCOPED_TRACE(kernel_name(kernel));
+        const cuda::AttentionShape s = make_shape(Heads{16, 2}, 256, 64, 1e7f);
+        const int64_t B = 3, hd = 256, max_ctx = 1500, nslots = 4;
+        const int64_t qkv_dim = 2LL * s.hq * hd + 2LL * s.hkv * hd;
+        const std::vector<int32_t> slot_ids = {2, 0, 3};
+        std::vector<int32_t> positions = {0, 1023, 700};  // advance by 1, 1 (tile edge 1024), 64 per replay
+        const Tensor kc0 = round_to_bf16(randn({nslots * max_ctx, s.hkv, hd}));
+        const Tensor vc0 = round_to_bf16(randn({nslots * max_ctx, s.hkv, hd}));
+        Weights w = make_norm_weights(static_cast<int>(hd));
+        const cuda::DeviceBuffer dkc = upload_bf16(kc0), dvc = upload_bf16(vc0);
+        const cuda::DeviceBuffer dslots = upload_i32(slot_ids), dpos = upload_i32(positions);
+        const cuda::DeviceBuffer dqkv = poisoned(static_cast<size_t>(B * qkv_dim) * sizeof(cuda::bf16));
+        const cuda::DeviceBuffer dout = poisoned(static_cast<size_t>(B * s.hq * hd) * sizeof(cuda::bf16));
+        const cuda::DeviceBuffer ws =
+            poisoned(std::max<size_t>(1, cuda::gated_attention_decode_workspace_bytes(s, B, max_ctx, kernel)));
+        const cuda::KvCache cache{dkc.as<cuda::bf16>(), dvc.as<cuda::bf16>(), max_ctx};
+
+        cudaStream_t stream = nullptr;
+        QINFER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        cudaGraph_t graph = nullptr;
+        cudaGraphExec_t exec = nullptr;
+        QINFER_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+        cuda::gated_attention_decode(s, dqkv.as<cuda::bf16>(), B, dslots.as<int32_t>(), dpos.as<int32_t>(),
+                                     w.dq.as<float>(), w.dk.as<float>(), cache, dout.as<cuda::bf16>(), ws.data(),
+                                     stream, kernel);
+        QINFER_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
+        QINFER_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+
+        Tensor kc_before = kc0, vc_before = vc0;
+        for (int replay = 0; replay < 3; ++replay) {
+            SCOPED_TRACE("replay " + std::to_string(replay));
+            const Tensor qkv = round_to_bf16(randn({B, qkv_dim}));
+            const cuda::DeviceBuffer fresh = upload_bf16(qkv);
+            QINFER_CUDA_CHECK(cudaMemcpy(dqkv.data(), fresh.data(), fresh.bytes(), cudaMemcpyDeviceToDevice));
+            QINFER_CUDA_CHECK(cudaMemcpy(dpos.data(), positions.data(), positions.size() * 4, cudaMemcpyHostToDevice));
+            QINFER_CUDA_CHECK(cudaMemset(dout.data(), 0xFF, dout.bytes()));
+            QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream));
+            QINFER_CUDA_CHECK(cudaStreamSynchronize(stream));
+
+            const Tensor out = download_bf16(dout, {B, s.hq * hd});
+            const Tensor kc = download_bf16(dkc, {nslots * max_ctx, s.hkv, hd});
+            const Tensor vc = download_bf16(dvc, {nslots * max_ctx, s.hkv, hd});
+            Tensor ref_out({B, s.hq * hd});
+            std::vector<std::pair<int64_t, int64_t>> written;
+            for (int64_t b = 0; b < B; ++b) {
+                const int64_t slot = slot_ids[static_cast<size_t>(b)], p = positions[static_cast<size_t>(b)];
+                Tensor row({1, qkv_dim});
+                std::copy(qkv.row(b), qkv.row(b) + qkv_dim, row.data());
+                const RefOut r = reference(s, row, cache_rows(kc_before, max_ctx, slot, 0, p),
+                                           cache_rows(vc_before, max_ctx, slot, 0, p), p, w.q_norm, w.k_norm);
+                std::copy(r.out.vec().begin(), r.out.vec().end(), ref_out.row(b));
+                expect_close(cache_rows(kc, max_ctx, slot, p, 1), r.k_new, 4e-3, "cache k");
+                EXPECT_EQ(max_abs_diff(cache_rows(vc, max_ctx, slot, p, 1), r.v_new), 0.0) << "cache v of " << b;
+                written.emplace_back(slot, p);
+            }
+            expect_close(out, ref_out, 1e-2, "out");
+            track(out, ref_out, out, ref_out);
+            EXPECT_EQ(changed_outside(kc, kc_before, max_ctx, written), 0) << "k cache cells outside the new tokens";
+            EXPECT_EQ(changed_outside(vc, vc_before, max_ctx, written), 0) << "v cache cells outside the new tokens";
+            kc_before = kc;
+            vc_before = vc;
+            positions[0] += 1;
+            positions[1] += 1;
+            positions[2] += 64;
+        }
+        QINFER_CUDA_CHECK(cudaGraphExecDestroy(exec));
+        QINFER_CUDA_CHECK(cudaGraphDestroy(graph));
+        QINFER_CUDA_CHECK(cudaStreamDestroy(stream));
+        print_worst(("decode graph replays " + std::string(kernel_name(kernel))).c_str());
+    }
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #     warning is disabled, and the build falls back to QINFER_WERROR=OFF if anything else stops it), runs the
 #     CudaAttention* tests, then the steps below.
 #   or, after run.sh built everything: bash tools/gpu/run.sh --tests 'CudaAttention*' -- tools/gpu/attention.sh
-# Steps: memcheck of the small-head-dim cases (out-of-bounds / uninitialised reads), then the micro-benchmark.
+# Steps: the micro-benchmark (decode: both kernels, eager and CUDA-graph timings), memcheck of the small-head-dim
+# cases (out-of-bounds / uninitialised reads; both decode kernels, the split boundaries), then ncu of the fused decode
+# kernel at ctx 4k (B = 64, 8, 1) if ncu is there. Logs go to $OUT (at most 8 files come back from the device tool).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -32,14 +34,23 @@ if [[ ${1:-} == --full ]]; then
   echo "build: $(( $(date +%s) - t0 )) s"
   nvidia-smi --query-gpu=name,clocks.sm,temperature.gpu --format=csv,noheader
   build-gpu/tests/qinfer_gpu_tests --gtest_filter='CudaAttention*' >"$out/gpu_tests.log" 2>&1 || rc=1
-  grep -E "^\[  (FAILED|SKIPPED|PASSED|  OK) |\[ attention \]|Failure|rel L2|Expected|Which is|non-finite" "$out/gpu_tests.log" | head -80
+  grep -E "^\[  (FAILED|SKIPPED|PASSED|  OK) |\[ attention \]|Failure|rel L2|Expected|Which is|non-finite|test_attention.cpp:[0-9]+: " "$out/gpu_tests.log" | head -120
 fi
+build-gpu/bin/kbench_attention 2>&1 | tee "$out/kbench.log" || rc=1
 if command -v compute-sanitizer >/dev/null; then
   timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 build-gpu/tests/qinfer_gpu_tests \
-    --gtest_filter='CudaAttentionPrefill.HeadDim32TinyModel:CudaAttentionDecode.HeadDim48TinyModel:CudaAttentionDecode.ContinuesAPrefill' \
+    --gtest_filter='CudaAttentionPrefill.HeadDim32TinyModel:CudaAttentionDecode.HeadDim48TinyModel:CudaAttentionDecode.ContinuesAPrefill:CudaAttentionDecode.SplitBoundariesHeadDim32' \
     >"$out/memcheck.log" 2>&1; mrc=$?
   echo "memcheck: rc $mrc; $(grep -E 'ERROR SUMMARY|PASSED|FAILED' "$out/memcheck.log" | tr '\n' ' ')"
   [[ $mrc == 0 ]] || rc=1
 fi
-build-gpu/bin/kbench_attention || rc=1
+if command -v ncu >/dev/null; then  # the fused kernel at B = 64 / 8 / 1, ctx 4k: DRAM throughput, stalls (3rd call)
+  for c in "64 4096" "8 4096" "1 4096"; do
+    timeout 45 ncu --clock-control none --kernel-name regex:fused_decode --launch-skip 2 --launch-count 1 \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section LaunchStats \
+      --section WarpStateStats build-gpu/bin/kbench_attention decode $c fused >/tmp/ncu1.txt 2>&1
+    { echo "==== B/ctx $c"; cat /tmp/ncu1.txt; } >>"$out/ncu.txt"
+    echo "ncu B/ctx $c: $(grep -E 'DRAM Throughput|^ +Duration|Memory Throughput' /tmp/ncu1.txt | tr -s ' ' | tr '\n' ';')"
+  done
+fi
 exit $rc

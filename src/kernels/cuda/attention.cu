@@ -12,6 +12,13 @@
 //                         positions[b] (the grid depends only on B and max_ctx: CUDA-graph replay), partial (o, m, l)
 //                         go to the workspace.
 //   decode_combine_kernel merges the splits (log-sum-exp), applies σ(gate), writes bf16.
+//   (kv_prep + decode_kernel + decode_combine_kernel = DecodeKernel::SplitCombine, the fallback without clusters.)
+//   fused_decode_kernel<HD> DecodeKernel::Fused, the default on sm_90: all of decode in one launch. Grid (nsplit, Hkv,
+//                         B) in clusters of nsplit CTAs (one cluster per (sequence, kv head)); q norm + RoPE in the
+//                         prologue, the CTA whose chunk holds the new position appends k (norm + RoPE) and v to the
+//                         cache itself and feeds them to its own tile from shared memory; 3-stage cp.async K/V ring;
+//                         the split merge + σ(gate) run in the same kernel over distributed shared memory. nsplit
+//                         comes from the device's resident-cluster counts (fused_splits), not from the positions.
 //
 // Precision: q after norm + RoPE, k (as the cache stores it) and the softmax probabilities P are bf16 inputs of the
 // tensor cores; scores, softmax statistics and the P·V sums are fp32. inv_freq is computed on the host by the CPU
@@ -21,8 +28,12 @@
 
 #include "kernels/cuda/attention.h"
 
+#include <cooperative_groups.h>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "core/check.h"
@@ -104,14 +115,16 @@ __global__ void kv_prep_kernel(Common c, Rope rope, const bf16* __restrict__ qkv
 template <int HD>
 constexpr int ld() { return HD + 8; }
 
-// Issues the cp.async copies of keys [key0, key0 + 64) of one kv head (rows >= kv_end zero-filled).
+// Issues the cp.async copies of keys [key0, key0 + 64) of one kv head (rows >= kv_end zero-filled; the row of key
+// skip_key, if any, is left alone: the fused decode fills it from shared memory).
 template <int HD>
 __device__ __forceinline__ void load_kv_tile(bf16* sK, bf16* sV, const bf16* kbase, const bf16* vbase,
-                                             int64_t row_stride, int key0, int kv_end) {
+                                             int64_t row_stride, int key0, int kv_end, int skip_key = -1) {
     constexpr int kChunks = HD / 8;
     for (int idx = threadIdx.x; idx < kTile * kChunks; idx += kThreads) {
         const int r = idx / kChunks, ch = idx % kChunks;
         const int key = key0 + r;
+        if (key == skip_key) continue;
         const bool ok = key < kv_end;
         const int64_t off = (ok ? static_cast<int64_t>(key) * row_stride : 0) + ch * 8;
         attn::cp_async16(sK + r * ld<HD>() + ch * 8, kbase + off, ok ? 16 : 0);
@@ -337,6 +350,407 @@ __global__ void decode_combine_kernel(Common c, const bf16* __restrict__ qkv, co
     }
 }
 
+// ---- Fused decode: one launch, thread-block clusters (sm_90) ----------------------------------------------------
+//
+// grid (nsplit, Hkv, B), cluster (nsplit, 1, 1), 4 warps. CTA sp of the cluster for (b, kvh) takes the keys
+// [sp·chunk, (sp+1)·chunk) ∩ [0, pos] (chunk from split_chunk on the device: the grid depends only on B and max_ctx).
+//   prologue  cp.async of the first kStages−1 K/V tiles; q of the G heads: norm + RoPE → bf16 sQ (rows ≥ G zero);
+//             the CTA whose chunk holds pos ("owner") computes the new k (norm + RoPE) and v into sKn / sVn and
+//             writes them to the cache (no other CTA of this launch reads that cache row).
+//   main loop kStages-deep cp.async ring of 64-key tiles, one barrier per tile; the owner's tile that holds pos gets
+//             its row from sKn / sVn (the cp.async skips that row); warps take 16 keys each (attend_block).
+//   merge     the 4 warps merge through shared memory into this CTA's (o, m, l) for the G rows; cluster barrier; CTA
+//             sp merges a 1/nsplit slice of the G·HD outputs over the cluster's CTAs through distributed shared
+//             memory, applies σ(gate), writes bf16; cluster barrier (no CTA leaves while its shared memory is read).
+// Empty chunks (start > pos) skip the loads and contribute m = −inf, l = 0, o = 0.
+constexpr int kStages = 3;
+
+template <int HD>
+constexpr size_t fused_smem() {
+    // sQ [16][LD], sKn [HD], sVn [HD], ring [kStages][K, V][64][LD] (bf16); the prologue's per-warp scratch uses the
+    // last stage (not loaded before the main loop) and the merge scratch the whole ring.
+    return (static_cast<size_t>(16) * ld<HD>() + 2 * HD + static_cast<size_t>(kStages) * 2 * kTile * ld<HD>()) *
+           sizeof(bf16);
+}
+// Merge scratch (floats): per-warp o [4][16][HD], m [4][16], l [4][16]; the CTA's merged o [16][HD], m [16], l [16];
+// the cluster's m (then merge weights) [16][16] and l [16][16].
+template <int HD>
+constexpr size_t fused_merge_floats() { return static_cast<size_t>(4 * 16 + 16) * HD + 4 * 16 * 2 + 16 * 2 + 2 * 256; }
+template <int HD>
+constexpr bool fused_fits() {
+    return fused_merge_floats<HD>() * sizeof(float) <=
+               static_cast<size_t>(kStages) * 2 * kTile * ld<HD>() * sizeof(bf16) &&
+           static_cast<size_t>(4) * 2 * HD * sizeof(float) <= static_cast<size_t>(2) * kTile * ld<HD>() * sizeof(bf16);
+}
+
+// Fused-decode tile loader: keys [key0, key0 + 64) of one kv head → sK / sV (row stride LD); rows >= kv_end are
+// zero-filled and the row of skip_key is left alone. Where HD/8 divides the 128 threads, each thread owns one 16-byte
+// column and every (128·8/HD)-th row, so a full tile costs two cp.async and no index arithmetic per row (the generic
+// load_kv_tile spends ~30 instructions per 16 bytes, 3× the tile's math: the first fused version was issue-bound on
+// it, ncu 2026-11-24). Other head dims use load_kv_tile.
+template <int HD>
+__device__ __forceinline__ void load_tile_fused(bf16* sK, bf16* sV, const bf16* kbase, const bf16* vbase,
+                                                int64_t row_stride, int key0, int kv_end, int skip_key) {
+    constexpr int kChunks = HD / 8;
+    if constexpr (kThreads % kChunks != 0) {
+        load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, key0, kv_end, skip_key);
+    } else {
+        constexpr int kRows = kThreads / kChunks;  // rows per pass
+        constexpr int LD = ld<HD>();
+        const int ch = static_cast<int>(threadIdx.x) % kChunks, r0 = static_cast<int>(threadIdx.x) / kChunks;
+        const int64_t step = kRows * row_stride;
+        const int64_t off = static_cast<int64_t>(key0 + r0) * row_stride + ch * 8;
+        const bf16* ks = kbase + off;
+        const bf16* vs = vbase + off;
+        bf16* kd = sK + r0 * LD + ch * 8;
+        bf16* vd = sV + r0 * LD + ch * 8;
+        const bool full = key0 + kTile <= kv_end && (skip_key < key0 || skip_key >= key0 + kTile);
+        if (full) {
+#pragma unroll
+            for (int it = 0; it < kTile / kRows; ++it) {
+                attn::cp_async16(kd + it * kRows * LD, ks + it * step, 16);
+                attn::cp_async16(vd + it * kRows * LD, vs + it * step, 16);
+            }
+        } else {
+#pragma unroll
+            for (int it = 0; it < kTile / kRows; ++it) {
+                const int key = key0 + r0 + it * kRows;
+                if (key == skip_key) continue;
+                const bool ok = key < kv_end;
+                attn::cp_async16(kd + it * kRows * LD, ok ? ks + it * step : kbase, ok ? 16 : 0);
+                attn::cp_async16(vd + it * kRows * LD, ok ? vs + it * step : vbase, ok ? 16 : 0);
+            }
+        }
+    }
+}
+
+// Fused-decode prologue helpers: one warp per row, lane l holds elements l + 32k (the same per-lane order of the sum
+// of squares and the same expressions as norm_rope_row), all loads of a warp's rows issued before any math.
+template <int HD>
+constexpr int kRowIt = (HD + 31) / 32;
+
+template <int HD>
+__device__ __forceinline__ void load_row(const bf16* __restrict__ src, float (&x)[kRowIt<HD>]) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) {
+        const int i = lane + 32 * k;
+        x[k] = i < HD ? __bfloat162float(src[i]) : 0.0f;
+    }
+}
+template <int HD>
+__device__ __forceinline__ void load_weights(const float* __restrict__ w, float (&x)[kRowIt<HD>]) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) {
+        const int i = lane + 32 * k;
+        x[k] = i < HD ? w[i] : 0.0f;
+    }
+}
+// tab[j] = (cos, sin)(pos · inv_freq[j]), j < rotary_dim / 2: once per warp, shared by its rows.
+__device__ __forceinline__ void rope_table(const Rope& rope, int pos, float2* tab) {
+    const int lane = threadIdx.x & 31;
+    const float fpos = static_cast<float>(pos);
+    for (int j = lane; j < rope.half; j += 32) {
+        float sn, cs;
+        sincosf(fpos * rope.inv_freq[j], &sn, &cs);
+        tab[j] = make_float2(cs, sn);
+    }
+    __syncwarp();
+}
+// dst[0..HD) = bf16(RoPE(x · rsqrt(mean(x²) + eps) · (1 + w))), also to dst2 if not null; buf: HD floats of scratch.
+template <int HD>
+__device__ __forceinline__ void finish_row(const float (&x)[kRowIt<HD>], const float (&w)[kRowIt<HD>], float eps,
+                                           int half, const float2* tab, float* buf, bf16* dst, bf16* dst2) {
+    const int lane = threadIdx.x & 31;
+    float ss = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) ss += x[k] * x[k];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    const float r = 1.0f / sqrtf(ss / static_cast<float>(HD) + eps);
+    float y[kRowIt<HD>];
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) y[k] = x[k] * r * (1.0f + w[k]);
+    if (half > 0) {
+#pragma unroll
+        for (int k = 0; k < kRowIt<HD>; ++k) {
+            const int i = lane + 32 * k;
+            if (i < 2 * half) buf[i] = y[k];
+        }
+        __syncwarp();
+    }
+#pragma unroll
+    for (int k = 0; k < kRowIt<HD>; ++k) {
+        const int i = lane + 32 * k;
+        if (i >= HD) continue;
+        float v = y[k];
+        if (i < 2 * half) {
+            const int ip = i < half ? i + half : i - half;
+            const float xp = buf[ip];
+            const float2 t = tab[i < half ? i : i - half];
+            v = i < half ? v * t.x + (-xp) * t.y : v * t.x + xp * t.y;
+        }
+        const bf16 vb = __float2bfloat16_rn(v);
+        dst[i] = vb;
+        if (dst2) dst2[i] = vb;
+    }
+    __syncwarp();  // buf is reused by the warp's next row
+}
+
+// ---- Fused decode: one launch, thread-block clusters (sm_90) ----------------------------------------------------
+//
+// grid (nsplit, Hkv, B), cluster (nsplit, 1, 1), 4 warps. CTA sp of the cluster for (b, kvh) takes the keys
+// [sp·chunk, (sp+1)·chunk) ∩ [0, pos] (chunk from split_chunk on the device: the grid depends only on B and max_ctx).
+//   prologue  cp.async of the first kStages−1 K/V tiles; q of the G heads: norm + RoPE → bf16 sQ (rows ≥ G zero);
+//             the CTA whose chunk holds pos ("owner") computes the new k (norm + RoPE) and v into sKn / sVn and
+//             writes them to the cache (no other CTA of this launch reads that cache row).
+//   main loop kStages-deep cp.async ring of 64-key tiles, one barrier per tile; the owner's tile that holds pos gets
+//             its row from sKn / sVn (the cp.async skips that row); warps take 16 keys each (attend_block).
+//   merge     the 4 warps merge through shared memory into this CTA's (o, m, l) for the G rows; cluster barrier; each
+//             CTA copies the cluster's (m, l) into its shared memory and turns them into weights exp2(m_q − M) / L;
+//             CTA sp then merges a 1/nsplit slice of the G·HD outputs, o = Σ_q w_q · o_q read through distributed
+//             shared memory, applies σ(gate), writes bf16; cluster barrier (no CTA leaves while its shared memory is
+//             read).
+// Empty chunks (start > pos) skip the loads and contribute m = −inf, l = 0, o = 0.
+template <int HD>
+__global__ void __launch_bounds__(kThreads, 1)
+    fused_decode_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
+                        const int32_t* __restrict__ positions, bf16* __restrict__ out) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    static_assert(fused_fits<HD>(), "prologue and merge scratch must fit in the K/V ring");
+    constexpr int LD = ld<HD>();
+    constexpr int R = kRowIt<HD>;
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+    bf16* sQ = reinterpret_cast<bf16*>(smem_raw);  // [16][LD]
+    bf16* sKn = sQ + 16 * LD;                       // [HD] new k (normed, roped)
+    bf16* sVn = sKn + HD;                           // [HD] new v
+    bf16* ring = sVn + HD;                          // [kStages][K, V][64][LD]
+    auto stage_k = [&](int st) { return ring + st * 2 * kTile * LD; };
+    auto stage_v = [&](int st) { return ring + st * 2 * kTile * LD + kTile * LD; };
+
+    namespace cg = cooperative_groups;
+    const cg::cluster_group cluster = cg::this_cluster();
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int sp = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+    const int nsplit = gridDim.x;  // = cluster size; cluster rank = sp
+    const int pos = positions[b];
+    const int64_t slot = slots[b];
+    const bf16* row = qkv + b * c.qkv_dim;  // this sequence's qkv row
+    // Prologue loads that do not wait for pos: warp w's q rows w, w+4, w+8, w+12 (< G) and the q norm weights.
+    float wq[R], xq[4][R];
+    load_weights<HD>(c.q_norm, wq);
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        const int r = warp + 4 * k;
+        if (r < c.group) load_row<HD>(row + static_cast<int64_t>(kvh * c.group + r) * 2 * HD, xq[k]);
+    }
+    const int n = pos + 1;
+    const int chunk = split_chunk(n, nsplit);
+    const int start = sp * chunk;
+    const int end = min(n, start + chunk);
+    const int ntiles = end > start ? (end - start + kTile - 1) / kTile : 0;
+    const bool owner = start <= pos && pos < end;
+    const int64_t row_stride = static_cast<int64_t>(c.hkv) * HD;
+    const bf16* kbase = c.kc + (slot * c.max_ctx * c.hkv + kvh) * HD;
+    const bf16* vbase = c.vc + (slot * c.max_ctx * c.hkv + kvh) * HD;
+
+#pragma unroll
+    for (int t = 0; t < kStages - 1; ++t) {
+        if (t < ntiles) load_tile_fused<HD>(stage_k(t), stage_v(t), kbase, vbase, row_stride, start + t * kTile, end, pos);
+        attn::cp_async_commit();
+    }
+
+    // Prologue: warp w norms + ropes its q rows; warp 3 of the owner also the new k, warp 2 copies the new v.
+    // Scratch (buf, tab) per warp in the last ring stage, which nothing loads before the main loop.
+    {
+        float* buf = reinterpret_cast<float*>(stage_k(kStages - 1)) + warp * 2 * HD;
+        float2* tab = reinterpret_cast<float2*>(buf + HD);
+        const bf16* kv_row = row + 2 * static_cast<int64_t>(c.hq) * HD;
+        const int64_t dst = ((slot * c.max_ctx + pos) * c.hkv + kvh) * HD;
+        const bool do_k = owner && warp == 3;
+        float wk[R], xk[R];
+        if (do_k) {
+            load_row<HD>(kv_row + kvh * HD, xk);
+            load_weights<HD>(c.k_norm, wk);
+        }
+        rope_table(rope, pos, tab);
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            const int r = warp + 4 * k;
+            if (r < c.group) {
+                finish_row<HD>(xq[k], wq, c.eps, rope.half, tab, buf, sQ + r * LD, nullptr);
+            } else if (lane < HD / 8) {
+                *reinterpret_cast<uint4*>(sQ + r * LD + lane * 8) = make_uint4(0u, 0u, 0u, 0u);
+            }
+        }
+        if (do_k) finish_row<HD>(xk, wk, c.eps, rope.half, tab, buf, sKn, c.kc + dst);
+        if (owner && warp == 2) {
+            const bf16* v = kv_row + static_cast<int64_t>(c.hkv) * HD + kvh * HD;
+            for (int d = 2 * lane; d < HD; d += 64) {
+                const __nv_bfloat162 x = *reinterpret_cast<const __nv_bfloat162*>(v + d);
+                *reinterpret_cast<__nv_bfloat162*>(sVn + d) = x;
+                *reinterpret_cast<__nv_bfloat162*>(c.vc + dst + d) = x;
+            }
+        }
+    }
+    __syncthreads();  // sQ, sKn, sVn complete; the prologue scratch is free again
+
+    WarpState<HD> st;
+    st.init();
+    const int lim = end - 1;  // end - 1 <= pos: causal and chunk bound at once
+    for (int i = 0; i < ntiles; ++i) {
+        attn::cp_async_wait<kStages - 2>();  // tile i has landed (this thread's copies)
+        const int stg = i % kStages;
+        const int key_t = start + i * kTile;
+        if (owner && pos < key_t + kTile && pos >= key_t) {
+            for (int d = threadIdx.x; d < HD; d += kThreads) {
+                stage_k(stg)[(pos - key_t) * LD + d] = sKn[d];
+                stage_v(stg)[(pos - key_t) * LD + d] = sVn[d];
+            }
+        }
+        __syncthreads();  // tile i visible to all; every warp is done with tile i − 1 (its stage is refilled next)
+        if (i + kStages - 1 < ntiles) {
+            const int nx = i + kStages - 1;
+            load_tile_fused<HD>(stage_k(nx % kStages), stage_v(nx % kStages), kbase, vbase, row_stride,
+                                start + nx * kTile, end, pos);
+        }
+        attn::cp_async_commit();
+        const int key0 = key_t + warp * 16;
+        if (key0 <= lim)
+            attn::attend_block<HD, 2, LD>(st, sQ, stage_k(stg) + warp * 16 * LD, stage_v(stg) + warp * 16 * LD,
+                                          key0, lim, lim, c.scale_log2);
+    }
+    attn::cp_async_wait<0>();
+    __syncthreads();  // the ring becomes the merge scratch
+
+    float* so = reinterpret_cast<float*>(ring);  // [4][16][HD]
+    float* sm = so + 4 * 16 * HD;                // [4][16]
+    float* sl = sm + 4 * 16;                     // [4][16]
+    float* po = sl + 4 * 16;                     // [16][HD] this CTA's o (unnormalised, relative to pm)
+    float* pm = po + 16 * HD;                    // [16]
+    float* pl = pm + 16;                         // [16]
+    float* cw = pl + 16;                         // [16 ranks][16 rows] the cluster's m, then merge weights
+    float* cl = cw + 256;                        // [16 ranks][16 rows] the cluster's l
+    const int g = lane >> 2, cc = lane & 3;
+    float l0 = st.l[0], l1 = st.l[1];
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
+    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
+    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+        const int d = j * 8 + 2 * cc;
+        *reinterpret_cast<float2*>(so + (warp * 16 + g) * HD + d) = make_float2(st.o[j][0], st.o[j][1]);
+        *reinterpret_cast<float2*>(so + (warp * 16 + g + 8) * HD + d) = make_float2(st.o[j][2], st.o[j][3]);
+    }
+    if (cc == 0) {
+        sm[warp * 16 + g] = st.m[0];
+        sm[warp * 16 + g + 8] = st.m[1];
+        sl[warp * 16 + g] = l0;
+        sl[warp * 16 + g + 8] = l1;
+    }
+    // The gate values of this thread's output units (see the last loop), loaded now so that their latency hides
+    // behind the merges.
+    const int units = c.group * HD / 4;  // 4 consecutive dims of one row
+    constexpr int kUnits = (4 * HD + kThreads - 1) / kThreads;  // most units per thread (G <= 16, nsplit = 1)
+    uint2 gate[kUnits];
+#pragma unroll
+    for (int k = 0; k < kUnits; ++k) {
+        const int u = sp * kThreads + static_cast<int>(threadIdx.x) + k * nsplit * kThreads;
+        if (u < units) {
+            const int r = (u * 4) / HD, d = (u * 4) % HD;
+            gate[k] = *reinterpret_cast<const uint2*>(row + static_cast<int64_t>(kvh * c.group + r) * 2 * HD + HD + d);
+        }
+    }
+    __syncthreads();
+    for (int u = threadIdx.x; u < units; u += kThreads) {
+        const int r = (u * 4) / HD, d = (u * 4) % HD;
+        float M = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < 4; ++w) M = fmaxf(M, sm[w * 16 + r]);
+        float L = 0.0f;
+        float4 o = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+        for (int w = 0; w < 4; ++w) {
+            const float mw = sm[w * 16 + r];
+            const float f = mw == -INFINITY ? 0.0f : exp2f(mw - M);
+            const float4 v = *reinterpret_cast<const float4*>(so + (w * 16 + r) * HD + d);
+            o.x += f * v.x;
+            o.y += f * v.y;
+            o.z += f * v.z;
+            o.w += f * v.w;
+            L += f * sl[w * 16 + r];
+        }
+        *reinterpret_cast<float4*>(po + r * HD + d) = o;
+        if (d == 0) {
+            pm[r] = M;
+            pl[r] = L;
+        }
+    }
+    cluster.sync();  // every CTA's (po, pm, pl) complete and visible to the cluster
+
+    for (int t = threadIdx.x; t < nsplit * 16; t += kThreads) {
+        const int q = t / 16, r = t % 16;
+        if (r < c.group) {
+            cw[t] = cluster.map_shared_rank(pm, static_cast<unsigned>(q))[r];
+            cl[t] = cluster.map_shared_rank(pl, static_cast<unsigned>(q))[r];
+        }
+    }
+    __syncthreads();
+    if (static_cast<int>(threadIdx.x) < c.group) {  // weights of row r: exp2(m_q − M) / L, 0 for an empty chunk
+        const int r = threadIdx.x;
+        float M = -INFINITY;
+        for (int q = 0; q < nsplit; ++q) M = fmaxf(M, cw[q * 16 + r]);
+        float L = 0.0f;
+        for (int q = 0; q < nsplit; ++q) {
+            const float m = cw[q * 16 + r];
+            if (m != -INFINITY) L += exp2f(m - M) * cl[q * 16 + r];
+        }
+        const float inv = 1.0f / L;
+        for (int q = 0; q < nsplit; ++q) {
+            const float m = cw[q * 16 + r];
+            cw[q * 16 + r] = m == -INFINITY ? 0.0f : exp2f(m - M) * inv;
+        }
+    }
+    __syncthreads();
+
+    // CTA sp: units sp·128 + tid, stepping by nsplit·128; the (at most 16) remote loads of a unit are independent.
+#pragma unroll
+    for (int k = 0; k < kUnits; ++k) {
+        const int u = sp * kThreads + static_cast<int>(threadIdx.x) + k * nsplit * kThreads;
+        if (u >= units) continue;
+        const int r = (u * 4) / HD, d = (u * 4) % HD;
+        float4 o = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+        for (int q = 0; q < 16; ++q) {
+            if (q < nsplit) {
+                const float f = cw[q * 16 + r];
+                const float4 v = *reinterpret_cast<const float4*>(
+                    cluster.map_shared_rank(po, static_cast<unsigned>(q)) + r * HD + d);
+                o.x += f * v.x;
+                o.y += f * v.y;
+                o.z += f * v.z;
+                o.w += f * v.w;
+            }
+        }
+        const int h = kvh * c.group + r;
+        __nv_bfloat162 g01, g23;
+        std::memcpy(&g01, &gate[k].x, sizeof(g01));
+        std::memcpy(&g23, &gate[k].y, sizeof(g23));
+        auto sig = [](float x) { return 1.0f / (1.0f + expf(-x)); };
+        bf16* op = out + static_cast<int64_t>(b) * c.hq * HD + static_cast<int64_t>(h) * HD + d;
+        *reinterpret_cast<__nv_bfloat162*>(op) =
+            __floats2bfloat162_rn(o.x * sig(__low2float(g01)), o.y * sig(__high2float(g01)));
+        *reinterpret_cast<__nv_bfloat162*>(op + 2) =
+            __floats2bfloat162_rn(o.z * sig(__low2float(g23)), o.w * sig(__high2float(g23)));
+    }
+    cluster.sync();  // no CTA exits while another still reads its shared memory
+#else
+    __trap();  // launched only on devices with clusters (compute capability >= 9)
+#endif
+}
+
 Common make_common(const AttentionShape& s, const float* q_norm, const float* k_norm, const KvCache& cache) {
     QINFER_CHECK(s.hq > 0 && s.hkv > 0 && s.hq % s.hkv == 0, "gated attention: Hq (", s.hq,
                  ") must be a positive multiple of Hkv (", s.hkv, ")");
@@ -400,6 +814,82 @@ void dispatch_hd(int hd, F&& f) {
     }
 }
 
+
+// ---- fused decode planning (host) ----
+
+// Compute capability >= 9 (thread-block clusters, distributed shared memory) on the current device.
+bool has_clusters() {
+    static const bool v = [] {
+        int dev = 0, major = 0;
+        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
+        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+        return major >= 9;
+    }();
+    return v;
+}
+
+DecodeKernel resolve(DecodeKernel k) {
+    if (k == DecodeKernel::Auto) return has_clusters() ? DecodeKernel::Fused : DecodeKernel::SplitCombine;
+    QINFER_CHECK(k != DecodeKernel::Fused || has_clusters(),
+                 "gated_attention_decode: the fused kernel needs thread-block clusters (compute capability >= 9)");
+    return k;
+}
+
+constexpr int kClusterSizes[] = {1, 2, 4, 8, 16};
+
+// How many clusters of each size in kClusterSizes can be resident at once (0: that size cannot launch). Also sets
+// the kernel's shared-memory and non-portable-cluster attributes. Once per head_dim, on first use.
+template <int HD>
+const std::array<int, 5>& fused_active_clusters() {
+    static const std::array<int, 5> v = [] {
+        QINFER_CUDA_CHECK(cudaFuncSetAttribute(fused_decode_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(fused_smem<HD>())));
+        QINFER_CUDA_CHECK(cudaFuncSetAttribute(fused_decode_kernel<HD>, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
+        std::array<int, 5> a{};
+        for (size_t i = 0; i < a.size(); ++i) {
+            const int cs = kClusterSizes[i];
+            cudaLaunchConfig_t cfg{};
+            cfg.gridDim = dim3(static_cast<unsigned>(cs));
+            cfg.blockDim = dim3(kThreads);
+            cfg.dynamicSmemBytes = fused_smem<HD>();
+            cudaLaunchAttribute attr[1];
+            attr[0].id = cudaLaunchAttributeClusterDimension;
+            attr[0].val.clusterDim.x = static_cast<unsigned>(cs);
+            attr[0].val.clusterDim.y = 1;
+            attr[0].val.clusterDim.z = 1;
+            cfg.attrs = attr;
+            cfg.numAttrs = 1;
+            int n = 0;
+            if (cudaOccupancyMaxActiveClusters(&n, fused_decode_kernel<HD>, &cfg) != cudaSuccess) {
+                (void)cudaGetLastError();  // a size the device cannot do: not a sticky error
+                n = 0;
+            }
+            a[i] = n;
+        }
+        QINFER_CHECK(a[0] > 0, "gated_attention_decode: the fused kernel cannot be resident (head_dim ", HD, ")");
+        return a;
+    }();
+    return v;
+}
+
+// Cluster size cs (= key splits) for B sequences: the largest cs whose B·Hkv clusters are all resident at once
+// (one wave: A(cs) >= B·Hkv, A from the device), at most one split per 64-key tile of max_ctx; 1 if not even single
+// CTAs fit one wave. A second wave would pay the whole per-CTA latency again (prologue, first tile, merge): the first
+// fused version minimised waves/cs instead and picked 16 splits in 3 waves at B = 8, 1.65× slower than the old
+// 3-launch path there (device run 2026-11-24). H100, hd 256, Hkv 2 (A(16) = 7): B = 1 → 16, B = 64 → 1.
+template <int HD>
+int fused_splits(const AttentionShape& s, int64_t B, int64_t max_ctx) {
+    const std::array<int, 5>& active = fused_active_clusters<HD>();
+    const int64_t groups = std::max<int64_t>(1, B * s.hkv);
+    const int64_t tiles = std::max<int64_t>(1, (max_ctx + kTile - 1) / kTile);
+    int best = 1;
+    for (size_t i = 0; i < active.size(); ++i) {
+        const int cs = kClusterSizes[i];
+        if (cs <= tiles && active[i] >= groups) best = cs;
+    }
+    return best;
+}
+
 }  // namespace
 
 void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T, int slot, int64_t pos0,
@@ -429,19 +919,54 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
     });
 }
 
-size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx) {
-    const int64_t ns = decode_splits(s, B, max_ctx);
-    // part_o f32 [B][Hq][ns][hd], then part_ml float2 [B][Hq][ns]
-    return static_cast<size_t>(B * s.hq * ns) * (static_cast<size_t>(s.head_dim) * sizeof(float) + sizeof(float2));
+size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx,
+                                              DecodeKernel kernel) {
+    if (resolve(kernel) == DecodeKernel::Fused) return 0;
+    // part_o f32 [B][Hq][ns][hd], then part_ml float2 [B][Hq][ns]. ns shrinks as B grows but B·ns does not always
+    // (ceil), so size for the worst batch b <= B: a workspace sized for the largest batch serves every smaller one.
+    int64_t worst = 0;
+    for (int64_t b = 1; b <= B; ++b) worst = std::max<int64_t>(worst, b * decode_splits(s, b, max_ctx));
+    return static_cast<size_t>(worst * s.hq) * (static_cast<size_t>(s.head_dim) * sizeof(float) + sizeof(float2));
+}
+
+int gated_attention_decode_splits(const AttentionShape& s, int64_t B, int64_t max_ctx, DecodeKernel kernel) {
+    if (resolve(kernel) == DecodeKernel::Fused) {
+        int ns = 1;
+        dispatch_hd(s.head_dim, [&](auto hdc) { ns = fused_splits<decltype(hdc)::value>(s, B, max_ctx); });
+        return ns;
+    }
+    return decode_splits(s, B, max_ctx);
 }
 
 void gated_attention_decode(const AttentionShape& s, const bf16* qkv, int64_t B, const int32_t* slots,
                             const int32_t* positions, const float* q_norm, const float* k_norm, const KvCache& cache,
-                            bf16* out, void* workspace, cudaStream_t stream) {
+                            bf16* out, void* workspace, cudaStream_t stream, DecodeKernel kernel) {
     if (B == 0) return;
     QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_decode: max_ctx must fit int32");
+    QINFER_CHECK(B <= 65535, "gated_attention_decode: at most 65535 sequences per call (got ", B, ")");
     const Common c = make_common(s, q_norm, k_norm, cache);
     const Rope rope = make_rope(s);
+    if (resolve(kernel) == DecodeKernel::Fused) {
+        dispatch_hd(s.head_dim, [&](auto hdc) {
+            constexpr int HD = decltype(hdc)::value;
+            const int ns = fused_splits<HD>(s, B, cache.max_ctx);
+            cudaLaunchConfig_t cfg{};
+            cfg.gridDim = dim3(static_cast<unsigned>(ns), static_cast<unsigned>(s.hkv), static_cast<unsigned>(B));
+            cfg.blockDim = dim3(kThreads);
+            cfg.dynamicSmemBytes = fused_smem<HD>();
+            cfg.stream = stream;
+            cudaLaunchAttribute attr[1];
+            attr[0].id = cudaLaunchAttributeClusterDimension;
+            attr[0].val.clusterDim.x = static_cast<unsigned>(ns);
+            attr[0].val.clusterDim.y = 1;
+            attr[0].val.clusterDim.z = 1;
+            cfg.attrs = attr;
+            cfg.numAttrs = 1;
+            QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, fused_decode_kernel<HD>, c, rope, qkv, slots, positions, out));
+            QINFER_CUDA_LAUNCH_CHECK();
+        });
+        return;
+    }
     const int ns = decode_splits(s, B, cache.max_ctx);
     float* part_o = static_cast<float*>(workspace);
     auto* part_ml = reinterpret_cast<float2*>(part_o + B * s.hq * ns * static_cast<int64_t>(s.head_dim));

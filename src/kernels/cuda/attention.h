@@ -1,6 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::AttentionShape, KvCache, gated_attention_prefill, gated_attention_decode,
-//          gated_attention_decode_workspace_bytes
+// defines: qinfer::cuda::AttentionShape, KvCache, DecodeKernel, gated_attention_prefill, gated_attention_decode,
+//          gated_attention_decode_workspace_bytes, gated_attention_decode_splits
 //
 // Gated full attention (qwen3_5_architecture.md §3.5; CPU reference: layers/gated_attention.cpp) from the qkv_proj
 // output to the input of o_proj, fused: split [q ‖ gate] per head, k, v; zero-centred RMSNorm of q and k per head
@@ -39,12 +39,29 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
                              const float* q_norm, const float* k_norm, const KvCache& cache, bf16* out,
                              cudaStream_t stream);
 
+// Which decode implementation runs.
+//   Fused:        one launch (sm_90+): each CTA of a thread-block cluster takes one key chunk of one (sequence, kv
+//                 head); the CTA owning the new position also appends its k (norm + RoPE) and v to the cache; the
+//                 cluster merges its chunks through distributed shared memory and writes o · σ(gate). No workspace,
+//                 no counters, nothing to reset between CUDA-graph replays.
+//   SplitCombine: three launches (kv prep, split-K decode into the workspace, combine); any architecture.
+//   Auto:         Fused where the device has clusters (compute capability >= 9), else SplitCombine.
+enum class DecodeKernel { Auto, Fused, SplitCombine };
+
 // One new token for each of B sequences: sequence b is in slot slots[b] at position positions[b] (device int32 [B];
 // the token is appended at that position and attends to [0, positions[b]]). max_ctx bounds the work grid, so the
-// launch is the same for any positions (CUDA-graph replay). workspace: gated_attention_decode_workspace_bytes bytes.
-size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx);
+// launch is the same for any positions (CUDA-graph replay). workspace: gated_attention_decode_workspace_bytes(s, B',
+// max_ctx, kernel) bytes for any B' >= B (a workspace sized for the largest batch serves every smaller one); the fused
+// kernel needs none (0 bytes; workspace may then be null).
+size_t gated_attention_decode_workspace_bytes(const AttentionShape& s, int64_t B, int64_t max_ctx,
+                                              DecodeKernel kernel = DecodeKernel::Auto);
+// Key splits per (sequence, kv head) of a call with B sequences: the context [0, pos] is cut on the device into this
+// many 64-aligned chunks (tests put contexts on the chunk boundaries with it).
+int gated_attention_decode_splits(const AttentionShape& s, int64_t B, int64_t max_ctx,
+                                  DecodeKernel kernel = DecodeKernel::Auto);
 void gated_attention_decode(const AttentionShape& s, const bf16* qkv, int64_t B, const int32_t* slots,
                             const int32_t* positions, const float* q_norm, const float* k_norm, const KvCache& cache,
-                            bf16* out, void* workspace, cudaStream_t stream);
+                            bf16* out, void* workspace, cudaStream_t stream,
+                            DecodeKernel kernel = DecodeKernel::Auto);
 
 }  // namespace qinfer::cuda

@@ -126,12 +126,16 @@ __device__ __forceinline__ void attend_block(WarpState<HD>& st, const __nv_bfloa
     }
     st.l[0] = st.l[0] * alpha0 + sum0;
     st.l[1] = st.l[1] * alpha1 + sum1;
+    // Rescale O only if some row's max moved (alpha = exp2(0) = 1 exactly otherwise): HD/2 multiplies per thread
+    // that most key blocks of a long context do not need.
+    if (__any_sync(0xffffffffu, alpha0 != 1.0f || alpha1 != 1.0f)) {
 #pragma unroll
-    for (int j = 0; j < HD / 8; ++j) {
-        st.o[j][0] *= alpha0;
-        st.o[j][1] *= alpha0;
-        st.o[j][2] *= alpha1;
-        st.o[j][3] *= alpha1;
+        for (int j = 0; j < HD / 8; ++j) {
+            st.o[j][0] *= alpha0;
+            st.o[j][1] *= alpha0;
+            st.o[j][2] *= alpha1;
+            st.o[j][3] *= alpha1;
+        }
     }
 #pragma unroll
     for (int kk = 0; kk < NT / 2; ++kk) {
