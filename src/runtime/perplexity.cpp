@@ -93,14 +93,19 @@ PerplexityResult evaluate_perplexity(Engine& model, Engine* base, std::span<cons
     if (base != nullptr) {
         r.base_perplexity = std::exp(base_nll / static_cast<double>(scored));
         KlStats k;
-        double sum = 0;
-        for (double v : kls) sum += v;
+        QINFER_CHECK(!kls.empty(), "perplexity: no token was scored against the base model");
+        double sum = 0, mx = 0;
+        for (double v : kls) {
+            sum += v;
+            mx = std::max(mx, v);
+        }
         k.mean = sum / static_cast<double>(kls.size());
         std::vector<double> sorted = kls;
-        std::sort(sorted.begin(), sorted.end());
-        const size_t i99 = static_cast<size_t>(std::ceil(0.99 * static_cast<double>(sorted.size()))) - 1;
-        k.p99 = sorted[std::min(i99, sorted.size() - 1)];
-        k.max = sorted.back();
+        const size_t i99 = std::min(static_cast<size_t>(std::ceil(0.99 * static_cast<double>(sorted.size()))),
+                                    sorted.size()) - 1;
+        std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(i99), sorted.end());
+        k.p99 = sorted[i99];
+        k.max = mx;
         k.top1_agreement = static_cast<double>(agree) / static_cast<double>(scored);
         r.kl = k;
     }

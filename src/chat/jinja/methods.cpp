@@ -23,7 +23,9 @@ struct MethodEntry {
 
 // ---- helpers
 
-const std::string& arg_str(const std::string& fn, const Value& v, const char* what = "argument") {
+// `fn` is a string_view so that a call with a literal creates no temporary std::string (GCC 13's
+// -Wdangling-reference would take the returned reference to be one into it; it refers into `v`).
+const std::string& arg_str(std::string_view fn, const Value& v, const char* what = "argument") {
     if (!v.is_string()) fail_value(fn, "() ", what, " must be str, not ", type_name(v));
     return v.as_string();
 }
