@@ -77,7 +77,7 @@ fi
 if command -v compute-sanitizer >/dev/null; then
   small='CudaGdn.DecodeBatchInSlotsTiny:CudaGdn.DecodeBatchInSlotsOdd:CudaGdn.DecodeBatchInSlotsWideGqa:CudaGdn.DecodeBatchInSlotsConv5:CudaGdn.DecodeInCudaGraphWideGqa'
   for tool in memcheck racecheck; do
-    timeout 120 compute-sanitizer --tool $tool --error-exitcode 9 build-gpu/tests/qinfer_gpu_tests \
+    timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 build-gpu/tests/qinfer_gpu_tests \
       --gtest_filter="$small" >"$out/$tool.log" 2>&1; mrc=$?
     echo "$tool: rc $mrc; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|PASSED|FAILED' "$out/$tool.log" | sort -u | tr '\n' ' ')"
     [[ $mrc == 0 ]] || rc=1
@@ -87,7 +87,7 @@ fi
 if command -v ncu >/dev/null; then
   for B in 1 64; do
     echo "==== ncu gdn_decode_kernel B=$B (base clocks)"
-    timeout 60 ncu --kernel-name regex:'gdn_decode_kernel' --launch-skip 2 --launch-count 1 \
+    timeout 45 ncu --kernel-name regex:'gdn_decode_kernel' --launch-skip 2 --launch-count 1 \
       --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,launch__registers_per_thread,launch__occupancy_limit_registers,sm__warps_active.avg.pct_of_peak_sustained_active,launch__grid_size \
       build-gpu/bin/kbench_gdn --profile $B 2>&1 | grep -E "^ +(gpu__|dram__|launch__|sm__)|ERR" | head -12
   done
