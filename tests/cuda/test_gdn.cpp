@@ -49,7 +49,6 @@ struct RefState {
 struct Fixture {
     cuda::GdnShape s;
     int nslots;
-    cuda::GdnDecodeVariant variant = cuda::kGdnDecodeDefault;
     Tensor conv_w, dt_bias, a_log, norm;
     cuda::DeviceBuffer d_conv_w, d_dt_bias, d_a_log, d_norm, d_conv, d_rec;
     std::vector<RefState> ref;
@@ -171,7 +170,7 @@ struct Fixture {
             QINFER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
             QINFER_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
             cuda::gdn_decode(s, weights(), d_qkvz.as<cuda::bf16>(), d_ba.as<cuda::bf16>(), B, d_slots.as<int32_t>(),
-                             state(), d_out.as<cuda::bf16>(), stream, variant);
+                             state(), d_out.as<cuda::bf16>(), stream);
             QINFER_CUDA_CHECK(cudaStreamEndCapture(stream, &g));
             QINFER_CUDA_CHECK(cudaGraphInstantiate(&exec, g, 0));
             QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream));
@@ -181,7 +180,7 @@ struct Fixture {
             QINFER_CUDA_CHECK(cudaStreamDestroy(stream));
         } else {
             cuda::gdn_decode(s, weights(), d_qkvz.as<cuda::bf16>(), d_ba.as<cuda::bf16>(), B, d_slots.as<int32_t>(),
-                             state(), d_out.as<cuda::bf16>(), nullptr, variant);
+                             state(), d_out.as<cuda::bf16>(), nullptr);
         }
         QINFER_CUDA_CHECK(cudaDeviceSynchronize());
         const Tensor got = download_bf16(d_out, {B, vd});
@@ -210,40 +209,26 @@ void prefill_then_decode(Dims d) {
     }
 }
 
-constexpr cuda::GdnDecodeVariant kVariants[] = {cuda::GdnDecodeVariant::kRegisters,
-                                                 cuda::GdnDecodeVariant::kSmemStaged};
-std::string vname(cuda::GdnDecodeVariant v) {
-    return v == cuda::GdnDecodeVariant::kSmemStaged ? " smem" : " regs";
-}
-
 // Decode batches of B = 3 and 1 sequences in scattered slots (from random states), three steps; slots not in the
-// batch must not change. graph: every step captured and replayed as a CUDA graph. Each decode kernel variant.
+// batch must not change. graph: every step captured and replayed as a CUDA graph.
 void decode_batches(Dims d, bool graph = false) {
-    for (const cuda::GdnDecodeVariant v : kVariants) {
-        Fixture f(d, 5, true);
-        f.variant = v;
-        const std::string what = name(d) + vname(v);
-        for (int step = 0; step < 3; ++step) {
-            f.decode({3, 0, 4}, what + " B=3 step" + std::to_string(step), graph);
-            f.decode({2}, what + " B=1 step" + std::to_string(step), graph);
-        }
-        f.check_states(what + " batch decode");
+    Fixture f(d, 5, true);
+    for (int step = 0; step < 3; ++step) {
+        f.decode({3, 0, 4}, name(d) + " B=3 step" + std::to_string(step), graph);
+        f.decode({2}, name(d) + " B=1 step" + std::to_string(step), graph);
     }
+    f.check_states(name(d) + " batch decode");
 }
 
 // A larger batch (B = 40 of 48 slots, scattered) for several steps: many clusters in flight at once, each reading
 // its key heads' conv state before a peer CTA shifts it; every slot's states checked after each step.
 void decode_large_batch(Dims d) {
+    Fixture f(d, 48, true);
     std::vector<int32_t> slots;
     for (int i = 0; i < 40; ++i) slots.push_back((i * 29 + 7) % 48);
-    for (const cuda::GdnDecodeVariant v : kVariants) {
-        Fixture f(d, 48, true);
-        f.variant = v;
-        const std::string what = name(d) + vname(v);
-        for (int step = 0; step < 3; ++step) {
-            f.decode(slots, what + " B=40 step" + std::to_string(step));
-            f.check_states(what + " B=40 step" + std::to_string(step));
-        }
+    for (int step = 0; step < 3; ++step) {
+        f.decode(slots, name(d) + " B=40 step" + std::to_string(step));
+        f.check_states(name(d) + " B=40 step" + std::to_string(step));
     }
 }
 

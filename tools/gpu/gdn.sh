@@ -4,8 +4,8 @@
 #     sets up the carried headers as tools/gpu/run.sh does, builds only qinfer_gpu_tests and kbench_gdn (ninja -k 0;
 #     the image's GCC 13 flags -Wdangling-reference in code outside the GDN files, so that one warning is off, and the
 #     build falls back to QINFER_WERROR=OFF if anything else stops it), runs the CudaGdn* tests, compute-sanitizer
-#     (memcheck and racecheck) on small decode cases, the decode micro-benchmark (both kernel variants), ncu counters
-#     of one decode launch of each variant at B = 1 and 64; with --baseline DIR (another checkout, e.g. ../.. = main), also builds that checkout's
+#     (memcheck and racecheck) on small decode cases, the decode micro-benchmark, ncu counters of one decode launch
+#     at B = 1 and 64; with --baseline DIR (another checkout, e.g. ../.. = main), also builds that checkout's
 #     kbench_gdn and runs it in the same call, for a before/after on one machine.
 #   or, after run.sh built everything: bash tools/gpu/run.sh --tests 'CudaGdn*' -- tools/gpu/gdn.sh
 #     kbench_gdn (decode B = 1..64 and prefill 1k / 8k), then the per-kernel split of one 8k prefill (ncu, the 24th
@@ -86,10 +86,10 @@ fi
 
 if command -v ncu >/dev/null; then
   for B in 1 64; do
-    echo "==== ncu gdn_decode_kernel B=$B (base clocks; 3rd launch of each variant: registers, then smem-staged)"
-    timeout 45 ncu --kernel-name regex:'gdn_decode_kernel' --launch-skip 4 --launch-count 2 \
+    echo "==== ncu gdn_decode_kernel B=$B (base clocks)"
+    timeout 45 ncu --kernel-name regex:'gdn_decode_kernel' --launch-skip 2 --launch-count 1 \
       --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,launch__registers_per_thread,launch__occupancy_limit_registers,sm__warps_active.avg.pct_of_peak_sustained_active,launch__grid_size \
-      build-gpu/bin/kbench_gdn --profile $B 2>&1 | grep -E "gdn_decode_kernel|^ +(gpu__|dram__|launch__|sm__)|ERR" | sed -E 's/void qinfer::cuda::\(anonymous namespace\)::gdn_decode_kernel<([0-9, a-z]+)>.*/gdn_decode_kernel<\1>/' | head -24
+      build-gpu/bin/kbench_gdn --profile $B 2>&1 | grep -E "^ +(gpu__|dram__|launch__|sm__)|ERR" | head -12
   done
 fi
 exit $rc

@@ -6,8 +6,7 @@
 //           state from HBM; time per step = graph time / 16, measured twice (two medians of 50 replays: the spread).
 //   prefill T = 1024, 8192 from a zero state: time per layer vs FlashQLA's 0.28 ms (8k, H200, performance.md §5.2).
 // Usage: kbench_gdn [--decode-only] [--profile B]
-//   --profile B: no timing, only 3 eager decode steps at batch B with each kernel variant, alternating, registers
-//   first (for ncu: launch-skip 4, launch-count 2 gives the 3rd of each).
+//   --profile B: no timing, only 4 eager decode steps at batch B (for ncu: launch-skip 2, launch-count 1).
 
 #include <cuda_runtime.h>
 
@@ -16,7 +15,6 @@
 #include <cstdlib>
 #include <random>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "kbench_util.h"
@@ -98,10 +96,8 @@ int main(int argc, char** argv) {
         DeviceBuffer qkvz = random_bf16(static_cast<size_t>(B * row), 1.0f, gen);
         DeviceBuffer ba = random_bf16(static_cast<size_t>(B * 2 * s.hv), 1.0f, gen);
         DeviceBuffer out(static_cast<size_t>(B * vd) * sizeof(bf16));
-        for (int j = 0; j < 3; ++j)
-            for (const GdnDecodeVariant v : {GdnDecodeVariant::kRegisters, GdnDecodeVariant::kSmemStaged})
-                gdn_decode(s, w, qkvz.as<bf16>(), ba.as<bf16>(), B, d_slots.as<int32_t>(), st, out.as<bf16>(), stream,
-                           v);
+        for (int j = 0; j < 4; ++j)
+            gdn_decode(s, w, qkvz.as<bf16>(), ba.as<bf16>(), B, d_slots.as<int32_t>(), st, out.as<bf16>(), stream);
         QINFER_CUDA_CHECK(cudaStreamSynchronize(stream));
         QINFER_CUDA_CHECK(cudaStreamDestroy(stream));
         return 0;
@@ -110,10 +106,7 @@ int main(int argc, char** argv) {
     // ---- decode
     kbench::Table dec{{"kernel", "B", "bytes (MB)", "floor (us)", "time (us)", "2nd (us)", "GB/s", "% of 3.0 TB/s"},
                       {}};
-    std::vector<std::pair<GdnDecodeVariant, int>> cases;
-    for (const GdnDecodeVariant v : {GdnDecodeVariant::kRegisters, GdnDecodeVariant::kSmemStaged})
-        for (int b : {1, 2, 4, 8, 16, 32, 64}) cases.emplace_back(v, b);
-    for (const auto& [variant, B] : cases) {
+    for (int B : {1, 2, 4, 8, 16, 32, 64}) {
         const int sets = nslots / B;
         std::vector<int32_t> slots(static_cast<size_t>(nslots));
         for (int i = 0; i < nslots; ++i) slots[static_cast<size_t>(i)] = (i * 37) % nslots;  // scattered, distinct
@@ -131,7 +124,7 @@ int main(int argc, char** argv) {
         QINFER_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
         for (int j = 0; j < kSteps; ++j)
             gdn_decode(s, w, qkvz.as<bf16>(), ba.as<bf16>(), B, d_slots.as<int32_t>() + (j % sets) * B, st,
-                       out.as<bf16>(), stream, variant);
+                       out.as<bf16>(), stream);
         QINFER_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
         QINFER_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
         const auto replay = [&](int) { QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream)); };
@@ -142,8 +135,7 @@ int main(int argc, char** argv) {
         const double bytes = B * (2.0 * state_elems * 4 + 2.0 * C * (K - 1) * 4 + row * 2.0 + 2 * s.hv * 2.0 +
                                   vd * 2.0);
         const double floor_us = bytes / 3.0e12 * 1e6;
-        const bool smem = variant == GdnDecodeVariant::kSmemStaged;
-        dec.rows.push_back({smem ? "gdn_decode smem" : "gdn_decode regs", std::to_string(B), kbench::fmt(bytes / 1e6, 2), kbench::fmt(floor_us, 2),
+        dec.rows.push_back({"gdn_decode", std::to_string(B), kbench::fmt(bytes / 1e6, 2), kbench::fmt(floor_us, 2),
                             kbench::fmt(ms * 1e3, 2), kbench::fmt(ms2 * 1e3, 2),
                             kbench::fmt(bytes / (ms * 1e-3) / 1e9, 0),
                             kbench::fmt(100.0 * floor_us / (ms * 1e3), 1)});

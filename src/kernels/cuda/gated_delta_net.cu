@@ -499,16 +499,6 @@ __device__ __forceinline__ void cluster_wait() {
     asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
 }
 
-// 16-byte global → shared copy that holds no register while in flight (sm_80+ cp.async, L2 only), and the wait for
-// all of this thread's copies (each thread reads back only what it copied itself: no barrier needed for them).
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
-    const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem) : "memory");
-}
-__device__ __forceinline__ void cp_async_wait_all() {
-    asm volatile("cp.async.wait_all;\n" ::: "memory");
-}
-
 __device__ __forceinline__ float4 f4_zero() {
     return make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 }
@@ -576,26 +566,6 @@ struct ConvChan {
         }
         return silu_f(acc);
     }
-    // KF > 0: park old state and x in shared memory (stride n between values) and take them back, so that they need
-    // no registers between the front and the end of the kernel.
-    __device__ __forceinline__ void park(float* dst, int n) const {
-        if constexpr (KF > 0) {
-#pragma unroll
-            for (int j = 0; j < KF - 1; ++j) dst[j * n] = old[j];
-            dst[(KF - 1) * n] = x;
-        } else {
-            (void)dst, (void)n;
-        }
-    }
-    __device__ __forceinline__ void unpark(const float* src, int n) {
-        if constexpr (KF > 0) {
-#pragma unroll
-            for (int j = 0; j < KF - 1; ++j) old[j] = src[j * n];
-            x = src[(KF - 1) * n];
-        } else {
-            (void)src, (void)n;
-        }
-    }
     // state(c) ← [state(c)[1:], x]; only after every reader of the old state has read it.
     __device__ __forceinline__ void shift(float* cs, int64_t c, int K) const {
         if constexpr (KF > 0) {
@@ -610,14 +580,9 @@ struct ConvChan {
 };
 
 // KF: the conv kernel size when fixed at compile time (4, Qwen3.5's), 0 for any K in [1, 9] read from s.
-// STAGE = false: the state tile is loaded into registers (16 floats per thread) and held there: 64 registers, 4 CTAs
-// (1024 threads) per SM, so at most 64 KB of state in flight per SM. STAGE = true: it is copied into shared memory
-// with cp.async (no register held while in flight) and read from there twice (kᵀS, then the update), the q/k conv
-// values parked in shared memory and the v channel's conv loads issued only where used (one more dependent L2 round
-// trip for warp 0): 48 registers, 5 CTAs per SM, 80 KB in flight (dk bucket 128; smaller buckets keep the register
-// variant's budget). The generic-K path (KF == 0) may use twice the registers of each.
-template <int DK, int KF, bool STAGE>
-__global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF > 0 ? 1 : 2) / DK)
+// Occupancy: 1024 threads per SM (<= 64 registers) on the fast path; the generic-K path may use 128.
+template <int DK, int KF>
+__global__ void __launch_bounds__(2 * DK, (KF > 0 ? 512 : 256) / DK)
     gdn_decode_kernel(GdnShape s, GdnWeights w, const bf16* __restrict__ qkvz, const bf16* __restrict__ ba,
                       const int32_t* __restrict__ slots, GdnState st, bf16* __restrict__ out, int ns, int fuse_qk) {
     constexpr int NT = 2 * DK, NW = NT / 32, RP = DK / 4;  // threads, warps, state rows per pass (4 passes)
@@ -627,8 +592,6 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
     __shared__ float4 pred[2][NW][kDecBV / 4];              // per-warp partial kᵀS, then qᵀS
     __shared__ float tile_ss[kDecMaxTiles];                 // Σ o² of each tile of this head (written by the peers)
     __shared__ float z_s[kDecBV], nw_s[kDecBV];             // silu(z) and the norm weight of the tile's columns
-    __shared__ float4 tile_s[STAGE ? DK * kDecBV / 4 : 1];  // STAGE: the state tile, row a at [a·8, a·8 + 8)
-    __shared__ float qk_park[STAGE && KF > 0 ? KF * NT : 1];  // STAGE: this thread's q/k conv state and x, [j][tid]
     cluster_arrive_relaxed();  // matched by the wait before the first DSMEM store: every peer CTA has started
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -657,7 +620,7 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
     const bool v_ok = tid < kDecBV && vcol < dv;
     const int64_t vch = 2LL * s.hk * dk + static_cast<int64_t>(h) * dv + vcol;
     ConvChan<KF> vc;
-    if constexpr (!STAGE) vc.load(w.conv1d, x, vch, K, v_ok);  // STAGE: loaded where used (fewer registers)
+    vc.load(w.conv1d, x, vch, K, v_ok);
     // z and the norm weight of column vcol; the gates (every thread).
     float zv = 0.0f, nwv = 0.0f;
     if (v_ok) {
@@ -670,37 +633,23 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
     // Slot-dependent: the state tile and the conv states.
     float* cs = st.conv + slot * conv_dim * SK;
     float* S = st.recurrent + (slot * hv + h) * static_cast<int64_t>(dk) * dv;
-    float4 sr[STAGE ? 1 : 4];
+    float4 sr[4];
 #pragma unroll
     for (int p = 0; p < 4; ++p) {
         const int a = rw + p * RP;
-        if constexpr (STAGE) {
-            if (vec && a < dk && col0 < dv) {
-                cp_async16(&tile_s[a * (kDecBV / 4) + c4], S + static_cast<int64_t>(a) * dv + col0);
-            } else {
-                tile_s[a * (kDecBV / 4) + c4] =
-                    a < dk ? load_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec) : f4_zero();
-            }
-        } else {
-            sr[p] = a < dk ? load_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec) : f4_zero();
-        }
+        sr[p] = a < dk ? load_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec) : f4_zero();
     }
     qkc.load_state(cs, ch, ch_ok);
-    if constexpr (!STAGE) vc.load_state(cs, vch, v_ok);
+    vc.load_state(cs, vch, v_ok);
 
     // ---- front: conv + SiLU (x_ext = [old state ‖ x], y = silu(Σ_j w_j x_ext[j])), q/k sums of squares.
     const float qk = ch_ok ? qkc.conv_silu(w.conv1d, cs, ch, K) : 0.0f;
-    if constexpr (STAGE && KF > 0) qkc.park(&qk_park[tid], NT);
     qk_s[tid] = qk;
     const float sq = warp_sum(qk * qk);
     if (lane == 0) nred[warp] = sq;
     if (tid < kDecBV) {
         float v = 0.0f;
         if (v_ok) {
-            if constexpr (STAGE) {
-                vc.load(w.conv1d, x, vch, K, true);
-                vc.load_state(cs, vch, true);
-            }
             v = vc.conv_silu(w.conv1d, cs, vch, K);
             vc.shift(cs, vch, K);  // only this thread reads v channel vch: shift its conv state now
         }
@@ -710,7 +659,6 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
     }
     const float decay = expf(-expf(alog) * softplus_f(ga + dtb));
     const float beta = sigmoid_f(gb);
-    if constexpr (STAGE) cp_async_wait_all();
     __syncthreads();
     float ssq = 0.0f, ssk = 0.0f;
 #pragma unroll
@@ -726,10 +674,8 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
         const int a = rw + p * RP;
         kr[p] = qk_s[DK + a] * kn;
         qr[p] = qk_s[a] * qn;
-        float4 t = STAGE ? tile_s[a * (kDecBV / 4) + c4] : sr[STAGE ? 0 : p];
-        t.x *= decay, t.y *= decay, t.z *= decay, t.w *= decay;
-        if constexpr (!STAGE) sr[p] = t;
-        f4_fma(part, t, kr[p]);
+        sr[p].x *= decay, sr[p].y *= decay, sr[p].z *= decay, sr[p].w *= decay;
+        f4_fma(part, sr[p], kr[p]);
     }
     part = f4_add(part, f4_shfl_xor(part, 8));
     part = f4_add(part, f4_shfl_xor(part, 16));
@@ -746,16 +692,9 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
 #pragma unroll
     for (int p = 0; p < 4; ++p) {
         const int a = rw + p * RP;
-        float4 t;
-        if constexpr (STAGE) {
-            t = tile_s[a * (kDecBV / 4) + c4];
-            t.x *= decay, t.y *= decay, t.z *= decay, t.w *= decay;
-        } else {
-            t = sr[p];
-        }
-        f4_fma(t, delta, kr[p]);
-        if (a < dk) store_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec, t);
-        f4_fma(part, t, qr[p]);
+        f4_fma(sr[p], delta, kr[p]);
+        if (a < dk) store_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec, sr[p]);
+        f4_fma(part, sr[p], qr[p]);
     }
     part = f4_add(part, f4_shfl_xor(part, 8));
     part = f4_add(part, f4_shfl_xor(part, 16));
@@ -789,10 +728,7 @@ __global__ void __launch_bounds__(2 * DK, (STAGE && DK == 128 ? 640 : 512) / (KF
                 orow[col0 + j] = __float2bfloat16((nw_s[c4 * 4 + j] * (ov[j] * inv)) * z_s[c4 * 4 + j]);
     }
     // q/k conv state: every reader (the whole cluster) has passed the barrier; CTA `rank` writes channels ≡ rank.
-    if (fuse_qk && ch_ok && tid % static_cast<int>(cluster.num_blocks()) == rank) {
-        if constexpr (STAGE && KF > 0) qkc.unpark(&qk_park[tid], NT);
-        qkc.shift(cs, ch, K);
-    }
+    if (fuse_qk && ch_ok && tid % static_cast<int>(cluster.num_blocks()) == rank) qkc.shift(cs, ch, K);
 }
 
 // Decode conv-state shift of channels [0, nch) (the q/k channels when the decode clusters do not cover a GQA group):
@@ -866,7 +802,7 @@ void launch_prefill_core(const GdnShape& s, int64_t T, const Workspace& ws, floa
     QINFER_CUDA_LAUNCH_CHECK();
 }
 
-template <int DK, int KF, bool STAGE>
+template <int DK, int KF>
 void launch_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
                    const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
     const int ns = (s.dv + kDecBV - 1) / kDecBV;
@@ -884,8 +820,8 @@ void launch_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, con
     cfg.stream = stream;
     cfg.attrs = attr;
     cfg.numAttrs = 1;
-    QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gdn_decode_kernel<DK, KF, STAGE>, s, w, qkvz, ba, slots, state, out,
-                                         ns, fuse_qk ? 1 : 0));
+    QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gdn_decode_kernel<DK, KF>, s, w, qkvz, ba, slots, state, out, ns,
+                                         fuse_qk ? 1 : 0));
     QINFER_CUDA_LAUNCH_CHECK();
     if (!fuse_qk && s.conv_kernel > 1) {  // the q/k conv states, after every CTA of the step has read them
         const int64_t conv_dim = cdim(s), nch = 2LL * s.hk * s.dk, n = B * nch;
@@ -895,23 +831,13 @@ void launch_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, con
     }
 }
 
-template <int DK, bool STAGE>
+template <int DK>
 void launch_decode_k(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
                      const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
     if (s.conv_kernel == 4) {
-        launch_decode<DK, 4, STAGE>(s, w, qkvz, ba, B, slots, state, out, stream);
+        launch_decode<DK, 4>(s, w, qkvz, ba, B, slots, state, out, stream);
     } else {
-        launch_decode<DK, 0, STAGE>(s, w, qkvz, ba, B, slots, state, out, stream);
-    }
-}
-
-template <bool STAGE>
-void launch_decode_dk(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
-                      const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
-    switch (dk_bucket(s.dk)) {
-        case 32: launch_decode_k<32, STAGE>(s, w, qkvz, ba, B, slots, state, out, stream); break;
-        case 64: launch_decode_k<64, STAGE>(s, w, qkvz, ba, B, slots, state, out, stream); break;
-        default: launch_decode_k<128, STAGE>(s, w, qkvz, ba, B, slots, state, out, stream); break;
+        launch_decode<DK, 0>(s, w, qkvz, ba, B, slots, state, out, stream);
     }
 }
 
@@ -952,18 +878,13 @@ void gdn_prefill(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const
 
 void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
                 const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
-    gdn_decode(s, w, qkvz, ba, B, slots, state, out, stream, kGdnDecodeDefault);
-}
-
-void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
-                const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream, GdnDecodeVariant v) {
     check_shape(s);
     if (B <= 0) return;
     QINFER_CHECK(B <= 65535, "gdn_decode: at most 65535 sequences per call, got ", B);
-    if (v == GdnDecodeVariant::kSmemStaged) {
-        launch_decode_dk<true>(s, w, qkvz, ba, B, slots, state, out, stream);
-    } else {
-        launch_decode_dk<false>(s, w, qkvz, ba, B, slots, state, out, stream);
+    switch (dk_bucket(s.dk)) {
+        case 32: launch_decode_k<32>(s, w, qkvz, ba, B, slots, state, out, stream); break;
+        case 64: launch_decode_k<64>(s, w, qkvz, ba, B, slots, state, out, stream); break;
+        default: launch_decode_k<128>(s, w, qkvz, ba, B, slots, state, out, stream); break;
     }
 }
 

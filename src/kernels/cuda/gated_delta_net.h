@@ -53,11 +53,4 @@ void gdn_prefill(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const
 void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
                 const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream);
 
-// Decode kernel variants (same results to fp32 rounding; tests and kbench_gdn run each, gdn_decode uses the
-// default): the state tile held in registers, or staged through shared memory by cp.async (more CTAs per SM).
-enum class GdnDecodeVariant { kRegisters, kSmemStaged };
-inline constexpr GdnDecodeVariant kGdnDecodeDefault = GdnDecodeVariant::kRegisters;
-void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
-                const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream, GdnDecodeVariant v);
-
 }  // namespace qinfer::cuda
