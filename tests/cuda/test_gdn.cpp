@@ -1,7 +1,9 @@
 // Gated DeltaNet mixer (kernels/cuda/gated_delta_net.h) against the CPU reference: the exact sequence of ops of
 // layers/gated_delta_net.cpp between in_proj and out_proj (causal_conv1d_silu with the carried conv state, gdn_gates,
 // gated_delta_rule_chunked / _recurrent, rms_norm_gated), on fresh random bf16 inputs, from a zero and from a random
-// fp32 state, prefill then decode steps, several slots.
+// fp32 state, prefill then decode steps, several slots. The decode kernel's edge cases have shapes of their own (see
+// kOdd, kWideGqa, kConv2, kConv5 below), a large batch (many clusters in flight sharing nothing but the kernel), and
+// CUDA-graph capture and replay.
 //
 // Tolerances (why):
 //  - conv state: exact. It is a copy of the last K-1 raw inputs (bf16 values held in fp32), no arithmetic.
@@ -34,6 +36,7 @@ constexpr double kOutTol = 5e-3;
 
 struct Dims {
     int hk, hv, dk, dv;
+    int conv_kernel = 4;
 };
 
 struct RefState {
@@ -55,7 +58,7 @@ struct Fixture {
         s.hv = d.hv;
         s.dk = d.dk;
         s.dv = d.dv;
-        s.conv_kernel = 4;
+        s.conv_kernel = d.conv_kernel;
         s.eps = 1e-6f;
         const int64_t C = s.conv_dim(), K = s.conv_kernel;
         conv_w = randn({C, K}, 0.5f);
@@ -148,8 +151,9 @@ struct Fixture {
         std::printf("  %-40s output rel L2 %.2e\n", what.c_str(), rel_l2(got, want));
     }
 
-    // One decode step for the sequences in `slots` (one token each).
-    void decode(const std::vector<int32_t>& slots, const std::string& what) {
+    // One decode step for the sequences in `slots` (one token each). graph: captured into a CUDA graph on a stream of
+    // its own and replayed once (as the runtime's decode step runs it: no host reads, no allocation inside).
+    void decode(const std::vector<int32_t>& slots, const std::string& what, bool graph = false) {
         const int64_t B = static_cast<int64_t>(slots.size()), vd = int64_t{s.hv} * s.dv;
         auto [qkvz, ba] = inputs(B);
         Tensor want({B, vd});
@@ -159,8 +163,25 @@ struct Fixture {
         }
         const cuda::DeviceBuffer d_qkvz = upload_bf16(qkvz), d_ba = upload_bf16(ba), d_slots = upload_i32(slots);
         const cuda::DeviceBuffer d_out = poisoned(static_cast<size_t>(B * vd) * 2);
-        cuda::gdn_decode(s, weights(), d_qkvz.as<cuda::bf16>(), d_ba.as<cuda::bf16>(), B, d_slots.as<int32_t>(),
-                         state(), d_out.as<cuda::bf16>(), nullptr);
+        if (graph) {
+            cudaStream_t stream;
+            cudaGraph_t g;
+            cudaGraphExec_t exec;
+            QINFER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+            QINFER_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+            cuda::gdn_decode(s, weights(), d_qkvz.as<cuda::bf16>(), d_ba.as<cuda::bf16>(), B, d_slots.as<int32_t>(),
+                             state(), d_out.as<cuda::bf16>(), stream);
+            QINFER_CUDA_CHECK(cudaStreamEndCapture(stream, &g));
+            QINFER_CUDA_CHECK(cudaGraphInstantiate(&exec, g, 0));
+            QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream));
+            QINFER_CUDA_CHECK(cudaStreamSynchronize(stream));
+            QINFER_CUDA_CHECK(cudaGraphExecDestroy(exec));
+            QINFER_CUDA_CHECK(cudaGraphDestroy(g));
+            QINFER_CUDA_CHECK(cudaStreamDestroy(stream));
+        } else {
+            cuda::gdn_decode(s, weights(), d_qkvz.as<cuda::bf16>(), d_ba.as<cuda::bf16>(), B, d_slots.as<int32_t>(),
+                             state(), d_out.as<cuda::bf16>(), nullptr);
+        }
         QINFER_CUDA_CHECK(cudaDeviceSynchronize());
         const Tensor got = download_bf16(d_out, {B, vd});
         expect_close(got, want, kOutTol, what + ": output");
@@ -170,7 +191,7 @@ struct Fixture {
 
 std::string name(Dims d) {
     return "hk" + std::to_string(d.hk) + "_hv" + std::to_string(d.hv) + "_dk" + std::to_string(d.dk) + "_dv" +
-           std::to_string(d.dv);
+           std::to_string(d.dv) + (d.conv_kernel != 4 ? "_K" + std::to_string(d.conv_kernel) : "");
 }
 
 // Prefill of T tokens (short, exactly one chunk, one chunk + 1, several chunks with a short tail) into slot 1 of 2,
@@ -189,19 +210,38 @@ void prefill_then_decode(Dims d) {
 }
 
 // Decode batches of B = 3 and 1 sequences in scattered slots (from random states), three steps; slots not in the
-// batch must not change.
-void decode_batches(Dims d) {
+// batch must not change. graph: every step captured and replayed as a CUDA graph.
+void decode_batches(Dims d, bool graph = false) {
     Fixture f(d, 5, true);
     for (int step = 0; step < 3; ++step) {
-        f.decode({3, 0, 4}, name(d) + " B=3 step" + std::to_string(step));
-        f.decode({2}, name(d) + " B=1 step" + std::to_string(step));
+        f.decode({3, 0, 4}, name(d) + " B=3 step" + std::to_string(step), graph);
+        f.decode({2}, name(d) + " B=1 step" + std::to_string(step), graph);
     }
     f.check_states(name(d) + " batch decode");
+}
+
+// A larger batch (B = 40 of 48 slots, scattered) for several steps: many clusters in flight at once, each reading
+// its key heads' conv state before a peer CTA shifts it; every slot's states checked after each step.
+void decode_large_batch(Dims d) {
+    Fixture f(d, 48, true);
+    std::vector<int32_t> slots;
+    for (int i = 0; i < 40; ++i) slots.push_back((i * 29 + 7) % 48);
+    for (int step = 0; step < 3; ++step) {
+        f.decode(slots, name(d) + " B=40 step" + std::to_string(step));
+        f.check_states(name(d) + " B=40 step" + std::to_string(step));
+    }
 }
 
 constexpr Dims k35B{16, 32, 128, 128};  // Qwen3.5-35B-A3B
 constexpr Dims kTiny{2, 4, 32, 48};     // the repo goldens' tiny model: GQA 2, dk != dv, dv not a multiple of 32
 constexpr Dims kSquare{2, 2, 64, 64};   // no GQA
+// Decode kernel edge cases: dk below its 64 bucket and dv = 50 (no float4 state rows, a partial second v-tile);
+// GQA 4 with dv = 96 (3 v-tiles × 4 heads = 12 CTAs > a cluster of 8: the q/k conv state is shifted by a separate
+// launch); conv kernels 2 and 5 (the generic-K path).
+constexpr Dims kOdd{2, 2, 40, 50};
+constexpr Dims kWideGqa{1, 4, 32, 96};
+constexpr Dims kConv2{2, 4, 32, 48, 2};
+constexpr Dims kConv5{2, 2, 64, 64, 5};
 
 TEST(CudaGdn, PrefillThenDecode35B) { QINFER_REQUIRE_GPU(); prefill_then_decode(k35B); }
 TEST(CudaGdn, PrefillThenDecodeTiny) { QINFER_REQUIRE_GPU(); prefill_then_decode(kTiny); }
@@ -209,6 +249,17 @@ TEST(CudaGdn, PrefillThenDecodeSquare) { QINFER_REQUIRE_GPU(); prefill_then_deco
 TEST(CudaGdn, DecodeBatchInSlots35B) { QINFER_REQUIRE_GPU(); decode_batches(k35B); }
 TEST(CudaGdn, DecodeBatchInSlotsTiny) { QINFER_REQUIRE_GPU(); decode_batches(kTiny); }
 TEST(CudaGdn, DecodeBatchInSlotsSquare) { QINFER_REQUIRE_GPU(); decode_batches(kSquare); }
+TEST(CudaGdn, PrefillThenDecodeOdd) { QINFER_REQUIRE_GPU(); prefill_then_decode(kOdd); }
+TEST(CudaGdn, PrefillThenDecodeWideGqa) { QINFER_REQUIRE_GPU(); prefill_then_decode(kWideGqa); }
+TEST(CudaGdn, PrefillThenDecodeConv2) { QINFER_REQUIRE_GPU(); prefill_then_decode(kConv2); }
+TEST(CudaGdn, PrefillThenDecodeConv5) { QINFER_REQUIRE_GPU(); prefill_then_decode(kConv5); }
+TEST(CudaGdn, DecodeBatchInSlotsOdd) { QINFER_REQUIRE_GPU(); decode_batches(kOdd); }
+TEST(CudaGdn, DecodeBatchInSlotsWideGqa) { QINFER_REQUIRE_GPU(); decode_batches(kWideGqa); }
+TEST(CudaGdn, DecodeBatchInSlotsConv5) { QINFER_REQUIRE_GPU(); decode_batches(kConv5); }
+TEST(CudaGdn, DecodeLargeBatch35B) { QINFER_REQUIRE_GPU(); decode_large_batch(k35B); }
+TEST(CudaGdn, DecodeLargeBatchWideGqa) { QINFER_REQUIRE_GPU(); decode_large_batch(kWideGqa); }
+TEST(CudaGdn, DecodeInCudaGraph35B) { QINFER_REQUIRE_GPU(); decode_batches(k35B, true); }
+TEST(CudaGdn, DecodeInCudaGraphWideGqa) { QINFER_REQUIRE_GPU(); decode_batches(kWideGqa, true); }
 
 }  // namespace
 }  // namespace qinfer::test::gpu

@@ -1,17 +1,20 @@
 // kbench_gdn: the Gated DeltaNet mixer (kernels/cuda/gated_delta_net.h) at Qwen3.5-35B-A3B's shape (16 K heads /
 // 32 V heads × 128, conv kernel 4).
-//   decode  B = 1, 8, 64: bytes = recurrent state read + write (2 MiB per sequence each way, fp32) + conv state
-//           read + write + the qkvz/ba row + the bf16 output; floor at 3.0 TB/s. 16 steps run as one CUDA graph, each
-//           on the next set of B slots out of 128 (256 MiB of state, > 50 MB L2), so every step reads its state
-//           from HBM; time per step = graph time / 16.
+//   decode  B = 1, 2, 4, 8, 16, 32, 64: bytes = recurrent state read + write (2 MiB per sequence each way, fp32) +
+//           conv state read + write + the qkvz/ba row + the bf16 output; floor at 3.0 TB/s. 16 steps run as one CUDA
+//           graph, each on the next set of B slots out of 128 (256 MiB of state, > 50 MB L2), so every step reads its
+//           state from HBM; time per step = graph time / 16, measured twice (two medians of 50 replays: the spread).
 //   prefill T = 1024, 8192 from a zero state: time per layer vs FlashQLA's 0.28 ms (8k, H200, performance.md §5.2).
-// Usage: kbench_gdn
+// Usage: kbench_gdn [--decode-only] [--profile B]
+//   --profile B: no timing, only 4 eager decode steps at batch B (for ncu: launch-skip 2, launch-count 1).
 
 #include <cuda_runtime.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kbench_util.h"
@@ -44,7 +47,20 @@ DeviceBuffer random_f32(size_t n, float lo, float hi, std::mt19937& g) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    bool decode_only = false;
+    int profile_b = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--decode-only") {
+            decode_only = true;
+        } else if (a == "--profile" && i + 1 < argc) {
+            profile_b = std::atoi(argv[++i]);
+        } else {
+            std::fprintf(stderr, "usage: kbench_gdn [--decode-only] [--profile B]\n");
+            return 2;
+        }
+    }
     std::mt19937 gen(1234);
     GdnShape s;
     s.hk = 16;
@@ -70,9 +86,27 @@ int main() {
     cudaStream_t stream;
     QINFER_CUDA_CHECK(cudaStreamCreate(&stream));
 
+    if (profile_b > 0) {
+        const int B = profile_b;
+        std::vector<int32_t> slots(static_cast<size_t>(B));
+        for (int i = 0; i < B; ++i) slots[static_cast<size_t>(i)] = (i * 37) % nslots;
+        DeviceBuffer d_slots(slots.size() * sizeof(int32_t));
+        QINFER_CUDA_CHECK(cudaMemcpy(d_slots.data(), slots.data(), slots.size() * sizeof(int32_t),
+                                     cudaMemcpyHostToDevice));
+        DeviceBuffer qkvz = random_bf16(static_cast<size_t>(B * row), 1.0f, gen);
+        DeviceBuffer ba = random_bf16(static_cast<size_t>(B * 2 * s.hv), 1.0f, gen);
+        DeviceBuffer out(static_cast<size_t>(B * vd) * sizeof(bf16));
+        for (int j = 0; j < 4; ++j)
+            gdn_decode(s, w, qkvz.as<bf16>(), ba.as<bf16>(), B, d_slots.as<int32_t>(), st, out.as<bf16>(), stream);
+        QINFER_CUDA_CHECK(cudaStreamSynchronize(stream));
+        QINFER_CUDA_CHECK(cudaStreamDestroy(stream));
+        return 0;
+    }
+
     // ---- decode
-    kbench::Table dec{{"kernel", "B", "bytes (MB)", "floor (us)", "time (us)", "GB/s", "% of 3.0 TB/s"}, {}};
-    for (int B : {1, 8, 64}) {
+    kbench::Table dec{{"kernel", "B", "bytes (MB)", "floor (us)", "time (us)", "2nd (us)", "GB/s", "% of 3.0 TB/s"},
+                      {}};
+    for (int B : {1, 2, 4, 8, 16, 32, 64}) {
         const int sets = nslots / B;
         std::vector<int32_t> slots(static_cast<size_t>(nslots));
         for (int i = 0; i < nslots; ++i) slots[static_cast<size_t>(i)] = (i * 37) % nslots;  // scattered, distinct
@@ -93,18 +127,24 @@ int main() {
                        out.as<bf16>(), stream);
         QINFER_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
         QINFER_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-        const double ms =
-            kbench::time_ms([&](int) { QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream)); }, stream, 3, 50) / kSteps;
+        const auto replay = [&](int) { QINFER_CUDA_CHECK(cudaGraphLaunch(exec, stream)); };
+        const double ms = kbench::time_ms(replay, stream, 3, 50) / kSteps;
+        const double ms2 = kbench::time_ms(replay, stream, 3, 50) / kSteps;
         QINFER_CUDA_CHECK(cudaGraphExecDestroy(exec));
         QINFER_CUDA_CHECK(cudaGraphDestroy(graph));
         const double bytes = B * (2.0 * state_elems * 4 + 2.0 * C * (K - 1) * 4 + row * 2.0 + 2 * s.hv * 2.0 +
                                   vd * 2.0);
         const double floor_us = bytes / 3.0e12 * 1e6;
         dec.rows.push_back({"gdn_decode", std::to_string(B), kbench::fmt(bytes / 1e6, 2), kbench::fmt(floor_us, 2),
-                            kbench::fmt(ms * 1e3, 2), kbench::fmt(bytes / (ms * 1e-3) / 1e9, 0),
+                            kbench::fmt(ms * 1e3, 2), kbench::fmt(ms2 * 1e3, 2),
+                            kbench::fmt(bytes / (ms * 1e-3) / 1e9, 0),
                             kbench::fmt(100.0 * floor_us / (ms * 1e3), 1)});
     }
     dec.print();
+    if (decode_only) {
+        QINFER_CUDA_CHECK(cudaStreamDestroy(stream));
+        return 0;
+    }
 
     // ---- prefill
     kbench::Table pre{{"kernel", "T", "workspace (MB)", "time (ms)", "Mtok/s", "FlashQLA H200 (ms)"}, {}};

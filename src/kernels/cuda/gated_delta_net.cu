@@ -9,12 +9,16 @@
 //   3. gdn_chunk_scan: per (value head, 32-column v-tile), sequential over chunks with S [dk, 32] in shared memory:
 //                   V' = U − W S;  o = (Q e^γ) S + M V';  S ← e^{γ_last} S + (K e^{γ_last − γ})ᵀ V'
 //   4. gdn_gated_norm: o / rms(o) · norm_w · silu(z) per (token, value head) → bf16
-// Decode: one fused kernel per (sequence, value head): conv + SiLU + norms + gates for the token, the state read
-// once into registers, decay, delta update, output, state written once, gated RMSNorm; then the conv-state shift.
+// Decode: one fused launch, a CTA per (sequence, value head, 32-column v-tile) so that B = 1 fills the GPU: conv +
+// SiLU + norms + gates for the token, the state tile read once into registers, decay, delta update, output, state
+// written once; the gated RMSNorm's sum of squares over the head crosses the tiles through a thread-block cluster
+// (distributed shared memory), which also orders the conv-state shift after every read of the old conv state.
 //
 // Not (yet) tensor cores: the chunk matmuls run as fp32 FMA from shared memory (docs/perf/gdn.md has the numbers).
 
 #include "kernels/cuda/gated_delta_net.h"
+
+#include <cooperative_groups.h>
 
 #include <algorithm>
 
@@ -24,8 +28,10 @@
 namespace qinfer::cuda {
 namespace {
 
+namespace cg = cooperative_groups;
+
 constexpr int kChunk = 64;
-constexpr int kBV = 32;          // value columns per scan CTA / decode warp group
+constexpr int kBV = 32;          // value columns per scan CTA
 constexpr float kL2Eps = 1e-6f;  // HF l2norm eps inside the delta rule (on the sum of squares)
 
 size_t align_up(size_t x) {
@@ -468,104 +474,271 @@ __global__ void gdn_gated_norm_kernel(GdnShape s, const float* __restrict__ O, i
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Decode: grid (HV, B); block = NVT·4 warps, NVT = ceil(dv/32) column tiles × 4 row groups of DK/4 state rows.
-template <int DK>
-__global__ void __launch_bounds__(512, 1) gdn_decode_kernel(GdnShape s, GdnWeights w, const bf16* __restrict__ qkvz,
-                                                          const bf16* __restrict__ ba, const int32_t* __restrict__ slots,
-                                                          GdnState st, bf16* __restrict__ out) {
-    constexpr int RG = 4, R = DK / RG;
-    __shared__ float qs[DK], ks[DK], red[32];
-    extern __shared__ float dsm[];  // [RG][dv_pad] partial sums, then [dv_pad] output
-    const int h = blockIdx.x;
-    const int64_t b = blockIdx.y;
-    const int dk = s.dk, dv = s.dv, hv = s.hv, K = s.conv_kernel;
-    const int hk = h / (hv / s.hk);
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int tile = warp / RG, rg = warp % RG;
-    const int col = tile * kBV + lane;
-    const bool col_ok = col < dv;
-    const int dvp = (blockDim.x / (32 * RG)) * kBV;
-    const int64_t conv_dim = cdim(s);
-    const int64_t vd = static_cast<int64_t>(hv) * dv;
-    const int64_t slot = slots[b];
-    const bf16* x = qkvz + b * (conv_dim + vd);
-    const float* cs = st.conv + slot * conv_dim * (K - 1);
-    float* S = st.recurrent + (slot * hv + h) * static_cast<int64_t>(dk) * dv;
+// Decode: one CTA per (sequence, value head, 32-column v-tile); grid (HV·NS, B), NS = ceil(dv/32) tiles per head,
+// 2·DK threads. The CTAs of a cluster are NS tiles of each of `cluster_heads` consecutive value heads: all NS
+// (`fuse_qk`: the whole GQA group of HV/HK heads sharing key head hk, so the cluster is every reader of hk's q/k conv
+// state). Thread t: state rows a = t/8 + p·DK/4 (p < 4), columns tile·32 + (t%8)·4 .. +3 (one float4 per row); in
+// the front, q (t < DK) or k (t >= DK) channel t%DK of key head hk, and for t < 32 also the v channel of column
+// tile·32 + t. Phases: every global load issued first (slot → state tile, conv taps and state, x, gates, z, norm w);
+// conv + SiLU, q/k L2 norms (one __syncthreads); decay and kᵀS (shuffles + one __syncthreads); δ, rank-1 update,
+// state stores, qᵀS (one __syncthreads); the head's Σ o² over its NS tiles through distributed shared memory (one
+// cluster barrier); gated RMSNorm and the bf16 output. Conv state: each v channel is read by one thread only, which
+// writes its shifted state at once; with `fuse_qk` the q/k channels are written after the cluster barrier, which
+// every CTA that reads them has passed (otherwise gdn_decode_conv_shift_kernel shifts them after this kernel).
+constexpr int kDecBV = 32;      // value columns per decode CTA
+constexpr int kDecMaxTiles = 4;  // dv <= 128
+constexpr int kMaxCluster = 8;   // portable cluster size
 
-    // State tile into registers first (the loads overlap the front's math).
-    float sr[R];
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-        const int a = rg * R + r;
-        sr[r] = (a < dk && col_ok) ? S[a * dv + col] : 0.0f;
-    }
-    // Front: conv + SiLU of the q and k channels of key head hk, L2 norms, gates, v and z of this column.
-    float ssq = 0.0f, ssk = 0.0f;
-    for (int i = threadIdx.x; i < DK; i += blockDim.x) {
-        float qv = 0.0f, kv = 0.0f;
-        if (i < dk) {
-            qv = conv_silu(x, 0, 0, static_cast<int64_t>(hk) * dk + i, w.conv1d, cs, K);
-            kv = conv_silu(x, 0, 0, static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + i, w.conv1d,
-                           cs, K);
-        }
-        qs[i] = qv;
-        ks[i] = kv;
-        ssq += qv * qv;
-        ssk += kv * kv;
-    }
-    ssq = block_sum(ssq, red);
-    ssk = block_sum(ssk, red);
-    const float qn = 1.0f / sqrtf(ssq + kL2Eps) / sqrtf(static_cast<float>(dk));
-    const float kn = 1.0f / sqrtf(ssk + kL2Eps);
-    const float bb = __bfloat162float(ba[b * 2 * hv + h]);
-    const float aa = __bfloat162float(ba[b * 2 * hv + hv + h]);
-    const float decay = expf(-expf(w.a_log[h]) * softplus_f(aa + w.dt_bias[h]));
-    const float beta = sigmoid_f(bb);
-    float v = 0.0f, z = 0.0f;
-    if (col_ok) {
-        v = conv_silu(x, 0, 0, 2LL * s.hk * dk + static_cast<int64_t>(h) * dv + col, w.conv1d, cs, K);
-        z = __bfloat162float(x[conv_dim + static_cast<int64_t>(h) * dv + col]);
-    }
-    // δ = β (v − (αS)ᵀ k)
-    float p = 0.0f;
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-        sr[r] *= decay;
-        p += sr[r] * ks[rg * R + r] * kn;
-    }
-    float* part = dsm;  // [RG][dvp]
-    part[rg * dvp + tile * kBV + lane] = p;
-    __syncthreads();
-    float kS = 0.0f;
-    for (int g = 0; g < RG; ++g) kS += part[g * dvp + tile * kBV + lane];
-    const float delta = (v - kS) * beta;
-    float po = 0.0f;
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-        const int a = rg * R + r;
-        sr[r] += ks[a] * kn * delta;
-        po += sr[r] * qs[a] * qn;
-        if (a < dk && col_ok) S[a * dv + col] = sr[r];
-    }
-    __syncthreads();  // everyone has read `part`
-    part[rg * dvp + tile * kBV + lane] = po;
-    __syncthreads();
-    float o = 0.0f;
-    for (int g = 0; g < RG; ++g) o += part[g * dvp + tile * kBV + lane];
-    // Gated RMSNorm over the head's dv outputs (only row group 0 contributes each column once).
-    const float contrib = (rg == 0 && col_ok) ? o * o : 0.0f;
-    const float ss = block_sum(contrib, red);
-    const float inv = 1.0f / sqrtf(ss / static_cast<float>(dv) + s.eps);
-    if (rg == 0 && col_ok) out[b * vd + static_cast<int64_t>(h) * dv + col] = __float2bfloat16((w.norm[col] * (o * inv)) * silu_f(z));
+__device__ __forceinline__ void cluster_arrive_relaxed() {
+    asm volatile("barrier.cluster.arrive.relaxed.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void cluster_arrive_release() {
+    asm volatile("barrier.cluster.arrive.release.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void cluster_wait() {
+    asm volatile("barrier.cluster.wait.acquire.aligned;\n" ::: "memory");
 }
 
-// Decode conv-state shift: state(c) ← [state(c)[1:], x(c)], after the decode kernel has read the old state.
-__global__ void gdn_decode_conv_shift_kernel(int64_t conv_dim, int64_t row_stride, int K, int64_t B,
+__device__ __forceinline__ float4 f4_zero() {
+    return make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+}
+__device__ __forceinline__ void f4_fma(float4& acc, const float4& a, float b) {
+    acc.x += a.x * b, acc.y += a.y * b, acc.z += a.z * b, acc.w += a.w * b;
+}
+__device__ __forceinline__ float4 f4_add(const float4& a, const float4& b) {
+    return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
+}
+__device__ __forceinline__ float4 f4_shfl_xor(const float4& v, int m) {
+    return make_float4(__shfl_xor_sync(0xffffffffu, v.x, m), __shfl_xor_sync(0xffffffffu, v.y, m),
+                       __shfl_xor_sync(0xffffffffu, v.z, m), __shfl_xor_sync(0xffffffffu, v.w, m));
+}
+// Columns col .. col+3 of a row with n valid columns; zero past n. vec: n % 4 == 0 and the row is 16-byte aligned.
+__device__ __forceinline__ float4 load_cols4(const float* row, int col, int n, bool vec) {
+    if (vec) return col < n ? *reinterpret_cast<const float4*>(row + col) : f4_zero();
+    return make_float4(col < n ? row[col] : 0.0f, col + 1 < n ? row[col + 1] : 0.0f, col + 2 < n ? row[col + 2] : 0.0f,
+                       col + 3 < n ? row[col + 3] : 0.0f);
+}
+__device__ __forceinline__ void store_cols4(float* row, int col, int n, bool vec, const float4& v) {
+    if (vec) {
+        if (col < n) *reinterpret_cast<float4*>(row + col) = v;
+        return;
+    }
+    if (col < n) row[col] = v.x;
+    if (col + 1 < n) row[col + 1] = v.y;
+    if (col + 2 < n) row[col + 2] = v.z;
+    if (col + 3 < n) row[col + 3] = v.w;
+}
+
+// One conv channel c of the decode token: taps w[c·K + j], x_ext = [old state (K-1, oldest first) ‖ x].
+// KF > 0 (K fixed at compile time): weights and old state are loaded into registers with the kernel's other loads.
+// KF == 0 (any K in [1, 9]): they are read where used (no register arrays; not the fast path).
+template <int KF>
+struct ConvChan {
+    float wt[KF > 0 ? KF : 1], old[KF > 1 ? KF - 1 : 1], x = 0.0f;
+
+    __device__ __forceinline__ void load(const float* cw, const bf16* xrow, int64_t c, int K, bool ok) {
+        if (!ok) return;
+        x = __bfloat162float(xrow[c]);
+        if constexpr (KF > 0) {
+#pragma unroll
+            for (int j = 0; j < KF; ++j) wt[j] = cw[c * KF + j];
+        } else {
+            (void)K;
+        }
+    }
+    __device__ __forceinline__ void load_state(const float* cs, int64_t c, bool ok) {
+        if constexpr (KF > 1) {
+#pragma unroll
+            for (int j = 0; j < KF - 1; ++j) old[j] = ok ? cs[c * (KF - 1) + j] : 0.0f;
+        } else {
+            (void)cs, (void)c, (void)ok;
+        }
+    }
+    // silu(Σ_j w_j x_ext[j])
+    __device__ __forceinline__ float conv_silu(const float* cw, const float* cs, int64_t c, int K) const {
+        float acc = 0.0f;
+        if constexpr (KF > 0) {
+#pragma unroll
+            for (int j = 0; j < KF; ++j) acc += wt[j] * (j < KF - 1 ? old[j < KF - 1 ? j : 0] : x);
+        } else {
+            const int SK = K - 1;
+            for (int j = 0; j < K; ++j) acc += cw[c * K + j] * (j < SK ? cs[c * SK + j] : x);
+        }
+        return silu_f(acc);
+    }
+    // state(c) ← [state(c)[1:], x]; only after every reader of the old state has read it.
+    __device__ __forceinline__ void shift(float* cs, int64_t c, int K) const {
+        if constexpr (KF > 0) {
+#pragma unroll
+            for (int j = 0; j < KF - 1; ++j) cs[c * (KF - 1) + j] = j + 1 < KF - 1 ? old[j + 1 < KF - 1 ? j + 1 : 0] : x;
+        } else {
+            const int SK = K - 1;
+            for (int j = 0; j + 1 < SK; ++j) cs[c * SK + j] = cs[c * SK + j + 1];
+            if (SK > 0) cs[c * SK + SK - 1] = x;
+        }
+    }
+};
+
+// KF: the conv kernel size when fixed at compile time (4, Qwen3.5's), 0 for any K in [1, 9] read from s.
+// Occupancy: 1024 threads per SM (<= 64 registers) on the fast path; the generic-K path may use 128.
+template <int DK, int KF>
+__global__ void __launch_bounds__(2 * DK, (KF > 0 ? 512 : 256) / DK)
+    gdn_decode_kernel(GdnShape s, GdnWeights w, const bf16* __restrict__ qkvz, const bf16* __restrict__ ba,
+                      const int32_t* __restrict__ slots, GdnState st, bf16* __restrict__ out, int ns, int fuse_qk) {
+    constexpr int NT = 2 * DK, NW = NT / 32, RP = DK / 4;  // threads, warps, state rows per pass (4 passes)
+    __shared__ float qk_s[2 * DK];                          // conv + SiLU q ‖ k (not yet normalised)
+    __shared__ float4 v_s[kDecBV / 4];                      // conv + SiLU v of the tile's columns
+    __shared__ float nred[NW];                              // per-warp Σ q² (warps < NW/2) and Σ k²
+    __shared__ float4 pred[2][NW][kDecBV / 4];              // per-warp partial kᵀS, then qᵀS
+    __shared__ float tile_ss[kDecMaxTiles];                 // Σ o² of each tile of this head (written by the peers)
+    __shared__ float z_s[kDecBV], nw_s[kDecBV];             // silu(z) and the norm weight of the tile's columns
+    cluster_arrive_relaxed();  // matched by the wait before the first DSMEM store: every peer CTA has started
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int rw = tid >> 3, c4 = tid & 7;
+    const int h = static_cast<int>(blockIdx.x) / ns, tile = static_cast<int>(blockIdx.x) % ns;
+    const int64_t b = blockIdx.y;
+    const int dk = s.dk, dv = s.dv, hv = s.hv;
+    const int K = KF > 0 ? KF : s.conv_kernel, SK = K - 1;
+    const int hk = h / (hv / s.hk);
+    const int64_t conv_dim = cdim(s);
+    const int64_t vd = static_cast<int64_t>(hv) * dv;
+    const bool vec = (dv & 3) == 0;
+    const int col0 = tile * kDecBV + c4 * 4;  // this thread's 4 state columns
+
+    // ---- loads. The slot index first (the state address depends on it); the rest does not and is issued with it.
+    const int64_t slot = slots[b];
+    const bf16* x = qkvz + b * (conv_dim + vd);
+    // q/k channel of this thread.
+    const int ci = tid % DK;
+    const bool ch_ok = ci < dk;
+    const int64_t ch = (tid >= DK ? static_cast<int64_t>(s.hk) * dk : 0) + static_cast<int64_t>(hk) * dk + ci;
+    ConvChan<KF> qkc;
+    qkc.load(w.conv1d, x, ch, K, ch_ok);
+    // v channel of column tile·32 + tid (tid < 32).
+    const int vcol = tile * kDecBV + tid;
+    const bool v_ok = tid < kDecBV && vcol < dv;
+    const int64_t vch = 2LL * s.hk * dk + static_cast<int64_t>(h) * dv + vcol;
+    ConvChan<KF> vc;
+    vc.load(w.conv1d, x, vch, K, v_ok);
+    // z and the norm weight of column vcol; the gates (every thread).
+    float zv = 0.0f, nwv = 0.0f;
+    if (v_ok) {
+        zv = __bfloat162float(x[conv_dim + static_cast<int64_t>(h) * dv + vcol]);
+        nwv = w.norm[vcol];
+    }
+    const float gb = __bfloat162float(ba[b * 2 * hv + h]);
+    const float ga = __bfloat162float(ba[b * 2 * hv + hv + h]);
+    const float alog = w.a_log[h], dtb = w.dt_bias[h];
+    // Slot-dependent: the state tile and the conv states.
+    float* cs = st.conv + slot * conv_dim * SK;
+    float* S = st.recurrent + (slot * hv + h) * static_cast<int64_t>(dk) * dv;
+    float4 sr[4];
+#pragma unroll
+    for (int p = 0; p < 4; ++p) {
+        const int a = rw + p * RP;
+        sr[p] = a < dk ? load_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec) : f4_zero();
+    }
+    qkc.load_state(cs, ch, ch_ok);
+    vc.load_state(cs, vch, v_ok);
+
+    // ---- front: conv + SiLU (x_ext = [old state ‖ x], y = silu(Σ_j w_j x_ext[j])), q/k sums of squares.
+    const float qk = ch_ok ? qkc.conv_silu(w.conv1d, cs, ch, K) : 0.0f;
+    qk_s[tid] = qk;
+    const float sq = warp_sum(qk * qk);
+    if (lane == 0) nred[warp] = sq;
+    if (tid < kDecBV) {
+        float v = 0.0f;
+        if (v_ok) {
+            v = vc.conv_silu(w.conv1d, cs, vch, K);
+            vc.shift(cs, vch, K);  // only this thread reads v channel vch: shift its conv state now
+        }
+        reinterpret_cast<float*>(v_s)[tid] = v;
+        z_s[tid] = silu_f(zv);
+        nw_s[tid] = nwv;
+    }
+    const float decay = expf(-expf(alog) * softplus_f(ga + dtb));
+    const float beta = sigmoid_f(gb);
+    __syncthreads();
+    float ssq = 0.0f, ssk = 0.0f;
+#pragma unroll
+    for (int i = 0; i < NW / 2; ++i) ssq += nred[i], ssk += nred[NW / 2 + i];
+    const float qn = 1.0f / sqrtf(ssq + kL2Eps) / sqrtf(static_cast<float>(dk));
+    const float kn = 1.0f / sqrtf(ssk + kL2Eps);
+
+    // ---- decay, kᵀ(αS) per column: this thread's 4 rows, then the 4 rows of the warp (lanes ^8, ^16), then the warps.
+    float kr[4], qr[4];
+    float4 part = f4_zero();
+#pragma unroll
+    for (int p = 0; p < 4; ++p) {
+        const int a = rw + p * RP;
+        kr[p] = qk_s[DK + a] * kn;
+        qr[p] = qk_s[a] * qn;
+        sr[p].x *= decay, sr[p].y *= decay, sr[p].z *= decay, sr[p].w *= decay;
+        f4_fma(part, sr[p], kr[p]);
+    }
+    part = f4_add(part, f4_shfl_xor(part, 8));
+    part = f4_add(part, f4_shfl_xor(part, 16));
+    if (lane < 8) pred[0][warp][lane] = part;
+    __syncthreads();
+    float4 kS = pred[0][0][c4];
+#pragma unroll
+    for (int i = 1; i < NW; ++i) kS = f4_add(kS, pred[0][i][c4]);
+    // δ = β (v − kᵀ(αS)); S ← αS + k δᵀ; o = qᵀS.
+    const float4 vv = v_s[c4];
+    const float4 delta = make_float4((vv.x - kS.x) * beta, (vv.y - kS.y) * beta, (vv.z - kS.z) * beta,
+                                     (vv.w - kS.w) * beta);
+    part = f4_zero();
+#pragma unroll
+    for (int p = 0; p < 4; ++p) {
+        const int a = rw + p * RP;
+        f4_fma(sr[p], delta, kr[p]);
+        if (a < dk) store_cols4(S + static_cast<int64_t>(a) * dv, col0, dv, vec, sr[p]);
+        f4_fma(part, sr[p], qr[p]);
+    }
+    part = f4_add(part, f4_shfl_xor(part, 8));
+    part = f4_add(part, f4_shfl_xor(part, 16));
+    if (lane < 8) pred[1][warp][lane] = part;
+    __syncthreads();
+    float4 o = pred[1][0][c4];
+#pragma unroll
+    for (int i = 1; i < NW; ++i) o = f4_add(o, pred[1][i][c4]);
+
+    // ---- gated RMSNorm over the head's dv outputs: Σ o² of this tile (columns past dv are 0) to every tile of the
+    // head in the cluster, one cluster barrier, then each tile has the head's sum.
+    cg::cluster_group cluster = cg::this_cluster();
+    const int rank = static_cast<int>(cluster.block_rank());
+    float tss = o.x * o.x + o.y * o.y + o.z * o.z + o.w * o.w;
+    tss += __shfl_xor_sync(0xffffffffu, tss, 1);
+    tss += __shfl_xor_sync(0xffffffffu, tss, 2);
+    tss += __shfl_xor_sync(0xffffffffu, tss, 4);
+    cluster_wait();  // every CTA of the cluster has started (its shared memory exists)
+    if (warp == 0 && lane < ns) *cluster.map_shared_rank(&tile_ss[tile], rank - tile + lane) = tss;
+    cluster_arrive_release();
+    cluster_wait();
+    if (tid < kDecBV / 4) {
+        float ss = 0.0f;
+        for (int i = 0; i < ns; ++i) ss += tile_ss[i];
+        const float inv = 1.0f / sqrtf(ss / static_cast<float>(dv) + s.eps);
+        bf16* orow = out + b * vd + static_cast<int64_t>(h) * dv;
+        const float ov[4] = {o.x, o.y, o.z, o.w};
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+            if (col0 + j < dv)
+                orow[col0 + j] = __float2bfloat16((nw_s[c4 * 4 + j] * (ov[j] * inv)) * z_s[c4 * 4 + j]);
+    }
+    // q/k conv state: every reader (the whole cluster) has passed the barrier; CTA `rank` writes channels ≡ rank.
+    if (fuse_qk && ch_ok && tid % static_cast<int>(cluster.num_blocks()) == rank) qkc.shift(cs, ch, K);
+}
+
+// Decode conv-state shift of channels [0, nch) (the q/k channels when the decode clusters do not cover a GQA group):
+// state(c) ← [state(c)[1:], x(c)], after the decode kernel has read the old state.
+__global__ void gdn_decode_conv_shift_kernel(int64_t conv_dim, int64_t nch, int64_t row_stride, int K, int64_t B,
                                              const bf16* __restrict__ qkvz, const int32_t* __restrict__ slots,
                                              float* __restrict__ cstate) {
     const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-    if (e >= B * conv_dim) return;
-    const int64_t b = e / conv_dim, c = e % conv_dim;
+    if (e >= B * nch) return;
+    const int64_t b = e / nch, c = e % nch;
     const int S = K - 1;
     float* st = cstate + (static_cast<int64_t>(slots[b]) * conv_dim + c) * S;
     for (int m = 0; m + 1 < S; ++m) st[m] = st[m + 1];
@@ -629,15 +802,43 @@ void launch_prefill_core(const GdnShape& s, int64_t T, const Workspace& ws, floa
     QINFER_CUDA_LAUNCH_CHECK();
 }
 
-template <int DK>
+template <int DK, int KF>
 void launch_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
                    const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
-    const int nvt = (s.dv + kBV - 1) / kBV;
-    const int threads = nvt * 4 * 32;
-    const size_t smem = sizeof(float) * 4 * nvt * kBV;
-    gdn_decode_kernel<DK><<<dim3(s.hv, static_cast<unsigned>(B)), threads, smem, stream>>>(s, w, qkvz, ba, slots,
-                                                                                           state, out);
+    const int ns = (s.dv + kDecBV - 1) / kDecBV;
+    const int group = s.hv / s.hk;  // value heads per key head
+    const bool fuse_qk = group * ns <= kMaxCluster;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = static_cast<unsigned>(fuse_qk ? group * ns : ns);
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(static_cast<unsigned>(s.hv * ns), static_cast<unsigned>(B));
+    cfg.blockDim = dim3(2 * DK);
+    cfg.dynamicSmemBytes = 0;
+    cfg.stream = stream;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gdn_decode_kernel<DK, KF>, s, w, qkvz, ba, slots, state, out, ns,
+                                         fuse_qk ? 1 : 0));
     QINFER_CUDA_LAUNCH_CHECK();
+    if (!fuse_qk && s.conv_kernel > 1) {  // the q/k conv states, after every CTA of the step has read them
+        const int64_t conv_dim = cdim(s), nch = 2LL * s.hk * s.dk, n = B * nch;
+        gdn_decode_conv_shift_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, stream>>>(
+            conv_dim, nch, conv_dim + static_cast<int64_t>(s.hv) * s.dv, s.conv_kernel, B, qkvz, slots, state.conv);
+        QINFER_CUDA_LAUNCH_CHECK();
+    }
+}
+
+template <int DK>
+void launch_decode_k(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
+                     const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
+    if (s.conv_kernel == 4) {
+        launch_decode<DK, 4>(s, w, qkvz, ba, B, slots, state, out, stream);
+    } else {
+        launch_decode<DK, 0>(s, w, qkvz, ba, B, slots, state, out, stream);
+    }
 }
 
 }  // namespace
@@ -679,16 +880,12 @@ void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const 
                 const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream) {
     check_shape(s);
     if (B <= 0) return;
+    QINFER_CHECK(B <= 65535, "gdn_decode: at most 65535 sequences per call, got ", B);
     switch (dk_bucket(s.dk)) {
-        case 32: launch_decode<32>(s, w, qkvz, ba, B, slots, state, out, stream); break;
-        case 64: launch_decode<64>(s, w, qkvz, ba, B, slots, state, out, stream); break;
-        default: launch_decode<128>(s, w, qkvz, ba, B, slots, state, out, stream); break;
+        case 32: launch_decode_k<32>(s, w, qkvz, ba, B, slots, state, out, stream); break;
+        case 64: launch_decode_k<64>(s, w, qkvz, ba, B, slots, state, out, stream); break;
+        default: launch_decode_k<128>(s, w, qkvz, ba, B, slots, state, out, stream); break;
     }
-    const int64_t conv_dim = cdim(s);
-    const int64_t n = B * conv_dim;
-    gdn_decode_conv_shift_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, stream>>>(
-        conv_dim, conv_dim + static_cast<int64_t>(s.hv) * s.dv, s.conv_kernel, B, qkvz, slots, state.conv);
-    QINFER_CUDA_LAUNCH_CHECK();
 }
 
 }  // namespace qinfer::cuda

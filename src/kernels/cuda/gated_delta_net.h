@@ -8,7 +8,8 @@
 //   β = sigmoid(b), g = −exp(A_log) · softplus(a + dt_bias)        (b = ba[:, :HV], a = ba[:, HV:])
 //   delta rule per value head (GQA: value head h uses key head h / (HV/HK)) continuing from the slot's fp32 state
 //   o = RMSNorm_gated(o, z) = o / rms(o) · norm_w · silu(z)          (z = qkvz[:, conv_dim:], per head, eps)
-// Prefill runs the chunked (WY/UT, chunk 64) form; decode the fused recurrent form, reading and writing the state once.
+// Prefill runs the chunked (WY/UT, chunk 64) form; decode the fused recurrent form, reading and writing the state once
+// (one launch of thread-block clusters; a second, tiny one only when HV/HK · ceil(dv/32) > 8).
 //
 // Layouts: qkvz bf16 [T, 2*HK*dk + 2*HV*dv] = [q ‖ k ‖ v ‖ z]; ba bf16 [T, 2*HV] = [b ‖ a]; out bf16 [T, HV*dv].
 // State per slot (same layout as the CPU reference's LinearLayerState): conv f32 [conv_dim, K-1] (oldest first),
@@ -47,7 +48,8 @@ size_t gdn_prefill_workspace_bytes(const GdnShape& s, int64_t T);
 void gdn_prefill(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t T, int slot,
                  const GdnState& state, bf16* out, void* workspace, cudaStream_t stream);
 
-// One token for each of B sequences in slots[b] (device int32 [B]).
+// One token for each of B sequences in slots[b] (device int32 [B], distinct slots), 1 <= B <= 65535 (B <= 0: no-op).
+// CUDA-graph capturable: no host reads, no allocation, the launch grid depends only on B and the shape.
 void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,
                 const int32_t* slots, const GdnState& state, bf16* out, cudaStream_t stream);
 
