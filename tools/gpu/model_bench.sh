@@ -36,7 +36,7 @@ fi
 if [[ $profile == 1 ]]; then
   if command -v ncu >/dev/null; then
     echo "-- ncu: one eager B = 1 decode step"
-    timeout 180 ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" \
+    timeout 150 ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" \
       --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
       qinfer bench --model "$dir" --batch 1 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
     echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
