@@ -67,7 +67,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     const double bw = static_cast<double>(args.get_int("bandwidth", 3000)) * 1e9;
     cuda::CudaModelOptions o;
     o.max_batch = static_cast<int>(*std::max_element(batches.begin(), batches.end()));
-    o.max_ctx = in_len + out_len + 1;
+    constexpr int64_t kWarmupSteps = 3;  // decode steps of the warm-up below, on slot 0 after its prefill
+    o.max_ctx = in_len + std::max(out_len, kWarmupSteps) + 1;
     o.prefill_chunk = args.get_int("prefill-chunk", std::min<int64_t>(in_len, 16384));
     o.cuda_graphs = !args.has("no-graphs");
     const auto t_load = Clock::now();
@@ -97,7 +98,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     // Warm-up: one prefill and a few decode steps (module load, cuBLASLt heuristics, graph capture of B = 1).
     model->reset_slot(0);
     (void)model->prefill(0, prompt(), false);
-    for (int i = 0; i < 3; ++i) {
+    for (int64_t i = 0; i < kWarmupSteps; ++i) {
         const int s0[1] = {0};
         const int64_t id[1] = {1};
         (void)model->decode_greedy(s0, id);

@@ -4,7 +4,7 @@
 #   1. qinfer bench --batch 1,8,64 --input-len 1024 --output-len 32      (decode roofline, 1k prefill)
 #   2. qinfer bench --batch 64 --input-len 4096 --output-len 16          (the B = 64, 4k-context target)   [--full]
 #   3. qinfer bench --batch 1 --input-len 8192 --output-len 4            (the 8k-prefill target)           [--full]
-#   4. ncu over one eager B = 1 decode step, summed per kernel (tools/gpu/step_profile.py)                 [--full]
+#   4. ncu over one eager decode step at B = 1 and one at B = 64, summed per kernel (tools/gpu/step_profile.py)
 #
 #   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full | --profile]
 #   (--profile: steps 1 and 4 only)
@@ -35,12 +35,12 @@ if [[ $full == 1 ]]; then
 fi
 if [[ $profile == 1 ]]; then
   if command -v ncu >/dev/null; then
-    echo "-- ncu: one eager B = 1 decode step"
+    echo "-- ncu: one eager decode step at B = 1 and at B = 64"
     timeout 150 ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" \
       --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
-      qinfer bench --model "$dir" --batch 1 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
+      qinfer bench --model "$dir" --batch 1,64 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
     echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
-    python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -40
+    python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -60
   fi
 fi
 rm -rf "$dir"

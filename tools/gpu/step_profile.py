@@ -5,9 +5,9 @@
         --csv --log-file P.csv qinfer bench --model DIR --batch 1 --input-len 16 --output-len 1 --no-graphs
     python3 tools/gpu/step_profile.py P.csv
 
-Only the kernels inside `qinfer bench`'s NVTX range of a decode step are profiled; every forward starts with the
-embedding gather, so the kernels after the last `embedding` launch are the last decode step. Prints each kernel (name without template arguments) with its calls and summed duration, largest first, and
-the step's kernel total. Kernel durations exclude the launch gaps between kernels: compare the total with the step
+Only the kernels inside `qinfer bench`'s NVTX ranges of decode steps are profiled; every forward starts with the
+embedding gather, which splits the list into steps (one per batch size with --output-len 1). Prints, per step, each kernel (name without template arguments) with its calls and summed duration, largest first,
+and the step's kernel total. Kernel durations exclude the launch gaps between kernels: compare the total with the step
 time that `qinfer bench` measures under CUDA-graph replay.
 """
 import csv
@@ -43,17 +43,19 @@ def main(path):
     starts = [i for i, (n, *_) in enumerate(rows) if "embedding" in n]
     if not starts:
         sys.exit("step_profile: no embedding kernel in the profile")
-    step = rows[starts[-1]:]
-    agg = defaultdict(lambda: [0, 0.0])
-    for n, us, *_ in step:
-        a = agg[short(n)]
-        a[0] += 1
-        a[1] += us
-    total = sum(us for _, us, *_ in step)
-    print(f"last decode step: {len(step)} kernels, {total:.1f} us of kernel time")
-    print(f"{'kernel':48s} {'calls':>6s} {'total us':>10s} {'share':>7s} {'us/call':>8s}")
-    for n, (c, us) in sorted(agg.items(), key=lambda kv: -kv[1][1]):
-        print(f"{n:48s} {c:6d} {us:10.1f} {100 * us / total:6.1f}% {us / c:8.2f}")
+    for si, begin in enumerate(starts):
+        step = rows[begin:starts[si + 1] if si + 1 < len(starts) else len(rows)]
+        agg = defaultdict(lambda: [0, 0.0])
+        for n, us, *_ in step:
+            a = agg[short(n)]
+            a[0] += 1
+            a[1] += us
+        total = sum(us for _, us, *_ in step)
+        print(f"decode step {si + 1} of the profile: {len(step)} kernels, {total:.1f} us of kernel time")
+        print(f"{'kernel':48s} {'calls':>6s} {'total us':>10s} {'share':>7s} {'us/call':>8s}")
+        for n, (c, us) in sorted(agg.items(), key=lambda kv: -kv[1][1]):
+            print(f"{n:48s} {c:6d} {us:10.1f} {100 * us / total:6.1f}% {us / c:8.2f}")
+        print()
 
 
 if __name__ == "__main__":
