@@ -254,6 +254,7 @@ struct TcArgs {
     int n, k, kp;
     int64_t expert;
     const int32_t* offsets;  // grouped: device [E+1]; null for dense
+    const int4* tiles;       // grouped: chunk table of 128-row tiles (nvfp4::build_chunk_table)
     int num_experts;
     const bf16* x;
     int64_t ldx;
@@ -343,7 +344,7 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
 // y[rows of the tile, n0 .. n0+128) (mode)= x · W[e]ᵀ · row_scale. 256 threads = 8 warps as 2 (M) x 4 (N), each warp
 // 64 x 32 of the 128 x 128 tile with 16x16x16 bf16 mma (WMMA), fp32 accumulation. x tiles arrive by cp.async, weight
 // tiles by registers (decoded to bf16 into shared memory), double-buffered. Grouped mode: blockIdx.y enumerates the
-// 128-row tiles of every expert in order (read from the device offsets); surplus blocks exit.
+// 128-row tiles of every expert in order (the chunk table built on the device from the offsets); surplus blocks exit.
 template <WeightFormat F>
 __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
     using namespace nvcuda;
@@ -354,22 +355,12 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
     int64_t e = a.expert, row0 = 0;
     int rows = 0;
     if (a.offsets) {
-        int t = static_cast<int>(blockIdx.y);
-        e = -1;
-        for (int ee = 0; ee < a.num_experts; ++ee) {
-            const int64_t lo = a.offsets[ee];
-            const int64_t hi = min(static_cast<int64_t>(a.offsets[ee + 1]), a.m);
-            const int cnt = hi > lo ? static_cast<int>(hi - lo) : 0;
-            const int tiles = (cnt + kBM - 1) / kBM;
-            if (t < tiles) {
-                e = ee;
-                row0 = lo + static_cast<int64_t>(t) * kBM;
-                rows = static_cast<int>(min(static_cast<int64_t>(kBM), hi - row0));
-                break;
-            }
-            t -= tiles;
-        }
-        if (e < 0) return;
+        const int t = static_cast<int>(blockIdx.y);
+        if (t >= a.tiles[0].w) return;  // surplus block (the grid is sized for the worst case)
+        const int4 tile = a.tiles[1 + t];
+        e = tile.x;
+        row0 = tile.y;
+        rows = tile.z;
     } else {
         row0 = static_cast<int64_t>(blockIdx.y) * kBM;
         rows = static_cast<int>(min(static_cast<int64_t>(kBM), a.m - row0));
@@ -815,7 +806,6 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
 
 void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, const int32_t* offsets, void* y,
                     int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream) {
-    (void)ctx;
     QINFER_CHECK(m >= 0, "linear_grouped: M = ", m);
     if (m == 0) return;
     check_io(w, x, ldx, y, ldy, "linear_grouped");
@@ -831,12 +821,16 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         a.m = static_cast<int>(m);
         a.offsets = offsets;
         a.num_experts = static_cast<int>(w.experts());
+        a.chunks = static_cast<int4*>(ctx.scratch(nvfp4::grouped_chunk_table_bytes(m, w.experts(), 8)));
         nvfp4::launch_gemv(a, m, false, stream);
         return;
     }
     TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
     a.offsets = offsets;
     a.num_experts = static_cast<int>(w.experts());
+    int4* tiles = static_cast<int4*>(ctx.scratch(nvfp4::grouped_chunk_table_bytes(m, w.experts(), kBM)));
+    nvfp4::build_chunk_table(offsets, a.num_experts, m, kBM, tiles, stream);
+    a.tiles = tiles;
     // Every expert's last tile may be partial: at most ceil(m / 128) + E tiles.
     launch_tc(w.format(), a, (m + kBM - 1) / kBM + w.experts(), stream);
 }

@@ -8,6 +8,8 @@
 // a lane keeps U x 16 bytes of weights in flight. Per 256 weights a warp spends ~21 instructions (16 for decode and
 // block scale, 1 mma, loads): about 1.7 warp instructions per SM cycle at 3 TB/s, half the issue rate.
 
+#include <cub/block/block_scan.cuh>
+
 #include <climits>
 #include <cstdio>
 #include <mutex>
@@ -69,24 +71,15 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         yrow0 = r;
         mcount = 1;
     } else if (a.offsets) {
-        // blockIdx.y enumerates every expert's 8-row chunks in order (read from the device offsets; no host sync);
-        // surplus blocks (the grid is sized for the worst case) exit.
-        int c = static_cast<int>(blockIdx.y);
-        e = -1;
-        yrow0 = 0;
-        mcount = 0;
-        for (int ee = 0; ee < a.num_experts; ++ee) {
-            const int lo = a.offsets[ee], hi = min(a.offsets[ee + 1], a.m);
-            const int chunks = hi > lo ? (hi - lo + 7) / 8 : 0;
-            if (c < chunks) {
-                e = ee;
-                yrow0 = lo + 8 * c;
-                mcount = min(8, hi - static_cast<int>(yrow0));
-                break;
-            }
-            c -= chunks;
-        }
-        if (e < 0) return;  // uniform per block: no thread reaches the barrier below
+        // blockIdx.y = chunk id; the table (chunk_table_kernel, same stream) holds (expert, first row, rows) per chunk
+        // and, in entry 0's w, the number of chunks. Surplus blocks (the grid is sized for the worst case) exit.
+        const int total = a.chunks[0].w;
+        const int c = static_cast<int>(blockIdx.y);
+        if (c >= total) return;  // uniform per block: no thread reaches the barrier below
+        const int4 ch = a.chunks[1 + c];
+        e = ch.x;
+        yrow0 = ch.y;
+        mcount = ch.z;
         if (g < mcount) xr = a.x + (yrow0 + g) * a.ldx;
     } else {
         const int m0 = static_cast<int>(blockIdx.y) * 8;
@@ -157,6 +150,30 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
     }
 }
 
+// One block: every expert's chunks of `per_chunk` grouped rows, in expert order, as int4 (expert, first row, rows, 0)
+// at table[1 + chunk]; table[0].w = the number of chunks. Experts are split over the threads in contiguous ranges and
+// their chunk counts prefix-summed (CUB), so no GEMV block has to scan the offsets itself.
+constexpr int kTableThreads = 256;
+__global__ void __launch_bounds__(kTableThreads) chunk_table_kernel(const int32_t* offsets, int num_experts, int m,
+                                                                    int per_chunk, int4* table) {
+    using Scan = cub::BlockScan<int, kTableThreads>;
+    __shared__ typename Scan::TempStorage tmp;
+    const int per = (num_experts + kTableThreads - 1) / kTableThreads;
+    const int e0 = static_cast<int>(threadIdx.x) * per, e1 = min(num_experts, e0 + per);
+    int mine = 0;
+    for (int e = e0; e < e1; ++e) {
+        const int lo = offsets[e], hi = min(offsets[e + 1], m);
+        mine += hi > lo ? (hi - lo + per_chunk - 1) / per_chunk : 0;
+    }
+    int base = 0, total = 0;
+    Scan(tmp).ExclusiveSum(mine, base, total);
+    for (int e = e0; e < e1; ++e) {
+        const int lo = offsets[e], hi = min(offsets[e + 1], m);
+        for (int r = lo; r < hi; r += per_chunk) table[1 + base++] = make_int4(e, r, min(per_chunk, hi - r), 0);
+    }
+    if (threadIdx.x == 0) table[0] = make_int4(0, 0, 0, total);
+}
+
 // One thread per (row, block): checkpoint bytes -> tiled layout, E4M3 scale -> encoded byte (nvfp4_tiles.cuh).
 // bad: the smallest (row * blocks + block) index with a NaN or negative scale (INT_MAX if none).
 __global__ void relayout_kernel(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t np_tiles, int64_t kt,
@@ -199,11 +216,26 @@ __global__ void relayout_kernel(uint8_t* codes, uint8_t* scales, int64_t n, int6
 
 }  // namespace
 
+size_t grouped_chunk_table_bytes(int64_t m, int64_t experts, int per_chunk) {
+    return static_cast<size_t>((m + per_chunk - 1) / per_chunk + experts + 1) * sizeof(int4);
+}
+
+void build_chunk_table(const int32_t* offsets, int num_experts, int64_t m, int per_chunk, int4* table,
+                       cudaStream_t s) {
+    QINFER_CHECK(m <= INT_MAX && per_chunk > 0, "linear_grouped: bad row bound ", m);
+    chunk_table_kernel<<<1, kTableThreads, 0, s>>>(offsets, num_experts, static_cast<int>(m), per_chunk, table);
+    QINFER_CUDA_LAUNCH_CHECK();
+}
+
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) {
     // grouped: every expert's last chunk may be partial: at most ceil(m / 8) + E chunks
     const int64_t gy = indexed ? rows : (rows + 7) / 8 + (a.offsets ? a.num_experts : 0);
     QINFER_CHECK(gy <= 65535, "linear: too many rows for the NVFP4 GEMV grid (", rows, ")");
     QINFER_CHECK(a.np_tiles <= INT_MAX, "linear: too many row tiles (", a.np_tiles, ")");
+    if (a.offsets) {
+        QINFER_CHECK(a.chunks != nullptr, "linear_grouped: no chunk table scratch");
+        build_chunk_table(a.offsets, a.num_experts, a.m, 8, a.chunks, s);
+    }
     gemv_kernel<<<dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s>>>(a);
     QINFER_CUDA_LAUNCH_CHECK();
 }

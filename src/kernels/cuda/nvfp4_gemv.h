@@ -24,6 +24,7 @@ struct GemvArgs {
     const int32_t* expert_idx;
     const int32_t* offsets;   // grouped mode (non-null): rows of x sorted by expert, expert e owns
     int num_experts;          //   [offsets[e], offsets[e+1]) (device int32 [E+1]); m = total row bound
+    int4* chunks;             // grouped mode: device scratch of grouped_chunk_table_bytes (filled by launch_gemv)
     void* y;
     int64_t ldy;
     OutMode mode;
@@ -33,6 +34,12 @@ struct GemvArgs {
 // grouped (a.offsets set): `rows` = the row bound m; each expert's rows go in chunks of 8 (every distinct expert's
 // weights are read once per chunk: the decode-time MoE with many sequences, where experts get few rows each).
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
+// Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
+// table[1 + c] = (expert, first row, rows, 0), table[0].w = number of chunks; built on the device by one block, so
+// kernels over the chunks (this GEMV: 8 rows; linear.cu's tile kernel: 128) read their chunk instead of scanning
+// the offsets. grouped_chunk_table_bytes is the table's size for a row bound m.
+size_t grouped_chunk_table_bytes(int64_t m, int64_t experts, int per_chunk);
+void build_chunk_table(const int32_t* offsets, int num_experts, int64_t m, int per_chunk, int4* table, cudaStream_t s);
 
 // Writes rows [row0, row0 + rows) of a weight of `n` rows per expert and K = k (checkpoint layout on the host:
 // codes uint8 [rows, k/2] with element 2j in the low nibble of byte j, E4M3 block scales [rows, k/16]) into the tiled
