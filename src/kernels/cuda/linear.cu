@@ -770,6 +770,14 @@ GemmContext::GemmContext() {
 GemmContext::~GemmContext() {
     if (handle_) cublasLtDestroy(handle_);
 }
+void* GemmContext::chunk_table(size_t bytes) {
+    if (chunk_table_.bytes() < bytes) {
+        chunk_table_ = DeviceBuffer();
+        chunk_table_ = DeviceBuffer(std::max<size_t>(bytes, size_t{4} << 20));
+    }
+    return chunk_table_.data();
+}
+
 void* GemmContext::scratch(size_t bytes) {
     if (scratch_.bytes() < bytes) {
         scratch_ = DeviceBuffer();  // free first: never hold both
@@ -821,14 +829,14 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         a.m = static_cast<int>(m);
         a.offsets = offsets;
         a.num_experts = static_cast<int>(w.experts());
-        a.chunks = static_cast<int4*>(ctx.scratch(nvfp4::grouped_chunk_table_bytes(m, w.experts(), 8)));
+        a.chunks = static_cast<int4*>(ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), 8)));
         nvfp4::launch_gemv(a, m, false, stream);
         return;
     }
     TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
     a.offsets = offsets;
     a.num_experts = static_cast<int>(w.experts());
-    int4* tiles = static_cast<int4*>(ctx.scratch(nvfp4::grouped_chunk_table_bytes(m, w.experts(), kBM)));
+    int4* tiles = static_cast<int4*>(ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), kBM)));
     nvfp4::build_chunk_table(offsets, a.num_experts, m, kBM, tiles, stream);
     a.tiles = tiles;
     // Every expert's last tile may be partial: at most ceil(m / 128) + E tiles.

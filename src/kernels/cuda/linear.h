@@ -72,6 +72,10 @@ public:
     cublasLtHandle_t handle() const { return handle_; }
     // Scratch of at least `bytes` (grows; never shrinks). Not valid across calls that may grow it.
     void* scratch(size_t bytes);
+    // The grouped GEMMs' chunk table: its own buffer, allocated at first use with room for 262144 chunks (4 MiB; a
+    // 16k-token prefill of a top-8 MoE needs ~17k), so a decode graph captured with it keeps a valid pointer when later
+    // calls use it again. Grows (reallocates) only beyond that.
+    void* chunk_table(size_t bytes);
     void* workspace() const { return workspace_.data(); }
     size_t workspace_bytes() const { return workspace_.bytes(); }
 
@@ -79,6 +83,7 @@ private:
     cublasLtHandle_t handle_ = nullptr;
     DeviceBuffer workspace_;
     DeviceBuffer scratch_;
+    DeviceBuffer chunk_table_;
 };
 
 // Dense: y[m, 0:N] (mode)= x[m, 0:K] · W[expert]ᵀ for m in [0, M). x bf16 with row stride ldx; y of the mode's type
