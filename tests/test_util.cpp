@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <vector>
 
 #include <sys/wait.h>
 
@@ -14,12 +16,42 @@ namespace qinfer::test {
 
 std::filesystem::path source_dir() { return QINFER_SOURCE_DIR; }
 
+namespace {
+
+// Every directory make_temp_dir made, removed when the test process exits (tests that fail mid-way, or return the
+// path to a caller, would otherwise leave them in /tmp: thousands accumulated across runs).
+class TempDirs {
+public:
+    void add(const std::filesystem::path& p) {
+        const std::lock_guard<std::mutex> lock(mu_);
+        dirs_.push_back(p);
+    }
+    ~TempDirs() {
+        for (const auto& d : dirs_) {
+            std::error_code ec;
+            std::filesystem::remove_all(d, ec);  // best effort at exit
+        }
+    }
+
+private:
+    std::mutex mu_;
+    std::vector<std::filesystem::path> dirs_;
+};
+
+TempDirs& temp_dirs() {
+    static TempDirs dirs;
+    return dirs;
+}
+
+}  // namespace
+
 std::filesystem::path make_temp_dir(const std::string& tag) {
     static std::atomic<int> counter{0};
     auto p = std::filesystem::temp_directory_path() /
              ("qinfer_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::remove_all(p);
     std::filesystem::create_directories(p);
+    temp_dirs().add(p);
     return p;
 }
 

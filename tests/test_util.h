@@ -13,7 +13,7 @@ namespace qinfer::test {
 
 // Repository root (compiled in).
 std::filesystem::path source_dir();
-// A fresh, empty directory under the system temp dir, unique per call.
+// A fresh, empty directory under the system temp dir, unique per call; removed (with its contents) when the process exits.
 std::filesystem::path make_temp_dir(const std::string& tag);
 // Writes text to a file (creating parent directories).
 void write_text(const std::filesystem::path& p, const std::string& text);
