@@ -93,7 +93,7 @@ PerplexityResult evaluate_perplexity(Engine& model, Engine* base, std::span<cons
     if (base != nullptr) {
         r.base_perplexity = std::exp(base_nll / static_cast<double>(scored));
         KlStats k;
-        QINFER_CHECK(!kls.empty(), "perplexity: no token was scored against the base model");
+        QINFER_CHECK(!kls.empty(), "perplexity: internal: no token scored against the base model");  // n >= 2 scores one
         double sum = 0, mx = 0;
         for (double v : kls) {
             sum += v;

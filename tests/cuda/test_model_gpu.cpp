@@ -61,6 +61,12 @@ std::set<int32_t> top_k(const float* row, int64_t E, int64_t k) {
     return {idx.begin(), idx.begin() + k};
 }
 
+// The layer index N of a tap name or prefix "model.layers.N.mlp...".
+int layer_of(const std::string& name) {
+    const auto a = name.find("layers.") + 7;
+    return std::stoi(name.substr(a, name.find('.', a) - a));
+}
+
 // Gap between the k-th and (k+1)-th largest router logits of `row`.
 double tie_gap(const float* row, int64_t E, int64_t k) {
     std::vector<float> v(row, row + E);
@@ -136,8 +142,7 @@ protected:
         if (!cpu->config().is_moe) return;
         const Taps sink([&](const std::string& n, const Tensor& v) {
             if (!n.ends_with(".mlp.router_logits")) return;
-            const auto a = n.find("layers.") + 7;
-            router_ref_[std::stoi(n.substr(a, n.find('.', a) - a))] = v;
+            router_ref_[layer_of(n)] = v;
         });
         SequenceState st = cpu->new_sequence();
         cpu->forward(ids_, st, &sink);
@@ -172,8 +177,7 @@ protected:
         const Taps replay([](const std::string&, const Tensor&) {},
                           [&](const std::string& prefix, const Tensor& logits, std::vector<int32_t>& ex,
                               std::vector<float>& wt) {
-                              const auto a = prefix.find("layers.") + 7;
-                              const auto it = w->chosen().find(std::stoi(prefix.substr(a, prefix.find('.', a) - a)));
+                              const auto it = w->chosen().find(layer_of(prefix));
                               ASSERT_NE(it, w->chosen().end()) << what << ": no GPU routing for " << prefix;
                               const int64_t E = logits.dim(1), k = static_cast<int64_t>(ex.size()) / logits.dim(0);
                               for (int64_t t = 0; t < logits.dim(0); ++t) {

@@ -1,6 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::attn:: warp-level bf16 tensor-core helpers for the attention kernels (ldmatrix, mma.sync
-//          m16n8k16, cp.async) and attend_block, one online-softmax step of a warp's 16 query rows over 16·NT keys.
+// defines: qinfer::cuda::attn:: warp-level bf16 tensor-core helpers for the attention kernels (ldmatrix, cp.async;
+//          mma.sync m16n8k16 is gemm_common.cuh's mma_bf16) and attend_block, one online-softmax step of a warp's 16 query rows over 16·NT keys.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16, g = lane / 4, c = lane % 4):
 //   A 16x16 (row-major): a0 = (g, 2c..2c+1), a1 = (g+8, 2c..), a2 = (g, 2c+8..), a3 = (g+8, 2c+8..)
@@ -12,6 +12,8 @@
 #include <cuda_bf16.h>
 
 #include <cstdint>
+
+#include "kernels/cuda/gemm_common.cuh"  // mma_bf16
 
 namespace qinfer::cuda::attn {
 
@@ -29,14 +31,6 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* 
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(smem_u32(p)));
-}
-
-__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // 16-byte async copy; src_bytes = 0 zero-fills the destination (rows past the valid keys: the poisoned / unwritten

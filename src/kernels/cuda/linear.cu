@@ -24,6 +24,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/gemm_common.cuh"
 #include "kernels/cuda/linear.h"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
@@ -65,19 +66,6 @@ int sm_count() {
 
 // ------------------------------------------------------------------------------------------------ device helpers
 
-__device__ __forceinline__ uint4 ld_stream(const void* p) {
-    uint4 v;
-    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-        : "l"(p));
-    return v;
-}
-__device__ __forceinline__ uint2 ld_stream8(const void* p) {
-    uint2 v;
-    asm("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];" : "=r"(v.x), "=r"(v.y) : "l"(p));
-    return v;
-}
-
 // Two e4m3 bytes (low 16 bits of v) -> float2 (exact).
 __device__ __forceinline__ float2 e4m3x2_to_f32(uint32_t v) {
     const __half2_raw h = __nv_cvt_fp8x2_to_halfraw2(static_cast<__nv_fp8x2_storage_t>(v & 0xffffu), __NV_E4M3);
@@ -86,19 +74,6 @@ __device__ __forceinline__ float2 e4m3x2_to_f32(uint32_t v) {
 __device__ __forceinline__ void bf16x2_to_f32(uint32_t v, float& lo, float& hi) {
     lo = __uint_as_float(v << 16);
     hi = __uint_as_float(v & 0xffff0000u);
-}
-
-__device__ __forceinline__ void store_out(void* y, int64_t idx, float v, OutMode mode) {
-    switch (mode) {
-        case OutMode::StoreBF16: static_cast<bf16*>(y)[idx] = __float2bfloat16_rn(v); break;
-        case OutMode::StoreF32: static_cast<float*>(y)[idx] = v; break;
-        case OutMode::AddF32: static_cast<float*>(y)[idx] += v; break;
-    }
-}
-
-// Component i of a uint4 without a local array (constant-folds for unrolled i; never goes to local memory).
-__device__ __forceinline__ uint32_t word_of(const uint4& v, int i) {
-    return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
 }
 
 // Decodes the 8 elements of piece p (0 .. EPC/8) of a 16-byte chunk of a BF16 / FP8 row into wf (without the row
@@ -253,9 +228,7 @@ struct TcArgs {
     int64_t np_tiles, kt64;    // NVFP4 tiles (nvfp4_tiles.cuh)
     int n, k, kp;
     int64_t expert;
-    const int32_t* offsets;  // grouped: device [E+1]; null for dense
-    const int4* tiles;       // grouped: chunk table of 128-row tiles (nvfp4::build_chunk_table)
-    int num_experts;
+    const int4* tiles;       // grouped: chunk table of 128-row tiles (nvfp4::build_chunk_table); null for dense
     const bf16* x;
     int64_t ldx;
     int64_t m;
@@ -354,7 +327,7 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
 
     int64_t e = a.expert, row0 = 0;
     int rows = 0;
-    if (a.offsets) {
+    if (a.tiles) {
         const int t = static_cast<int>(blockIdx.y);
         if (t >= a.tiles[0].w) return;  // surplus block (the grid is sized for the worst case)
         const int4 tile = a.tiles[1 + t];
@@ -834,10 +807,8 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         return;
     }
     TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
-    a.offsets = offsets;
-    a.num_experts = static_cast<int>(w.experts());
     int4* tiles = static_cast<int4*>(ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), kBM)));
-    nvfp4::build_chunk_table(offsets, a.num_experts, m, kBM, tiles, stream);
+    nvfp4::build_chunk_table(offsets, static_cast<int>(w.experts()), m, kBM, tiles, stream);
     a.tiles = tiles;
     // Every expert's last tile may be partial: at most ceil(m / 128) + E tiles.
     launch_tc(w.format(), a, (m + kBM - 1) / kBM + w.experts(), stream);

@@ -17,6 +17,7 @@
 #include "core/check.h"
 #include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/gemm_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
 
@@ -26,35 +27,6 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kUnroll = 4;
-
-__device__ __forceinline__ uint4 ld_stream16(const void* p) {
-    uint4 v;
-    asm("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-        : "l"(p));
-    return v;
-}
-
-__device__ __forceinline__ void mma_16816(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
-                                          uint32_t b0, uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t word(const uint4& v, int i) {
-    return i == 0 ? v.x : (i == 1 ? v.y : (i == 2 ? v.z : v.w));
-}
-
-__device__ __forceinline__ void store(void* y, int64_t idx, float v, OutMode mode) {
-    switch (mode) {
-        case OutMode::StoreBF16: static_cast<bf16*>(y)[idx] = __float2bfloat16_rn(v); break;
-        case OutMode::StoreF32: static_cast<float*>(y)[idx] = v; break;
-        case OutMode::AddF32: static_cast<float*>(y)[idx] += v; break;
-    }
-}
 
 __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
     __shared__ float partial[kWarps - 1][32][4];
@@ -103,7 +75,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
             q[u] = xa[u] = xb[u] = make_uint4(0, 0, 0, 0);
             s[u] = 0;
             if (kt < kt_n) {
-                q[u] = ld_stream16(cp + static_cast<int64_t>(kt) * kTileCodeBytes);
+                q[u] = ld_stream(cp + static_cast<int64_t>(kt) * kTileCodeBytes);
                 s[u] = sp[static_cast<int64_t>(kt) * 32];
                 const int k0 = kt * kTileK + 16 * t;
                 if (xr != nullptr && k0 < a.k) {  // K % 16 == 0: a lane's 16 k are all in or all out
@@ -122,8 +94,10 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
                 const uint32_t wg8 = j < 2 ? q[u].z : q[u].w;  // row g + 8
                 const int p = 2 * (j & 1);
                 const uint4& xv = j < 2 ? xa[u] : xb[u];
-                mma_16816(c, scaled_pair(wg, p, sg), scaled_pair(wg8, p, sg8), scaled_pair(wg, p + 1, sg),
-                          scaled_pair(wg8, p + 1, sg8), word(xv, p), word(xv, p + 1));
+                // A: rows g / g + 8, k pairs (p, p + 1) of this k step -> a0..a3 (fragment order)
+                const uint32_t af[4] = {scaled_pair(wg, p, sg), scaled_pair(wg8, p, sg8), scaled_pair(wg, p + 1, sg),
+                                        scaled_pair(wg8, p + 1, sg8)};
+                mma_bf16(c, af, word_of(xv, p), word_of(xv, p + 1));
             }
         }
     }
@@ -145,7 +119,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         const int tok = 2 * t + (i & 1);
         if (n < a.n && tok < mcount) {
             const float rs = a.row_scale[e * a.n + n] * kPostScale;
-            store(a.y, (yrow0 + tok) * a.ldy + n, c[i] * rs, a.mode);
+            store_out(a.y, (yrow0 + tok) * a.ldy + n, c[i] * rs, a.mode);
         }
     }
 }
