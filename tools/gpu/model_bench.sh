@@ -6,15 +6,20 @@
 #   3. qinfer bench --batch 1 --input-len 8192 --output-len 4            (the 8k-prefill target)           [--full]
 #   4. ncu over one eager decode step at B = 1 and one at B = 64, summed per kernel (tools/gpu/step_profile.py)
 #
-#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full | --profile]
-#   (--profile: steps 1 and 4 only)
+#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full] [--profile]
+#   (no flag: step 1; --full: steps 1-3; --profile: adds step 4)
 # Results: $OUT/mb-<layout>-*.json|log and $OUT/profile-<layout>.txt.
 set -uo pipefail
 preset="${1:-qwen3.5-35b-a3b}"
 layout="${2:-nvfp4-all}"
 full=0; profile=0
-[[ ${3:-} == --full ]] && full=1 && profile=1
-[[ ${3:-} == --profile ]] && profile=1
+for flag in "${@:3}"; do
+  case "$flag" in
+    --full) full=1 ;;
+    --profile) profile=1 ;;
+    *) echo "model_bench.sh: unknown flag $flag" >&2; exit 2 ;;
+  esac
+done
 out="${OUT:-/tmp/qinfer-out}"
 dir="/tmp/qinfer-synth/$preset-$layout"
 rc=0
