@@ -6,12 +6,12 @@
 #   3. qinfer bench --batch 1 --input-len 8192 --output-len 4            (the 8k-prefill target)           [--full]
 #   4. ncu over one eager decode step at B = 1 and one at B = 64, summed per kernel (tools/gpu/step_profile.py)
 #
-#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT] [--full] [--profile]
+#   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT[,LAYOUT...]] [--full] [--profile]
 #   (no flag: step 1; --full: steps 1-3; --profile: adds step 4)
 # Results: $OUT/mb-<layout>-*.json|log and $OUT/profile-<layout>.txt.
 set -uo pipefail
 preset="${1:-qwen3.5-35b-a3b}"
-layout="${2:-nvfp4-all}"
+layouts="${2:-nvfp4-all}"
 full=0; profile=0
 for flag in "${@:3}"; do
   case "$flag" in
@@ -21,34 +21,36 @@ for flag in "${@:3}"; do
   esac
 done
 out="${OUT:-/tmp/qinfer-out}"
-dir="/tmp/qinfer-synth/$preset-$layout"
 rc=0
-rm -rf "$dir"
-t0=$(date +%s)
-qinfer synth --preset "$preset" --layout "$layout" --out "$dir" --threads 16 >"$out/synth-$layout.log" 2>&1 \
-  || { echo "synth failed"; tail -5 "$out/synth-$layout.log"; exit 1; }
-echo "== $preset $layout: synth $(( $(date +%s) - t0 )) s, $(du -sh "$dir" | cut -f1)"
-bench() {  # tag args...
-  local tag=$1; shift
-  echo "-- qinfer bench $*"
-  qinfer bench --model "$dir" "$@" --json "$out/mb-$layout-$tag.json" 2>&1 | tee "$out/mb-$layout-$tag.log" || rc=1
-}
-bench decode --batch 1,8,64 --input-len 1024 --output-len 32
-if [[ $full == 1 ]]; then
-  bench b64ctx4k --batch 64 --input-len 4096 --output-len 16
-  bench prefill8k --batch 1 --input-len 8192 --output-len 4
-fi
-if [[ $profile == 1 ]]; then
-  if command -v ncu >/dev/null; then
-    echo "-- ncu: one eager decode step at B = 1 and at B = 64"
-    timeout 150 ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" \
-      --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
-      qinfer bench --model "$dir" --batch 1,64 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
-    echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
-    python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -60
+for layout in ${layouts//,/ }; do
+  dir="/tmp/qinfer-synth/$preset-$layout"
+  rm -rf "$dir"
+  t0=$(date +%s)
+  qinfer synth --preset "$preset" --layout "$layout" --out "$dir" --threads 16 >"$out/synth-$layout.log" 2>&1 \
+    || { echo "synth failed"; tail -5 "$out/synth-$layout.log"; rc=1; continue; }
+  echo "== $preset $layout: synth $(( $(date +%s) - t0 )) s, $(du -sh "$dir" | cut -f1)"
+  bench() {  # tag args...
+    local tag=$1; shift
+    echo "-- qinfer bench $*"
+    qinfer bench --model "$dir" "$@" --json "$out/mb-$layout-$tag.json" 2>&1 | tee "$out/mb-$layout-$tag.log" || rc=1
+  }
+  bench decode --batch 1,8,64 --input-len 1024 --output-len 32
+  if [[ $full == 1 ]]; then
+    bench b64ctx4k --batch 64 --input-len 4096 --output-len 16
+    bench prefill8k --batch 1 --input-len 8192 --output-len 4
   fi
-fi
-rm -rf "$dir"
-# The device tool returns at most 8 files: pack this layout's logs and JSON into one archive.
-(cd "$out" && tar czf "mb-$layout.tgz" --remove-files $(ls | grep -E "^(mb-$layout-|synth-$layout|ncu-$layout)") 2>/dev/null)
+  if [[ $profile == 1 ]]; then
+    if command -v ncu >/dev/null; then
+      echo "-- ncu: one eager decode step at B = 1 and at B = 64"
+      timeout 150 ncu --clock-control none --nvtx --nvtx-include "qinfer_decode_step/" \
+        --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout.csv" \
+        qinfer bench --model "$dir" --batch 1,64 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
+      echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
+      python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -60
+    fi
+  fi
+  rm -rf "$dir"
+  # The device tool returns at most 8 files: pack this layout's logs and JSON into one archive.
+  (cd "$out" && tar czf "mb-$layout.tgz" --remove-files $(ls | grep -E "^(mb-$layout-|synth-$layout|ncu-$layout)") 2>/dev/null)
+done
 exit $rc
