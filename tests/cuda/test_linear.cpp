@@ -267,103 +267,53 @@ TEST(CudaLinear, IndexedRepeatedExpertsAndRows) {
         }
 }
 
-// silu(gate)·up of each [gate | up] row of x (f32 [M, 2K]), rounded to bf16 as the fused kernels (and silu_mul) do.
-Tensor silu_mul_rows(const Tensor& gu, int64_t K) {
-    const int64_t M = gu.dim(0);
-    Tensor out({M, K});
-    for (int64_t m = 0; m < M; ++m)
-        for (int64_t i = 0; i < K; ++i)
-            out.row(m)[i] = round_bf16(ops::silu(gu.row(m)[i]) * gu.row(m)[K + i]);
-    return out;
-}
-
-// Decode fusions (linear_fused): SiLU·mul at the x load, the sigmoid-gated add at the store. Same products as the
-// unfused kernels, so the exact-path tolerances apply (1e-4 f32, 4e-3 bf16 output).
-TEST(CudaLinear, FusedSiluMulInputAndSigmoidGate) {
+// linear_gated: the shared expert's sigmoid-gated add in the NVFP4 GEMV's store. Same products as linear(), then
+// one fp32 scale: the exact-path tolerances apply (1e-4 f32, 4e-3 bf16 output).
+TEST(CudaLinear, GatedGemvScalesEachRowBySigmoidOfItsGate) {
     QINFER_REQUIRE_GPU();
-    const std::pair<int64_t, int64_t> nks[] = {{2048, 512}, {100, 48}, {72, 2048}};
+    const std::pair<int64_t, int64_t> nks[] = {{2048, 512}, {100, 48}};
     for (auto [N, K] : nks)
         for (int64_t M : {1, 3, 8}) {
             const TestWeight w = make_weight(WeightFormat::NVFP4, 1, N, K);
-            const TestX gu = make_x(M, 2 * K, 2 * K + 8);
-            const Tensor act = silu_mul_rows(gu.x, K);
-            const Tensor plain = ops::linear(act, w.dq[0]);
-            const Tensor gate_logit = randn({M});
+            const TestX x = make_x(M, K, K + 8);
+            const Tensor plain = ops::linear(x.x, w.dq[0]);
+            const Tensor gate_logit = randn({M}, 2.0f);
             const cuda::DeviceBuffer d_gate = upload_f32(gate_logit);
             Tensor gated({M, N});
             for (int64_t m = 0; m < M; ++m)
-                for (int64_t n = 0; n < N; ++n)
-                    gated.row(m)[n] = ops::sigmoid(gate_logit.data()[m]) * plain.row(m)[n];
+                for (int64_t n = 0; n < N; ++n) gated.row(m)[n] = ops::sigmoid(gate_logit.data()[m]) * plain.row(m)[n];
             std::vector<int64_t> rows(static_cast<size_t>(M));
             for (int64_t m = 0; m < M; ++m) rows[static_cast<size_t>(m)] = m;
             const int64_t ldy = N + 3;
-            for (OutMode mode : kModes)
-                for (bool gate : {false, true}) {
-                    const std::string what = str_cat("fused silu", gate ? "+gate" : "", " M=", M, " N=", N, " K=", K,
-                                                     " ", mode_name(mode));
-                    run_and_check(mode, M, N, ldy, gate ? gated : plain, rows,
-                                  tol_for(WeightFormat::NVFP4, GemmPath::Gemv, mode), what, [&](void* y) {
-                                      cuda::linear_fused(w.dw, gu.d.as<cuda::bf16>(), M, gu.ldx, y, ldy, mode,
-                                                         {.silu_mul_input = true,
-                                                          .sigmoid_gate = gate ? d_gate.as<float>() : nullptr},
-                                                         nullptr);
-                                  });
-                }
+            for (OutMode mode : kModes) {
+                const std::string what = str_cat("gated M=", M, " N=", N, " K=", K, " ", mode_name(mode));
+                run_and_check(mode, M, N, ldy, gated, rows, tol_for(WeightFormat::NVFP4, GemmPath::Gemv, mode), what,
+                              [&](void* y) {
+                                  cuda::linear_gated(w.dw, x.d.as<cuda::bf16>(), M, x.ldx, y, ldy, mode,
+                                                     d_gate.as<float>(), nullptr);
+                              });
+            }
         }
 }
 
-// moe_down_combine: h[t] += Σ_j w_tj · silu_mul(gate_up row t*k+j) · W[e_tj]ᵀ. Each expert has its own global scale
-// (row_scale), experts repeat across tokens, and the order of a token's slots is not the expert order.
-TEST(CudaLinear, MoeDownCombineMatchesIndexedGemvsAndCombine) {
-    QINFER_REQUIRE_GPU();
-    const int64_t E = 7, T = 3, k = 4;
-    const std::vector<int32_t> experts = {5, 0, 3, 6, 2, 5, 1, 0, 6, 4, 3, 1};
-    const Tensor route = randn({T * k});
-    const cuda::DeviceBuffer d_e = upload_i32(experts), d_w = upload_f32(route);
-    const std::pair<int64_t, int64_t> nks[] = {{2048, 512}, {200, 48}};
-    for (auto [H, I] : nks) {
-        const TestWeight w = make_weight(WeightFormat::NVFP4, E, H, I);
-        const TestX gu = make_x(T * k, 2 * I, 2 * I + 8);
-        const Tensor act = silu_mul_rows(gu.x, I);
-        Tensor ref({T, H});
-        for (int64_t t = 0; t < T; ++t)
-            for (int64_t j = 0; j < k; ++j) {
-                const int64_t r = t * k + j;
-                Tensor xr({1, I});
-                std::memcpy(xr.data(), act.row(r), static_cast<size_t>(I) * 4);
-                const Tensor y = ops::linear(xr, w.dq[static_cast<size_t>(experts[static_cast<size_t>(r)])]);
-                for (int64_t n = 0; n < H; ++n) ref.row(t)[n] += route.data()[r] * y.data()[n];
-            }
-        const int64_t ldh = H + 4;
-        run_and_check(OutMode::AddF32, T, H, ldh, ref, {0, 1, 2}, 1e-4, str_cat("moe_down_combine H=", H, " I=", I),
-                      [&](void* h) {
-                          cuda::moe_down_combine(w.dw, gu.d.as<cuda::bf16>(), gu.ldx, d_e.as<int32_t>(),
-                                                 d_w.as<float>(), T, k, static_cast<float*>(h), ldh, nullptr);
-                      });
-    }
-}
-
-TEST(CudaLinear, FusedGemvRejectsWhatItCannotRun) {
+TEST(CudaLinear, GatedGemvRejectsWhatItCannotRun) {
     QINFER_REQUIRE_GPU();
     const TestWeight bf = make_weight(WeightFormat::BF16, 1, 16, 64);
-    const TestWeight fp4 = make_weight(WeightFormat::NVFP4, 2, 16, 64);
-    const TestX x = make_x(9, 128, 128);
-    const cuda::DeviceBuffer y = poisoned(9 * 16 * 4), ids = upload_i32(std::vector<int32_t>(17, 0));
-    EXPECT_FALSE(cuda::fused_gemv_supported(bf.dw, 1));
-    EXPECT_FALSE(cuda::fused_gemv_supported(fp4.dw, 9));
-    EXPECT_TRUE(cuda::fused_gemv_supported(fp4.dw, 8));
-    EXPECT_ERROR_CONTAINS(cuda::linear_fused(bf.dw, x.d.as<cuda::bf16>(), 1, 128, y.data(), 16, OutMode::StoreF32, {},
-                                             nullptr),
-                          "linear_fused", "NVFP4", "bf16");
-    EXPECT_ERROR_CONTAINS(cuda::linear_fused(fp4.dw, x.d.as<cuda::bf16>(), 9, 128, y.data(), 16, OutMode::StoreF32, {},
-                                             nullptr),
+    const TestWeight fp4 = make_weight(WeightFormat::NVFP4, 1, 16, 64);
+    const TestX x = make_x(9, 64, 64);
+    const cuda::DeviceBuffer y = poisoned(9 * 16 * 4), gate = upload_f32(randn({9}));
+    EXPECT_FALSE(cuda::gated_gemv_supported(bf.dw, 1));
+    EXPECT_FALSE(cuda::gated_gemv_supported(fp4.dw, 9));
+    EXPECT_TRUE(cuda::gated_gemv_supported(fp4.dw, 8));
+    EXPECT_ERROR_CONTAINS(cuda::linear_gated(bf.dw, x.d.as<cuda::bf16>(), 1, 64, y.data(), 16, OutMode::StoreF32,
+                                             gate.as<float>(), nullptr),
+                          "linear_gated", "NVFP4", "bf16");
+    EXPECT_ERROR_CONTAINS(cuda::linear_gated(fp4.dw, x.d.as<cuda::bf16>(), 9, 64, y.data(), 16, OutMode::StoreF32,
+                                             gate.as<float>(), nullptr),
                           "1..8 rows", "9 rows");
-    EXPECT_ERROR_CONTAINS(cuda::linear_fused(fp4.dw, x.d.as<cuda::bf16>(), 1, 64, y.data(), 16, OutMode::StoreF32,
-                                             {.silu_mul_input = true}, nullptr),
-                          "[gate | up]", "ldx 64");
-    EXPECT_ERROR_CONTAINS(cuda::moe_down_combine(fp4.dw, x.d.as<cuda::bf16>(), 128, ids.as<int32_t>(),
-                                                 y.as<float>(), 1, 17, y.as<float>(), 16, nullptr),
-                          "moe_down_combine", "k must be in [1, 16]", "17");
+    EXPECT_ERROR_CONTAINS(cuda::linear_gated(fp4.dw, x.d.as<cuda::bf16>(), 1, 64, y.data(), 16, OutMode::StoreF32,
+                                             nullptr, nullptr),
+                          "null gate");
 }
 
 TEST(CudaLinear, ZeroRowsIsANoOp) {

@@ -97,7 +97,8 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, int64_t ldx, const 
     }
 }
 
-using glue::silu_f;
+// silu(x) = x / (1 + e^-x), as kernels/cpu/activation.h (expf is the accurate libdevice exp without fast-math).
+__device__ __forceinline__ float silu_f(float v) { return __fdiv_rn(v, __fadd_rn(1.0f, expf(-v))); }
 
 // ---- silu_mul: flat over T*I; 8 outputs per thread when I % 8 == 0.
 __global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {

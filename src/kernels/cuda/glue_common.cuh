@@ -1,5 +1,5 @@
 #pragma once
-// defines: qinfer::cuda::glue helpers (bf16x8 unpack, alignment test, silu, warp/block sums) for elementwise/moe/sampling/nvfp4_gemv .cu
+// defines: qinfer::cuda::glue helpers (bf16x8 unpack, alignment test, warp/block sums) for elementwise/moe/sampling .cu
 
 #include <cuda_bf16.h>
 
@@ -18,9 +18,6 @@ __device__ __forceinline__ void bf16x8_to_f32(const uint4 v, float* f) {
         f[2 * j + 1] = x.y;
     }
 }
-
-// silu(x) = x / (1 + e^-x), as kernels/cpu/activation.h (expf is the accurate libdevice exp without fast-math).
-__device__ __forceinline__ float silu_f(float v) { return __fdiv_rn(v, __fadd_rn(1.0f, expf(-v))); }
 
 template <class T>
 __device__ __forceinline__ T warp_sum(T v) {

@@ -824,43 +824,20 @@ void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int
     launch_gemv(w, 0, x, ldx, rows, x_row, expert, y, ldy, mode, stream);
 }
 
-bool fused_gemv_supported(const DeviceWeight& w, int64_t m) {
+bool gated_gemv_supported(const DeviceWeight& w, int64_t m) {
     return w.format() == WeightFormat::NVFP4 && m >= 1 && m <= 8;
 }
 
-namespace {
-void check_fused(const DeviceWeight& w, int64_t m, int64_t ldx, bool silu, const char* fn) {
-    QINFER_CHECK(fused_gemv_supported(w, m), fn, ": needs NVFP4 weights and 1..8 rows (weight ",
+void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
+                  const float* gate_logit, cudaStream_t stream) {
+    check_io(w, x, ldx, y, ldy, "linear_gated");
+    QINFER_CHECK(gated_gemv_supported(w, m), "linear_gated: needs NVFP4 weights and 1..8 rows (weight ",
                  weight_format_name(w.format()), " [", w.experts(), ", ", w.n(), ", ", w.k(), "], ", m, " rows)");
-    QINFER_CHECK(!silu || ldx >= 2 * w.k(), fn, ": a SiLU·mul input needs rows of [gate | up] = 2K = ", 2 * w.k(),
-                 " wide (ldx ", ldx, ")");
-}
-}  // namespace
-
-void linear_fused(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                  const GemvFusion& fusion, cudaStream_t stream) {
-    check_io(w, x, ldx, y, ldy, "linear_fused");
-    check_fused(w, m, ldx, fusion.silu_mul_input, "linear_fused");
+    QINFER_CHECK(gate_logit != nullptr, "linear_gated: null gate logits");
     nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
     a.m = static_cast<int>(m);
-    a.silu_input = fusion.silu_mul_input;
-    a.sigmoid_gate = fusion.sigmoid_gate;
+    a.sigmoid_gate = gate_logit;
     nvfp4::launch_gemv(a, m, false, stream);
-}
-
-void moe_down_combine(const DeviceWeight& w, const bf16* gate_up, int64_t ld_gu, const int32_t* expert,
-                      const float* route_w, int64_t tokens, int64_t k, float* h, int64_t ldh, cudaStream_t stream) {
-    QINFER_CHECK(tokens >= 0, "moe_down_combine: tokens = ", tokens);
-    if (tokens == 0) return;
-    check_io(w, gate_up, ld_gu, h, ldh, "moe_down_combine");
-    check_fused(w, 1, ld_gu, true, "moe_down_combine");
-    QINFER_CHECK(expert != nullptr && route_w != nullptr, "moe_down_combine: null expert ids or routing weights");
-    nvfp4::GemvArgs a = nvfp4_gemv_args(w, gate_up, ld_gu, h, ldh, OutMode::AddF32);
-    a.expert_idx = expert;
-    a.route_w = route_w;
-    a.combine_k = static_cast<int>(k);
-    a.silu_input = true;
-    nvfp4::launch_down_combine(a, tokens, stream);
 }
 
 }  // namespace qinfer::cuda

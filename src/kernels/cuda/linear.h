@@ -1,6 +1,6 @@
 #pragma once
 // defines: qinfer::cuda::WeightFormat, DeviceWeight, GemmContext, linear, linear_grouped, linear_indexed,
-//          GemvFusion, fused_gemv_supported, linear_fused, moe_down_combine
+//          gated_gemv_supported, linear_gated
 //
 // GEMM weights on the device in their stored formats, and the GEMMs over them (y = x · Wᵀ):
 //   BF16   data bf16 [E, N, K]
@@ -106,25 +106,12 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
 void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int32_t* x_row, const int32_t* expert,
                     int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream);
 
-// Decode glue folded into the NVFP4 tensor-core GEMV (one launch instead of two or three; 1 <= M <= 8 rows, NVFP4
-// weights only: fused_gemv_supported says whether a weight qualifies, the calls throw otherwise):
-//   silu_mul_input  x rows hold [gate (K) | up (K)] (ldx >= 2K); the GEMV's input is silu(gate)·up rounded to bf16,
-//                   exactly what silu_mul would have stored
-//   sigmoid_gate    f32 [M]: y[m] (mode)= sigmoid(sigmoid_gate[m]) · (x·Wᵀ)[m] (the shared expert's gated add)
-struct GemvFusion {
-    bool silu_mul_input = false;
-    const float* sigmoid_gate = nullptr;
-};
-bool fused_gemv_supported(const DeviceWeight& w, int64_t m);
-void linear_fused(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                  const GemvFusion& fusion, cudaStream_t stream);
-
-// MoE decode down projection with SiLU·mul and the combine folded in: for t in [0, T),
-//   h[t] += Σ_j route_w[t*k+j] · (silu(g)·u of gate_up row t*k+j) · W[expert[t*k+j]]ᵀ,
-// the k terms summed in ascending expert id (as moe_combine). gate_up bf16 [T*k, ld_gu] ([gate | up], 2K wide), h f32
-// [T, ldh]; expert / route_w device [T*k]. NVFP4 only (fused_gemv_supported(w, 1)); 1 <= k <= 16.
-void moe_down_combine(const DeviceWeight& w, const bf16* gate_up, int64_t ld_gu, const int32_t* expert,
-                      const float* route_w, int64_t tokens, int64_t k, float* h, int64_t ldh, cudaStream_t stream);
+// The NVFP4 decode GEMV with its output gated: y[m] (mode)= sigmoid(gate_logit[m]) · (x[m]·Wᵀ) (the shared expert's
+// gated add in the GEMV's store; gate_logit device f32 [M]). 1 <= M <= 8 and NVFP4 weights only:
+// gated_gemv_supported says whether a weight qualifies, linear_gated throws otherwise.
+bool gated_gemv_supported(const DeviceWeight& w, int64_t m);
+void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
+                  const float* gate_logit, cudaStream_t stream);
 
 // Which implementation linear() uses (addition for tests and benchmarks; Auto is the default and what the engine uses):
 //   Gemv        the memory-bound decode kernel (any M, run in tiles of 8 rows)

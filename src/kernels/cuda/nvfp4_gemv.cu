@@ -1,10 +1,10 @@
 // NVFP4 decode GEMV on the tensor cores, and the upload into the tiled layout (nvfp4_gemv.h; layout and number
 // formats in nvfp4_tiles.cuh).
 //
-// Fusions (decode glue folded into the GEMV, one launch instead of two or three): the input may be silu(gate)·up of
-// a gate_up row (computed at the x load, rounded to bf16 as silu_mul would store it); the output may be scaled by
-// sigmoid(gate logit) before it is added (the shared expert); and the MoE down projection may run a token's k
-// experts in one CTA and add their routing-weighted sum to the residual (moe_combine).
+// Epilogue fusion: the output may be scaled by sigmoid(gate logit) before it is stored or added (the shared expert's
+// gated add: one launch fewer per MoE layer). Tried, measured slower, and removed (docs/perf-notes.md): SiLU·mul at
+// the x load (every CTA and lane recomputes the activation; B = 1 step 3.59 -> 5.63 ms) and the routed experts' down
+// projection + combine in one CTA per token (its k experts run one after another; B = 1 +3 %).
 //
 // One CTA = 4 warps = one 16-row tile of W x up to 8 tokens (dense: 8 consecutive rows of x; indexed: one row with its
 // own expert; grouped: up to 8 rows of one expert); the warps split the 64-wide k tiles (warp w takes tiles
@@ -23,7 +23,6 @@
 #include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/glue_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
 
@@ -33,41 +32,52 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kUnroll = 4;
-constexpr int kMaxCombineK = 16;
 
-// silu(g)·u of 8 bf16 pairs, each rounded to bf16: exactly what elementwise.cu's silu_mul writes (same silu_f).
-__device__ __forceinline__ uint4 silu_mul8(uint4 g, uint4 u) {
-    float gf[8], uf[8];
-    glue::bf16x8_to_f32(g, gf);
-    glue::bf16x8_to_f32(u, uf);
-    __nv_bfloat162 o[4];
-#pragma unroll
-    for (int j = 0; j < 4; ++j)
-        o[j] = __floats2bfloat162_rn(__fmul_rn(glue::silu_f(gf[2 * j]), uf[2 * j]),
-                                     __fmul_rn(glue::silu_f(gf[2 * j + 1]), uf[2 * j + 1]));
-    return *reinterpret_cast<const uint4*>(o);
-}
-
-// One 16-row tile of expert e's W times up to 8 x rows (B column g = this lane's row xr; null -> zeros), this warp's
-// share of the k tiles, into c (the mma accumulator: c0 (row g, col 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1)).
-// kSilu: xr holds [gate (K) | up (K)] and the B operand is silu(gate)·up.
-template <bool kSilu>
-__device__ __forceinline__ void tile_dot(const GemvArgs& a, int64_t e, int64_t row_tile, const bf16* xr, int warp,
-                                         int lane, float (&c)[4]) {
-    const int t = lane & 3;
+__global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
+    __shared__ float partial[kWarps - 1][32][4];
+    const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31);
+    const int g = lane >> 2, t = lane & 3;
+    const int64_t row_tile = blockIdx.x;
+    int64_t e, yrow0;
+    int mcount;
+    const bf16* xr = nullptr;  // this lane's token (B column g); null -> zeros
+    if (a.expert_idx) {
+        const int r = static_cast<int>(blockIdx.y);
+        e = a.expert_idx[r];
+        if (g == 0) xr = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
+        yrow0 = r;
+        mcount = 1;
+    } else if (a.offsets) {
+        // blockIdx.y = chunk id; the table (chunk_table_kernel, same stream) holds (expert, first row, rows) per chunk
+        // and, in entry 0's w, the number of chunks. Surplus blocks (the grid is sized for the worst case) exit.
+        const int total = a.chunks[0].w;
+        const int c = static_cast<int>(blockIdx.y);
+        if (c >= total) return;  // uniform per block: no thread reaches the barrier below
+        const int4 ch = a.chunks[1 + c];
+        e = ch.x;
+        yrow0 = ch.y;
+        mcount = ch.z;
+        if (g < mcount) xr = a.x + (yrow0 + g) * a.ldx;
+    } else {
+        const int m0 = static_cast<int>(blockIdx.y) * 8;
+        e = a.expert;
+        if (m0 + g < a.m) xr = a.x + static_cast<int64_t>(m0 + g) * a.ldx;
+        yrow0 = m0;
+        mcount = min(8, a.m - m0);
+    }
     const int64_t tile0 = (e * a.np_tiles + row_tile) * a.kt;
     const uint8_t* cp = a.codes + tile0 * kTileCodeBytes + lane * 16;
     const uint16_t* sp = reinterpret_cast<const uint16_t*>(a.scales + tile0 * kTileScaleBytes) + lane;
     const int kt_n = static_cast<int>(a.kt);
+
+    float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int kt0 = warp; kt0 < kt_n; kt0 += kWarps * kUnroll) {
         uint4 q[kUnroll], xa[kUnroll], xb[kUnroll];
-        uint4 ua[kSilu ? kUnroll : 1], ub[kSilu ? kUnroll : 1];
         uint32_t s[kUnroll];
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u) {
             const int kt = kt0 + kWarps * u;
             q[u] = xa[u] = xb[u] = make_uint4(0, 0, 0, 0);
-            if constexpr (kSilu) ua[u] = ub[u] = make_uint4(0, 0, 0, 0);
             s[u] = 0;
             if (kt < kt_n) {
                 q[u] = ld_stream(cp + static_cast<int64_t>(kt) * kTileCodeBytes);
@@ -76,20 +86,12 @@ __device__ __forceinline__ void tile_dot(const GemvArgs& a, int64_t e, int64_t r
                 if (xr != nullptr && k0 < a.k) {  // K % 16 == 0: a lane's 16 k are all in or all out
                     xa[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0));
                     xb[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0 + 8));
-                    if constexpr (kSilu) {
-                        ua[u] = __ldg(reinterpret_cast<const uint4*>(xr + a.k + k0));
-                        ub[u] = __ldg(reinterpret_cast<const uint4*>(xr + a.k + k0 + 8));
-                    }
                 }
             }
         }
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u) {
             if (kt0 + kWarps * u >= kt_n) continue;
-            if constexpr (kSilu) {
-                xa[u] = silu_mul8(xa[u], ua[u]);
-                xb[u] = silu_mul8(xb[u], ub[u]);
-            }
             const uint32_t sg = scale_pair(s[u]), sg8 = scale_pair(s[u] >> 8);
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
@@ -103,74 +105,6 @@ __device__ __forceinline__ void tile_dot(const GemvArgs& a, int64_t e, int64_t r
                 mma_bf16(c, af, word_of(xv, p), word_of(xv, p + 1));
             }
         }
-    }
-}
-
-// kCombine (MoE decode down projection + combine): blockIdx.y = token t; the CTA runs the token's k rows
-// (gate_up rows t*k + j, experts expert_idx[t*k + j]) in ascending expert order, each scaled by its row scale and
-// routing weight, and adds the sum to y[t] (AddF32): elementwise.cu's silu_mul, the indexed GEMV and moe.cu's
-// moe_combine in one launch.
-template <bool kSilu, bool kCombine>
-__global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
-    __shared__ float partial[kWarps - 1][32][4];
-    __shared__ int order[kCombine ? kMaxCombineK : 1];
-    const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31);
-    const int g = lane >> 2, t = lane & 3;
-    const int64_t row_tile = blockIdx.x;
-    float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    int64_t e = 0, yrow0 = 0;
-    int mcount = 1;
-    if constexpr (kCombine) {
-        const int k = a.combine_k;
-        const int64_t r0 = static_cast<int64_t>(blockIdx.y) * k;
-        if (threadIdx.x < k) {  // rank of row j by expert id (a token's experts are distinct)
-            const int mine = a.expert_idx[r0 + threadIdx.x];
-            int rank = 0;
-            for (int q = 0; q < k; ++q) rank += a.expert_idx[r0 + q] < mine;
-            order[rank] = static_cast<int>(threadIdx.x);
-        }
-        __syncthreads();
-        yrow0 = blockIdx.y;
-        for (int j = 0; j < k; ++j) {
-            const int64_t r = r0 + order[j];
-            const int64_t ej = a.expert_idx[r];
-            float cj[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            tile_dot<kSilu>(a, ej, row_tile, g == 0 ? a.x + r * a.ldx : nullptr, warp, lane, cj);
-            const float w = a.route_w[r];
-#pragma unroll
-            for (int i = 0; i < 4; ++i) {
-                const int n = static_cast<int>(row_tile) * kTileRows + g + (i >> 1) * 8;
-                const float rs = n < a.n ? a.row_scale[ej * a.n + n] * kPostScale : 0.0f;
-                c[i] = __fadd_rn(c[i], __fmul_rn(__fmul_rn(cj[i], rs), w));
-            }
-        }
-    } else {
-        const bf16* xr = nullptr;  // this lane's token (B column g); null -> zeros
-        if (a.expert_idx) {
-            const int r = static_cast<int>(blockIdx.y);
-            e = a.expert_idx[r];
-            if (g == 0) xr = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
-            yrow0 = r;
-        } else if (a.offsets) {
-            // blockIdx.y = chunk id; the table (chunk_table_kernel, same stream) holds (expert, first row, rows) per
-            // chunk and, in entry 0's w, the number of chunks. Surplus blocks (the grid is sized for the worst case)
-            // exit.
-            const int total = a.chunks[0].w;
-            const int ci = static_cast<int>(blockIdx.y);
-            if (ci >= total) return;  // uniform per block: no thread reaches the barrier below
-            const int4 ch = a.chunks[1 + ci];
-            e = ch.x;
-            yrow0 = ch.y;
-            mcount = ch.z;
-            if (g < mcount) xr = a.x + (yrow0 + g) * a.ldx;
-        } else {
-            const int m0 = static_cast<int>(blockIdx.y) * 8;
-            e = a.expert;
-            if (m0 + g < a.m) xr = a.x + static_cast<int64_t>(m0 + g) * a.ldx;
-            yrow0 = m0;
-            mcount = min(8, a.m - m0);
-        }
-        tile_dot<kSilu>(a, e, row_tile, xr, warp, lane, c);
     }
 
     if (warp > 0) {
@@ -189,7 +123,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         const int n = static_cast<int>(row_tile) * kTileRows + g + (i >> 1) * 8;
         const int tok = 2 * t + (i & 1);
         if (n < a.n && tok < mcount) {
-            float v = kCombine ? c[i] : c[i] * (a.row_scale[e * a.n + n] * kPostScale);
+            float v = c[i] * (a.row_scale[e * a.n + n] * kPostScale);
             if (a.sigmoid_gate != nullptr) {  // as elementwise.cu's add_sigmoid_gated: s = 1 / (1 + e^-g), s * y
                 const float gl = a.sigmoid_gate[yrow0 + tok];
                 v = __fmul_rn(__fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gl))), v);
@@ -285,24 +219,7 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) 
         QINFER_CHECK(a.chunks != nullptr, "linear_grouped: no chunk table scratch");
         build_chunk_table(a.offsets, a.num_experts, a.m, 8, a.chunks, s);
     }
-    const dim3 grid(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy));
-    if (a.silu_input)
-        gemv_kernel<true, false><<<grid, kWarps * 32, 0, s>>>(a);
-    else
-        gemv_kernel<false, false><<<grid, kWarps * 32, 0, s>>>(a);
-    QINFER_CUDA_LAUNCH_CHECK();
-}
-
-void launch_down_combine(const GemvArgs& a, int64_t tokens, cudaStream_t s) {
-    QINFER_CHECK(a.combine_k >= 1 && a.combine_k <= kMaxCombineK, "moe_down_combine: k must be in [1, ",
-                 kMaxCombineK, "], got ", a.combine_k);
-    QINFER_CHECK(tokens <= 65535, "moe_down_combine: too many tokens for the grid (", tokens, ")");
-    QINFER_CHECK(a.np_tiles <= INT_MAX, "linear: too many row tiles (", a.np_tiles, ")");
-    const dim3 grid(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(tokens));
-    if (a.silu_input)
-        gemv_kernel<true, true><<<grid, kWarps * 32, 0, s>>>(a);
-    else
-        gemv_kernel<false, true><<<grid, kWarps * 32, 0, s>>>(a);
+    gemv_kernel<<<dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s>>>(a);
     QINFER_CUDA_LAUNCH_CHECK();
 }
 

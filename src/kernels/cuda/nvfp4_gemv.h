@@ -1,5 +1,5 @@
 #pragma once
-// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, launch_down_combine, upload_rows (private to src/kernels/cuda: linear.cu's NVFP4
+// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, upload_rows (private to src/kernels/cuda: linear.cu's NVFP4
 // decode path and upload; the layout is described in nvfp4_tiles.cuh)
 
 #include <cuda_runtime.h>
@@ -28,19 +28,13 @@ struct GemvArgs {
     void* y;
     int64_t ldy;
     OutMode mode;
-    bool silu_input;             // x rows hold [gate (k) | up (k)]; the GEMV's input is silu(gate)·up (bf16)
-    const float* sigmoid_gate;   // non-null: y[r] (mode)= sigmoid(sigmoid_gate[r]) · (x·Wᵀ)[r]
-    const float* route_w;        // launch_down_combine: routing weight per (token, slot) row, f32 [T * k]
-    int combine_k;               // launch_down_combine: rows per token (k)
+    const float* sigmoid_gate;  // non-null: y[r] (mode)= sigmoid(sigmoid_gate[r]) · (x·Wᵀ)[r]
 };
 
 // y (mode)= x · Wᵀ on the tensor cores. Dense: `rows` = M (tiles of 8 tokens); indexed: `rows` output rows;
 // grouped (a.offsets set): `rows` = the row bound m; each expert's rows go in chunks of 8 (every distinct expert's
 // weights are read once per chunk: the decode-time MoE with many sequences, where experts get few rows each).
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
-// MoE decode down projection + combine: for each of `tokens` tokens, y[t] += Σ_j route_w[t*k+j] · x[t*k+j] · W[e]ᵀ
-// (e = expert_idx[t*k+j], j in ascending e; mode must be AddF32). x_row is not used: row t*k+j of x is that slot's.
-void launch_down_combine(const GemvArgs& a, int64_t tokens, cudaStream_t s);
 // Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
 // table[1 + c] = (expert, first row, rows, 0), table[0].w = number of chunks; built on the device by one block, so
 // kernels over the chunks (this GEMV: 8 rows; linear.cu's tile kernel: 128) read their chunk instead of scanning

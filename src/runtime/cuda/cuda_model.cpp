@@ -316,12 +316,8 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         if (!L.moe) {
             const int64_t F = L.gate_up->n / 2;
             L.gate_up->forward(xb, T, H, proj, 2 * F, OutMode::StoreBF16, g, s);
-            if (L.down->fused_supported(T)) {  // decode: SiLU·mul in the down projection's x load
-                L.down->forward_fused(proj, T, 2 * F, h, H, OutMode::AddF32, {.silu_mul_input = true}, s);
-            } else {
-                silu_mul(proj, T, F, mix, s);
-                L.down->forward(mix, T, F, h, H, OutMode::AddF32, g, s);
-            }
+            silu_mul(proj, T, F, mix, s);
+            L.down->forward(mix, T, F, h, H, OutMode::AddF32, g, s);
             continue;
         }
         // ---- sparse MoE: route, run the selected experts, combine into h; then the gated shared expert
@@ -337,15 +333,10 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             // Few tokens: each (token, slot) row reads its own expert's weights directly (only selected experts).
             linear_indexed(wgu, xb, H, w.row_div_k.as<int32_t>(), w.topk_ids.as<int32_t>(), rows, w.gus.data(), 2 * I,
                            OutMode::StoreBF16, g, s);
-            if (fused_gemv_supported(wdn, 1) && k <= 16) {  // SiLU·mul, down projection and combine: one launch
-                moe_down_combine(wdn, w.gus.as<bf16>(), 2 * I, w.topk_ids.as<int32_t>(), w.topk_w.as<float>(), T, k,
-                                 h, H, s);
-            } else {
-                silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
-                linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
-                               w.ys.data(), H, OutMode::StoreF32, g, s);
-                moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
-            }
+            silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
+            linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
+                           w.ys.data(), H, OutMode::StoreF32, g, s);
+            moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
         } else {
             moe_permute(w.topk_ids.as<int32_t>(), T, k, E, w.offsets.as<int32_t>(), w.src_token.as<int32_t>(),
                         w.sorted_pos.as<int32_t>(), w.expert_of_row.as<int32_t>(), w.permute_scratch.data(), s);
@@ -361,11 +352,10 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             const int64_t Is = L.gate_up->n / 2;
             L.gate_up->forward(xb, T, H, proj, 2 * Is, OutMode::StoreBF16, g, s);
             L.sh_gate->forward(xb, T, H, w.shared_gate.data(), 1, OutMode::StoreF32, g, s);
-            if (L.down->fused_supported(T)) {  // decode: SiLU·mul at the x load, the sigmoid-gated add at the store
-                L.down->forward_fused(proj, T, 2 * Is, h, H, OutMode::AddF32,
-                                      {.silu_mul_input = true, .sigmoid_gate = w.shared_gate.as<float>()}, s);
+            silu_mul(proj, T, Is, mix, s);
+            if (L.down->gated_supported(T)) {  // decode: the sigmoid-gated add in the down projection's store
+                L.down->forward_gated(mix, T, Is, h, H, OutMode::AddF32, w.shared_gate.as<float>(), s);
             } else {
-                silu_mul(proj, T, Is, mix, s);
                 L.down->forward(mix, T, Is, w.shared_y.data(), H, OutMode::StoreF32, g, s);
                 add_sigmoid_gated(w.shared_y.as<float>(), w.shared_gate.as<float>(), 1, T, H, h, s);
             }

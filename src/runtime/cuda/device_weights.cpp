@@ -38,19 +38,19 @@ void DeviceLinear::forward(const bf16* x, int64_t m, int64_t ldx, void* y, int64
     }
 }
 
-bool DeviceLinear::fused_supported(int64_t m) const {
+bool DeviceLinear::gated_supported(int64_t m) const {
     if (segments.empty()) return false;
     for (const auto& s : segments)
-        if (!fused_gemv_supported(s.weight, m)) return false;
+        if (!gated_gemv_supported(s.weight, m)) return false;
     return true;
 }
 
-void DeviceLinear::forward_fused(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                                 const GemvFusion& fusion, cudaStream_t stream) const {
+void DeviceLinear::forward_gated(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
+                                 const float* gate_logit, cudaStream_t stream) const {
     const size_t elem = mode == OutMode::StoreBF16 ? sizeof(bf16) : sizeof(float);
     for (const auto& s : segments) {
         void* ys = static_cast<char*>(y) + static_cast<size_t>(s.col0) * elem;
-        linear_fused(s.weight, x, m, ldx, ys, ldy, mode, fusion, stream);
+        linear_gated(s.weight, x, m, ldx, ys, ldy, mode, gate_logit, stream);
     }
 }
 

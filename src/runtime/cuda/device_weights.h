@@ -37,10 +37,10 @@ struct DeviceLinear {
     // Runs every segment: y[:, col0 : col0 + n_seg] (mode)= x · W_segᵀ.
     void forward(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode, GemmContext& ctx,
                  cudaStream_t stream) const;
-    // Whether every segment can run linear_fused for m rows, and running them so (kernels/cuda/linear.h).
-    bool fused_supported(int64_t m) const;
-    void forward_fused(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                       const GemvFusion& fusion, cudaStream_t stream) const;
+    // Whether every segment can run linear_gated for m rows, and running them so (kernels/cuda/linear.h).
+    bool gated_supported(int64_t m) const;
+    void forward_gated(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
+                       const float* gate_logit, cudaStream_t stream) const;
 };
 
 struct DeviceParams {
