@@ -20,7 +20,7 @@
 #include "commands.h"
 #include "core/check.h"
 #ifdef QINFER_HAVE_CUDA
-#include <nvtx3/nvToolsExt.h>  // header-only; a range per measured decode step, for profilers (tools/gpu/model_bench.sh)
+#include <nvtx3/nvToolsExt.h>  // header-only; a range per measured prefill and decode step, for profilers (tools/gpu/model_bench.sh)
 
 #include "runtime/cuda/cuda_model.h"
 #endif
@@ -114,7 +114,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
             model->reset_slot(static_cast<int>(b));
             const auto p = prompt();
             const auto t0 = Clock::now();
+            nvtxRangePushA("qinfer_prefill");
             const Tensor logits = model->prefill(static_cast<int>(b), p, false);  // synchronises (logits copy)
+            nvtxRangePop();
             prefill_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
             next[static_cast<size_t>(b)] = std::max_element(logits.data(), logits.data() + c.vocab_size) - logits.data();
             slots.push_back(static_cast<int>(b));

@@ -4,7 +4,8 @@
 #   1. qinfer bench --batch 1,8,64 --input-len 1024 --output-len 32      (decode roofline, 1k prefill)
 #   2. qinfer bench --batch 64 --input-len 4096 --output-len 16          (the B = 64, 4k-context target)   [--full]
 #   3. qinfer bench --batch 1 --input-len 8192 --output-len 4            (the 8k-prefill target)           [--full]
-#   4. ncu over one eager decode step at B = 1 and one at B = 64, summed per kernel (tools/gpu/step_profile.py)
+#   4. ncu over one eager decode step at B = 1 and one at B = 64, and over one 8k-token prefill, summed per kernel
+#      (tools/gpu/step_profile.py)
 #
 #   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT[,LAYOUT...]] [--full] [--profile]
 #   (no flag: step 1; --full: steps 1-3; --profile: adds step 4)
@@ -47,6 +48,12 @@ for layout in ${layouts//,/ }; do
         qinfer bench --model "$dir" --batch 1,64 --input-len 16 --output-len 1 --no-graphs >"$out/ncu-$layout.log" 2>&1
       echo "ncu exit $?: $(wc -l <"$out/ncu-$layout.csv" 2>/dev/null) csv lines"; tail -3 "$out/ncu-$layout.log"
       python3 tools/gpu/step_profile.py "$out/ncu-$layout.csv" | tee "$out/profile-$layout.txt" | head -60
+      echo "-- ncu: one 8192-token prefill"
+      timeout 240 ncu --clock-control none --nvtx --nvtx-include "qinfer_prefill/" \
+        --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$layout-prefill.csv" \
+        qinfer bench --model "$dir" --batch 1 --input-len 8192 --output-len 1 --no-graphs >"$out/ncu-$layout-prefill.log" 2>&1
+      echo "ncu exit $?: $(wc -l <"$out/ncu-$layout-prefill.csv" 2>/dev/null) csv lines"
+      python3 tools/gpu/step_profile.py "$out/ncu-$layout-prefill.csv" | tee "$out/profile-$layout-prefill.txt" | head -40
     fi
   fi
   rm -rf "$dir"

@@ -51,7 +51,7 @@ def main(path):
             a[0] += 1
             a[1] += us
         total = sum(us for _, us, *_ in step)
-        print(f"decode step {si + 1} of the profile: {len(step)} kernels, {total:.1f} us of kernel time")
+        print(f"forward {si + 1} of the profile (a decode step or a prefill chunk): {len(step)} kernels, {total:.1f} us of kernel time")
         print(f"{'kernel':48s} {'calls':>6s} {'total us':>10s} {'share':>7s} {'us/call':>8s}")
         for n, (c, us) in sorted(agg.items(), key=lambda kv: -kv[1][1]):
             print(f"{n:48s} {c:6d} {us:10.1f} {100 * us / total:6.1f}% {us / c:8.2f}")
