@@ -8,16 +8,17 @@
 #      (tools/gpu/step_profile.py)
 #
 #   device: bash tools/gpu/run.sh --tests '*' -- tools/gpu/model_bench.sh [PRESET] [LAYOUT[,LAYOUT...]] [--full] [--profile]
-#   (no flag: step 1; --full: steps 1-3; --profile: adds step 4)
+#   (no flag: step 1; --full: steps 1-3; --profile: adds step 4; --profile-only: step 4 alone)
 # Results: $OUT/mb-<layout>-*.json|log and $OUT/profile-<layout>.txt.
 set -uo pipefail
 preset="${1:-qwen3.5-35b-a3b}"
 layouts="${2:-nvfp4-all}"
-full=0; profile=0
+full=0; profile=0; decode=1
 for flag in "${@:3}"; do
   case "$flag" in
     --full) full=1 ;;
     --profile) profile=1 ;;
+    --profile-only) profile=1; decode=0 ;;
     *) echo "model_bench.sh: unknown flag $flag" >&2; exit 2 ;;
   esac
 done
@@ -35,7 +36,7 @@ for layout in ${layouts//,/ }; do
     echo "-- qinfer bench $*"
     qinfer bench --model "$dir" "$@" --json "$out/mb-$layout-$tag.json" 2>&1 | tee "$out/mb-$layout-$tag.log" || rc=1
   }
-  bench decode --batch 1,8,64 --input-len 1024 --output-len 32
+  [[ $decode == 1 ]] && bench decode --batch 1,8,64 --input-len 1024 --output-len 32
   if [[ $full == 1 ]]; then
     bench b64ctx4k --batch 64 --input-len 4096 --output-len 16
     bench prefill8k --batch 1 --input-len 8192 --output-len 4
