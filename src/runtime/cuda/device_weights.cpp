@@ -29,13 +29,20 @@ std::string DeviceLinear::format_str() const {
     return s;
 }
 
+namespace {
+// Runs run(weight, y offset to the segment's first column) for every segment of l.
+template <class Run>
+void each_segment(const DeviceLinear& l, void* y, OutMode mode, Run run) {
+    const size_t elem = mode == OutMode::StoreBF16 ? sizeof(bf16) : sizeof(float);
+    for (const auto& s : l.segments) run(s.weight, static_cast<char*>(y) + static_cast<size_t>(s.col0) * elem);
+}
+}  // namespace
+
 void DeviceLinear::forward(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
                            GemmContext& ctx, cudaStream_t stream) const {
-    const size_t elem = mode == OutMode::StoreBF16 ? sizeof(bf16) : sizeof(float);
-    for (const auto& s : segments) {
-        void* ys = static_cast<char*>(y) + static_cast<size_t>(s.col0) * elem;
-        linear(s.weight, 0, x, m, ldx, ys, ldy, mode, ctx, stream);
-    }
+    each_segment(*this, y, mode, [&](const DeviceWeight& w, void* ys) {
+        linear(w, 0, x, m, ldx, ys, ldy, mode, ctx, stream);
+    });
 }
 
 bool DeviceLinear::gated_supported(int64_t m) const {
@@ -47,11 +54,9 @@ bool DeviceLinear::gated_supported(int64_t m) const {
 
 void DeviceLinear::forward_gated(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
                                  const float* gate_logit, cudaStream_t stream) const {
-    const size_t elem = mode == OutMode::StoreBF16 ? sizeof(bf16) : sizeof(float);
-    for (const auto& s : segments) {
-        void* ys = static_cast<char*>(y) + static_cast<size_t>(s.col0) * elem;
-        linear_gated(s.weight, x, m, ldx, ys, ldy, mode, gate_logit, stream);
-    }
+    each_segment(*this, y, mode, [&](const DeviceWeight& w, void* ys) {
+        linear_gated(w, x, m, ldx, ys, ldy, mode, gate_logit, stream);
+    });
 }
 
 const DeviceLinear& DeviceParams::linear(const std::string& name) const {
