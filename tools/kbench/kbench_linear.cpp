@@ -2,7 +2,7 @@
 //   floor = max(bytes / 3.0 TB/s, flops / 800 TFLOP/s), bytes = weight bytes read (only the selected experts' for
 //   linear_indexed, every expert with rows for linear_grouped) + activations in + results out.
 // Weights are rotated among copies so that each timed run reads >= 200 MB of distinct weights (L2 is 50 MB).
-// Usage: kbench_linear [--quick]
+// Usage: kbench_linear [--quick | --prefill]   (--prefill: only the large-M section, with more dense shapes)
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/check.h"
 #include "kbench_util.h"
 #include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
@@ -156,13 +157,37 @@ void grouped(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& 
             used * static_cast<double>(w.expert_bytes()) + 2.0 * rows * k + 2.0 * rows * n, 2.0 * rows * n * k});
 }
 
+// Large M: dense projections (every path) and the MoE expert GEMMs at 1k and 8k tokens.
+void prefill(bool wide, GemmContext& ctx, cudaStream_t s) {
+    const auto T = GemmPath::TensorCore, D = GemmPath::DequantBlas;
+    std::printf("== prefill (floor = max(bytes / 3.0 TB/s, flops / 800 TFLOP/s))\n");
+    for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16})
+        dense(f, 12288, 2048, {1024, 8192}, f == WeightFormat::BF16 ? std::vector<GemmPath>{D, T} : std::vector<GemmPath>{T, D}, ctx, s);
+    if (wide) {
+        dense(WeightFormat::NVFP4, 12288, 2048, {64, 256}, {T, D}, ctx, s);
+        dense(WeightFormat::NVFP4, 2048, 4096, {64, 256, 1024, 8192}, {T, D}, ctx, s);  // o_proj / out_proj
+        dense(WeightFormat::NVFP4, 1024, 2048, {1024, 8192}, {T, D}, ctx, s);             // shared expert gate_up
+    }
+    for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16})
+        for (int64_t tokens : {1024, 8192}) {
+            grouped(f, 1024, 2048, tokens, ctx, s);
+            grouped(f, 2048, 512, tokens, ctx, s);
+        }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    const std::string mode = argc > 1 ? argv[1] : "";
+    QINFER_CHECK(mode.empty() || mode == "--quick" || mode == "--prefill", "usage: kbench_linear [--quick | --prefill]");
     cudaStream_t s;
     QINFER_CUDA_CHECK(cudaStreamCreate(&s));
     GemmContext ctx;
+    if (mode == "--prefill") {
+        prefill(true, ctx, s);
+        QINFER_CUDA_CHECK(cudaStreamDestroy(s));
+        return 0;
+    }
     const auto A = GemmPath::Auto, G = GemmPath::Gemv, T = GemmPath::TensorCore, D = GemmPath::DequantBlas;
     std::printf("== decode (floor = weight bytes / 3.0 TB/s)\n");
     for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16}) {
@@ -184,16 +209,7 @@ int main(int argc, char** argv) {
         grouped(f, 1024, 2048, 64, ctx, s);
         grouped(f, 2048, 512, 64, ctx, s);
     }
-    if (!quick) {
-        std::printf("== prefill\n");
-        for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16})
-            dense(f, 12288, 2048, {1024, 8192}, f == WeightFormat::BF16 ? std::vector<GemmPath>{D, T} : std::vector<GemmPath>{T, D}, ctx, s);
-        for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16})
-            for (int64_t tokens : {1024, 8192}) {
-                grouped(f, 1024, 2048, tokens, ctx, s);
-                grouped(f, 2048, 512, tokens, ctx, s);
-            }
-    }
+    if (mode != "--quick") prefill(false, ctx, s);
     QINFER_CUDA_CHECK(cudaStreamDestroy(s));
     return 0;
 }

@@ -127,8 +127,8 @@ __device__ __forceinline__ void load_kv_tile(bf16* sK, bf16* sV, const bf16* kba
         if (key == skip_key) continue;
         const bool ok = key < kv_end;
         const int64_t off = (ok ? static_cast<int64_t>(key) * row_stride : 0) + ch * 8;
-        attn::cp_async16(sK + r * ld<HD>() + ch * 8, kbase + off, ok ? 16 : 0);
-        attn::cp_async16(sV + r * ld<HD>() + ch * 8, vbase + off, ok ? 16 : 0);
+        cp_async16(sK + r * ld<HD>() + ch * 8, kbase + off, ok ? 16 : 0);
+        cp_async16(sV + r * ld<HD>() + ch * 8, vbase + off, ok ? 16 : 0);
     }
 }
 
@@ -155,7 +155,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     const bf16* vbase = c.vc + (static_cast<int64_t>(slot) * c.max_ctx * c.hkv + kvh) * HD;
 
     load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, 0, kv_end);
-    attn::cp_async_commit();
+    cp_async_commit();
 
     // q rows of this warp: normed + roped, bf16 into sQ (rows past T are zeros).
     for (int i = 0; i < 16; ++i) {
@@ -177,10 +177,10 @@ __global__ void __launch_bounds__(kThreads, 1)
         if (b + 1 < nblk) {
             load_kv_tile<HD>(sK + ((b + 1) & 1) * kTile * LD, sV + ((b + 1) & 1) * kTile * LD, kbase, vbase,
                              row_stride, (b + 1) * kTile, kv_end);
-            attn::cp_async_commit();
-            attn::cp_async_wait<1>();
+            cp_async_commit();
+            cp_async_wait<1>();
         } else {
-            attn::cp_async_wait<0>();
+            cp_async_wait<0>();
         }
         __syncthreads();
         if (b * kTile <= warp_last)
@@ -251,7 +251,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     const bf16* vbase = c.vc + (slot * c.max_ctx * c.hkv + kvh) * HD;
 
     load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, start, end);
-    attn::cp_async_commit();
+    cp_async_commit();
     for (int r = warp; r < 16; r += 4) {
         if (r < c.group) {
             const int h = kvh * c.group + r;
@@ -269,10 +269,10 @@ __global__ void __launch_bounds__(kThreads, 1)
         if (i + 1 < ntiles) {
             load_kv_tile<HD>(sK + ((i + 1) & 1) * kTile * LD, sV + ((i + 1) & 1) * kTile * LD, kbase, vbase,
                              row_stride, start + (i + 1) * kTile, end);
-            attn::cp_async_commit();
-            attn::cp_async_wait<1>();
+            cp_async_commit();
+            cp_async_wait<1>();
         } else {
-            attn::cp_async_wait<0>();
+            cp_async_wait<0>();
         }
         __syncthreads();
         const int key0 = start + i * kTile + warp * 16;
@@ -408,8 +408,8 @@ __device__ __forceinline__ void load_tile_fused(bf16* sK, bf16* sV, const bf16* 
         if (full) {
 #pragma unroll
             for (int it = 0; it < kTile / kRows; ++it) {
-                attn::cp_async16(kd + it * kRows * LD, ks + it * step, 16);
-                attn::cp_async16(vd + it * kRows * LD, vs + it * step, 16);
+                cp_async16(kd + it * kRows * LD, ks + it * step, 16);
+                cp_async16(vd + it * kRows * LD, vs + it * step, 16);
             }
         } else {
 #pragma unroll
@@ -417,8 +417,8 @@ __device__ __forceinline__ void load_tile_fused(bf16* sK, bf16* sV, const bf16* 
                 const int key = key0 + r0 + it * kRows;
                 if (key == skip_key) continue;
                 const bool ok = key < kv_end;
-                attn::cp_async16(kd + it * kRows * LD, ok ? ks + it * step : kbase, ok ? 16 : 0);
-                attn::cp_async16(vd + it * kRows * LD, ok ? vs + it * step : vbase, ok ? 16 : 0);
+                cp_async16(kd + it * kRows * LD, ok ? ks + it * step : kbase, ok ? 16 : 0);
+                cp_async16(vd + it * kRows * LD, ok ? vs + it * step : vbase, ok ? 16 : 0);
             }
         }
     }
@@ -558,7 +558,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
     for (int t = 0; t < kStages - 1; ++t) {
         if (t < ntiles) load_tile_fused<HD>(stage_k(t), stage_v(t), kbase, vbase, row_stride, start + t * kTile, end, pos);
-        attn::cp_async_commit();
+        cp_async_commit();
     }
 
     // Prologue: warp w norms + ropes its q rows; warp 3 of the owner also the new k, warp 2 copies the new v.
@@ -600,7 +600,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     st.init();
     const int lim = end - 1;  // end - 1 <= pos: causal and chunk bound at once
     for (int i = 0; i < ntiles; ++i) {
-        attn::cp_async_wait<kStages - 2>();  // tile i has landed (this thread's copies)
+        cp_async_wait<kStages - 2>();  // tile i has landed (this thread's copies)
         const int stg = i % kStages;
         const int key_t = start + i * kTile;
         if (owner && pos < key_t + kTile && pos >= key_t) {
@@ -615,13 +615,13 @@ __global__ void __launch_bounds__(kThreads, 1)
             load_tile_fused<HD>(stage_k(nx % kStages), stage_v(nx % kStages), kbase, vbase, row_stride,
                                 start + nx * kTile, end, pos);
         }
-        attn::cp_async_commit();
+        cp_async_commit();
         const int key0 = key_t + warp * 16;
         if (key0 <= lim)
             attn::attend_block<HD, 2, LD>(st, sQ, stage_k(stg) + warp * 16 * LD, stage_v(stg) + warp * 16 * LD,
                                           key0, lim, lim, c.scale_log2);
     }
-    attn::cp_async_wait<0>();
+    cp_async_wait<0>();
     __syncthreads();  // the ring becomes the merge scratch
 
     float* so = reinterpret_cast<float*>(ring);  // [4][16][HD]

@@ -1,5 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::ld_stream, ld_stream8, word_of, store_out, mma_bf16 -- device helpers shared by the GEMM
+// defines: qinfer::cuda::ld_stream, ld_stream8, word_of, store_out, mma_bf16, cp_async16 / cp_async_commit /
+// cp_async_wait -- device helpers shared by the GEMM
 // kernels (linear.cu, nvfp4_gemv.cu) and the attention kernels (attention_mma.cuh); private to src/kernels/cuda.
 
 #include <cuda_bf16.h>
@@ -47,5 +48,16 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], 
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
+
+// 16-byte async global -> shared copy; src_bytes = 0 zero-fills the destination (rows past the valid ones, k past K:
+// whatever lies there, NaN padding included, must not reach an mma).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_bytes) {
+    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+// Waits until at most N of this thread's committed groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
 }  // namespace qinfer::cuda

@@ -6,7 +6,7 @@
 //   BF16   bf16 [E*N, Kp],  Kp = round_up(K, 8)   (16 B = 8 elements)
 //   FP8    e4m3 [E*N, Kp],  Kp = round_up(K, 16)  (16 B = 16 elements)
 //   NVFP4  fragment tiles of 16 rows x 64 k with re-encoded block scales (nvfp4_tiles.cuh), decoded on the tensor
-//          cores by nvfp4_gemv.cu; the tile kernel and the dequantizer below read single blocks of it.
+//          cores by nvfp4_gemv.cu (decode) and nvfp4_gemm.cu (prefill); the dequantizer below reads single blocks.
 //   row_scale f32 [E*N] (NVFP4 weight_scale_2 / FP8 weight_scale of the shard the row came from).
 // Kernels never read x beyond K (x chunks of 8 elements are all in or all out because K % 8 == 0).
 //
@@ -222,10 +222,8 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
 
 struct TcArgs {
     const uint8_t* w;
-    const uint8_t* sc;
     const float* rs;
-    int64_t row_bytes;         // BF16 / FP8
-    int64_t np_tiles, kt64;    // NVFP4 tiles (nvfp4_tiles.cuh)
+    int64_t row_bytes;
     int n, k, kp;
     int64_t expert;
     const int4* tiles;       // grouped: chunk table of 128-row tiles (nvfp4::build_chunk_table); null for dense
@@ -239,13 +237,6 @@ struct TcArgs {
 
 constexpr int kBM = 128, kBN = 128, kBK = 32, kLDS = kBK + 8;
 
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int src_bytes) {
-    const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(src_bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-
 __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
     const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
     uint32_t r;
@@ -255,8 +246,7 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
 
 // Raw weight bytes of one thread's part of a [kBN, kBK] tile: row tid/2, elements (tid%2)*16 .. +16.
 struct WRaw {
-    uint4 a, b;   // BF16: two 16-byte pieces; FP8: a; NVFP4: a.x, a.y (8 bytes)
-    uint32_t s;   // NVFP4 block scale byte
+    uint4 a, b;   // BF16: two 16-byte pieces; FP8: a
 };
 
 template <WeightFormat F>
@@ -266,20 +256,14 @@ __device__ __forceinline__ void tc_load_w(const TcArgs& a, int64_t e, int n0, in
     const int n = n0 + row;
     const int kb = kt * kBK + half * 16;  // first element
     r.a = r.b = make_uint4(0, 0, 0, 0);
-    r.s = 0;
     if (n >= a.n || kb >= a.kp) return;
     const uint8_t* base = a.w + (e * a.n + n) * a.row_bytes;  // BF16 / FP8
     if constexpr (F == WeightFormat::BF16) {
         r.a = ld_stream(base + static_cast<int64_t>(kb) * 2);
         if (kb + 8 < a.kp) r.b = ld_stream(base + static_cast<int64_t>(kb + 8) * 2);
-    } else if constexpr (F == WeightFormat::FP8) {
-        r.a = ld_stream(base + kb);
     } else {
-        const nvfp4::BlockAt at = nvfp4::block_at(e, n, kb / 16, a.np_tiles, a.kt64);
-        const uint2 v = ld_stream8(a.w + at.code);
-        r.a.x = v.x;  // permuted nibble order: decoded by nvfp4::scaled_pair
-        r.a.y = v.y;
-        r.s = a.sc[at.scale];
+        static_assert(F == WeightFormat::FP8, "NVFP4 has its own GEMM (nvfp4_gemm.cu)");
+        r.a = ld_stream(base + kb);
     }
 }
 
@@ -291,7 +275,8 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
     if constexpr (F == WeightFormat::BF16) {
         dst[0] = r.a;
         dst[1] = r.b;
-    } else if constexpr (F == WeightFormat::FP8) {
+    } else {
+        static_assert(F == WeightFormat::FP8, "NVFP4 has its own GEMM (nvfp4_gemm.cu)");
         const uint32_t w[4] = {r.a.x, r.a.y, r.a.z, r.a.w};
         uint32_t o[8];
 #pragma unroll
@@ -302,19 +287,10 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
         }
         dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
         dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
-    } else {
-        // code * block scale * 2^-7, exact in bf16; the epilogue multiplies by 2^7 (nvfp4::kPostScale)
-        const uint32_t sp = nvfp4::scale_pair(r.s);
-        const uint32_t w[2] = {r.a.x, r.a.y};
-        uint32_t o[8];
-#pragma unroll
-        for (int q = 0; q < 8; ++q) o[q] = nvfp4::scaled_pair(w[q >> 2], q & 3, sp);
-        dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
-        dst[1] = make_uint4(o[4], o[5], o[6], o[7]);
     }
 }
 
-// y[rows of the tile, n0 .. n0+128) (mode)= x · W[e]ᵀ · row_scale. 256 threads = 8 warps as 2 (M) x 4 (N), each warp
+// BF16 / FP8 (NVFP4: nvfp4_gemm.cu). y[rows of the tile, n0 .. n0+128) (mode)= x · W[e]ᵀ · row_scale. 256 threads = 8 warps as 2 (M) x 4 (N), each warp
 // 64 x 32 of the 128 x 128 tile with 16x16x16 bf16 mma (WMMA), fp32 accumulation. x tiles arrive by cp.async, weight
 // tiles by registers (decoded to bf16 into shared memory), double-buffered. Grouped mode: blockIdx.y enumerates the
 // 128-row tiles of every expert in order (the chunk table built on the device from the offsets); surplus blocks exit.
@@ -366,7 +342,7 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
     tc_load_w<F>(a, e, n0, 0, raw);
     load_x(0, 0);
     tc_store_w<F>(raw, Bs[0]);
-    cp_async_wait_all();
+    cp_async_wait<0>();
     __syncthreads();
 
     for (int kt = 0; kt < KT; ++kt) {
@@ -391,7 +367,7 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
         }
         if (more) {
             tc_store_w<F>(raw, Bs[cur ^ 1]);
-            cp_async_wait_all();
+            cp_async_wait<0>();
         }
         __syncthreads();
     }
@@ -410,8 +386,7 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
                 for (int c = 0; c < 8; ++c) {
                     const int n = n0 + wn * 32 + j * 16 + c0 + c;
                     if (n < a.n) {
-                        const float post = F == WeightFormat::NVFP4 ? nvfp4::kPostScale : 1.0f;
-                        const float rs = a.rs ? a.rs[e * a.n + n] * post : 1.0f;
+                        const float rs = a.rs ? a.rs[e * a.n + n] : 1.0f;
                         store_out(a.y, yrow * a.ldy + n, Cs[warp][r * 16 + c0 + c] * rs, a.mode);
                     }
                 }
@@ -568,11 +543,8 @@ TcArgs tc_args(const DeviceWeight& w, const bf16* x, int64_t ldx, int64_t m, voi
     TcArgs a{};
     const int64_t kp = k_padded(w.format(), w.k());
     a.w = w.data().as<uint8_t>();
-    a.sc = w.scales().as<uint8_t>();
     a.rs = w.row_scale().as<float>();
     a.row_bytes = data_row_bytes(w.format(), kp);
-    a.np_tiles = nvfp4::padded_rows(w.n()) / nvfp4::kTileRows;
-    a.kt64 = nvfp4::padded_k(w.k()) / nvfp4::kTileK;
     a.n = static_cast<int>(w.n());
     a.k = static_cast<int>(w.k());
     a.kp = static_cast<int>(kp);
@@ -591,7 +563,7 @@ void launch_tc(WeightFormat f, const TcArgs& a, int64_t tiles_y, cudaStream_t s)
     switch (f) {
         case WeightFormat::BF16: tc_kernel<WeightFormat::BF16><<<grid, 256, 0, s>>>(a); break;
         case WeightFormat::FP8: tc_kernel<WeightFormat::FP8><<<grid, 256, 0, s>>>(a); break;
-        case WeightFormat::NVFP4: tc_kernel<WeightFormat::NVFP4><<<grid, 256, 0, s>>>(a); break;
+        case WeightFormat::NVFP4: QINFER_CHECK(false, "linear: NVFP4 runs nvfp4::launch_gemm, not the WMMA tile kernel");
     }
     QINFER_CUDA_LAUNCH_CHECK();
 }
@@ -776,6 +748,14 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
         case GemmPath::Auto:
         case GemmPath::Gemv: launch_gemv(w, expert, x, ldx, m, nullptr, nullptr, y, ldy, mode, stream); break;
         case GemmPath::TensorCore: {
+            if (w.format() == WeightFormat::NVFP4) {
+                QINFER_CHECK(m <= INT32_MAX, "linear: too many rows (", m, ")");
+                nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
+                a.expert = expert;
+                a.m = static_cast<int>(m);
+                nvfp4::launch_gemm(a, m, stream);
+                break;
+            }
             TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
             a.expert = expert;
             launch_tc(w.format(), a, (m + kBM - 1) / kBM, stream);
@@ -796,14 +776,19 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         // Few rows per expert (decode of many sequences: B = 64 puts ~2 rows on each of ~220 experts): the tensor-core
         // GEMV reads each expert's weights once per 8 rows, where a 128-row tile would be nearly empty.
         path = w.format() == WeightFormat::NVFP4 && m <= 8 * w.experts() ? GemmPath::Gemv : GemmPath::TensorCore;
-    if (path == GemmPath::Gemv && w.format() == WeightFormat::NVFP4) {
+    if (w.format() == WeightFormat::NVFP4) {
         QINFER_CHECK(m <= INT32_MAX, "linear_grouped: too many rows (", m, ")");
+        const bool gemv = path == GemmPath::Gemv;
         nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
         a.m = static_cast<int>(m);
         a.offsets = offsets;
         a.num_experts = static_cast<int>(w.experts());
-        a.chunks = static_cast<int4*>(ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), 8)));
-        nvfp4::launch_gemv(a, m, false, stream);
+        a.chunks = static_cast<int4*>(
+            ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), gemv ? 8 : nvfp4::kGemmTokens)));
+        if (gemv)
+            nvfp4::launch_gemv(a, m, false, stream);
+        else
+            nvfp4::launch_gemm(a, m, stream);
         return;
     }
     TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);

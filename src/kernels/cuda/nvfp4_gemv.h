@@ -1,6 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, upload_rows (private to src/kernels/cuda: linear.cu's NVFP4
-// decode path and upload; the layout is described in nvfp4_tiles.cuh)
+// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, launch_gemm, upload_rows (private to src/kernels/cuda: linear.cu's
+// NVFP4 decode and prefill paths and upload; the layout is described in nvfp4_tiles.cuh)
 
 #include <cuda_runtime.h>
 
@@ -28,13 +28,19 @@ struct GemvArgs {
     void* y;
     int64_t ldy;
     OutMode mode;
-    const float* sigmoid_gate;  // non-null: y[r] (mode)= sigmoid(sigmoid_gate[r]) · (x·Wᵀ)[r]
+    const float* sigmoid_gate;  // non-null: y[r] (mode)= sigmoid(sigmoid_gate[r]) · (x·Wᵀ)[r]  (GEMV only)
+    bool vec_store;             // set by launch_gemm: y rows allow 8 / 16-byte stores
 };
 
 // y (mode)= x · Wᵀ on the tensor cores. Dense: `rows` = M (tiles of 8 tokens); indexed: `rows` output rows;
 // grouped (a.offsets set): `rows` = the row bound m; each expert's rows go in chunks of 8 (every distinct expert's
 // weights are read once per chunk: the decode-time MoE with many sequences, where experts get few rows each).
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
+// Prefill GEMM (nvfp4_gemm.cu): the same operation for many rows, 128 x 128 tiles on the tensor cores. Dense:
+// `rows` = M; grouped (a.offsets set): `rows` = the row bound m, each expert's rows in chunks of kGemmTokens.
+constexpr int kGemmTokens = 128;
+void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
+
 // Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
 // table[1 + c] = (expert, first row, rows, 0), table[0].w = number of chunks; built on the device by one block, so
 // kernels over the chunks (this GEMV: 8 rows; linear.cu's tile kernel: 128) read their chunk instead of scanning
