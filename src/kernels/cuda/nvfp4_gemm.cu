@@ -45,6 +45,7 @@ template <int WT, int NG>
 struct Cfg {
     static constexpr int kWarpsT = kTokensPerCta / (8 * NG);
     static constexpr int kWarpsR = 8 / kWarpsT;
+    static_assert(NG % 4 == 0 && kWarpsT * 8 * NG == kTokensPerCta, "token groups come in blocks of 4");
     static constexpr int kTiles = kWarpsR * WT;
     static constexpr int kRows = kTiles * kTileRows;
     static constexpr int kACodeBytes = kTiles * kTileCodeBytes;
@@ -87,15 +88,23 @@ __device__ __forceinline__ void ktile_mma(const uint8_t* sb, int wr, int lane, c
                 af[j2][i][2] = scaled_pair(wg, p + 1, sg[i]);
                 af[j2][i][3] = scaled_pair(wg8, p + 1, sg8[i]);
             }
+        // Token groups in blocks of 4: the two k steps of a block's groups run back to back, so an accumulator's
+        // consecutive mma are 4 WT mma apart (ncu showed mma waiting on mma at 2 apart).
 #pragma unroll
-        for (int n = 0; n < NG; ++n) {
-            if (!FULL && n >= ngrp) break;
-            const uint4 xv = *reinterpret_cast<const uint4*>(xb + n * 8 * kXStride + jh * 16);
+        for (int nb = 0; nb < NG; nb += 4) {
+            if (!FULL && nb >= ngrp) break;
+            uint4 xv[4];
+#pragma unroll
+            for (int u = 0; u < 4; ++u)
+                if (FULL || nb + u < ngrp) xv[u] = *reinterpret_cast<const uint4*>(xb + (nb + u) * 8 * kXStride + jh * 16);
 #pragma unroll
             for (int j2 = 0; j2 < 2; ++j2)
 #pragma unroll
-                for (int i = 0; i < WT; ++i)
-                    mma_bf16(c[i][n], af[j2][i], word_of(xv, 2 * j2), word_of(xv, 2 * j2 + 1));
+                for (int u = 0; u < 4; ++u)
+#pragma unroll
+                    for (int i = 0; i < WT; ++i)
+                        if (FULL || nb + u < ngrp)
+                            mma_bf16(c[i][nb + u], af[j2][i], word_of(xv[u], 2 * j2), word_of(xv[u], 2 * j2 + 1));
         }
     }
 }
@@ -126,29 +135,37 @@ __global__ void __launch_bounds__(256, 1) gemm_kernel(GemvArgs a) {
     // n8 token groups of this warp that hold at least one row of the chunk (the rest skip their mma)
     const int ngrp = max(0, min(NG, (rows - wt * 8 * NG + 7) / 8));
 
+    // The pipeline's copies: per thread, sources at k tile 0 computed once (tile kt adds kt * 512 / 64 / 128 bytes),
+    // so a stage costs a few adds per copy instead of the 64-bit index arithmetic (ncu: that was ~1 instruction per mma).
+    constexpr int kCodeCopies = C::kACodeBytes / 16 / 256;  // 16-byte code chunks per thread per stage
+    static_assert(C::kACodeBytes % (16 * 256) == 0 && C::kAScaleBytes / 16 <= 256, "copy split assumes these sizes");
+    const int c_tl = tid >> 5;  // code chunk j of this thread: tile c_tl + 8 j, lane chunk tid % 32
+    const uint8_t* code_src = a.codes + ((e * a.np_tiles + rt0 + c_tl) * a.kt) * kTileCodeBytes + (tid & 31) * 16;
+    const int64_t code_jstride = 8 * a.kt * kTileCodeBytes;
+    const bool scale_copy = tid < C::kAScaleBytes / 16;  // scale chunk: tile tid / 4, 16 bytes (tid % 4) of its 64
+    const bool scale_ok = scale_copy && rt0 + (tid >> 2) < a.np_tiles;
+    const uint8_t* scale_src =
+        a.scales + ((e * a.np_tiles + rt0 + (tid >> 2)) * a.kt) * kTileScaleBytes + (tid & 3) * 16;
+    const int x_r = tid >> 3, x_ch = tid & 7;  // x chunk j: token x_r + 32 j, k chunk x_ch (8 bf16)
+    const bf16* x_src = a.x + (row0 + x_r) * a.ldx + x_ch * 8;
+    const int64_t x_jstride = 32 * a.ldx;
     auto load_stage = [&](int kt, int st) {
         uint8_t* sb = smem + st * C::kStageBytes;
-        for (int idx = tid; idx < C::kACodeBytes / 16; idx += 256) {  // codes: 512 B per tile
-            const int tl = idx >> 5, c = idx & 31, rt = rt0 + tl;
-            const bool ok = rt < a.np_tiles;
-            const uint8_t* src = ok ? a.codes + ((e * a.np_tiles + rt) * a.kt + kt) * kTileCodeBytes + c * 16 : a.codes;
-            cp_async16(sb + tl * kTileCodeBytes + c * 16, src, ok ? 16 : 0);
-        }
-        if (tid < C::kAScaleBytes / 16) {  // scales: 64 B per tile
-            const int tl = tid >> 2, c = tid & 3, rt = rt0 + tl;
-            const bool ok = rt < a.np_tiles;
-            const uint8_t* src =
-                ok ? a.scales + ((e * a.np_tiles + rt) * a.kt + kt) * kTileScaleBytes + c * 16 : a.scales;
-            cp_async16(sb + C::kACodeBytes + tl * kTileScaleBytes + c * 16, src, ok ? 16 : 0);
-        }
-        uint8_t* xs = sb + C::kACodeBytes + C::kAScaleBytes;
 #pragma unroll
-        for (int j = 0; j < kTokensPerCta * 8 / 256; ++j) {  // 128 tokens x 8 chunks of 8 bf16
-            const int idx = tid + j * 256, r = idx >> 3, ch = idx & 7;
-            const int kk = kt * kTileK + ch * 8;
-            const bool ok = r < rows && kk < a.k;  // K % 16 == 0: a chunk is all in or all out
-            const bf16* src = ok ? a.x + (row0 + r) * a.ldx + kk : a.x;
-            cp_async16(xs + r * kXStride + ch * 16, src, ok ? 16 : 0);
+        for (int j = 0; j < kCodeCopies; ++j) {
+            const bool ok = rt0 + c_tl + 8 * j < a.np_tiles;
+            const uint8_t* src = ok ? code_src + j * code_jstride + kt * kTileCodeBytes : a.codes;
+            cp_async16(sb + (c_tl + 8 * j) * kTileCodeBytes + (tid & 31) * 16, src, ok ? 16 : 0);
+        }
+        if (scale_copy)
+            cp_async16(sb + C::kACodeBytes + tid * 16, scale_ok ? scale_src + kt * kTileScaleBytes : a.scales,
+                       scale_ok ? 16 : 0);
+        uint8_t* xs = sb + C::kACodeBytes + C::kAScaleBytes + x_r * kXStride + x_ch * 16;
+        const bool k_ok = kt * kTileK + x_ch * 8 < a.k;  // K % 16 == 0: a chunk is all in or all out
+#pragma unroll
+        for (int j = 0; j < kTokensPerCta / 32; ++j) {
+            const bool ok = k_ok && x_r + 32 * j < rows;
+            cp_async16(xs + 32 * j * kXStride, ok ? x_src + j * x_jstride + kt * kTileK : a.x, ok ? 16 : 0);
         }
     };
 
