@@ -115,7 +115,8 @@ void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, 
 
 // Which implementation linear() uses (addition for tests and benchmarks; Auto is the default and what the engine uses):
 //   Gemv        the memory-bound decode kernel (any M, run in tiles of 8 rows)
-//   TensorCore  qinfer's tiled mma kernel reading the stored format directly (also linear_grouped's kernel)
+//   TensorCore  qinfer's tiled mma kernels reading the stored format directly (also linear_grouped's): NVFP4
+//               nvfp4_gemm.cu (weights decoded in registers), BF16 / FP8 the WMMA tile kernel in linear.cu
 //   DequantBlas BF16: cuBLASLt directly; NVFP4/FP8: dequantize to BF16 scratch (row scale folded in) + cuBLASLt
 // Process-wide, not thread-safe: set it only in tests / benchmarks.
 enum class GemmPath : uint8_t { Auto, Gemv, TensorCore, DequantBlas };
