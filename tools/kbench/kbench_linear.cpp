@@ -162,7 +162,8 @@ void prefill(bool wide, GemmContext& ctx, cudaStream_t s) {
     const auto T = GemmPath::TensorCore, D = GemmPath::DequantBlas;
     std::printf("== prefill (floor = max(bytes / 3.0 TB/s, flops / 800 TFLOP/s))\n");
     for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16})
-        dense(f, 12288, 2048, {1024, 8192}, f == WeightFormat::BF16 ? std::vector<GemmPath>{D, T} : std::vector<GemmPath>{T, D}, ctx, s);
+        dense(f, 12288, 2048, {1024, 8192},
+              f == WeightFormat::BF16 ? std::vector<GemmPath>{D, T} : std::vector<GemmPath>{T, D}, ctx, s);
     if (wide) {
         dense(WeightFormat::NVFP4, 12288, 2048, {64, 256}, {T, D}, ctx, s);
         dense(WeightFormat::NVFP4, 2048, 4096, {64, 256, 1024, 8192}, {T, D}, ctx, s);  // o_proj / out_proj
@@ -179,7 +180,8 @@ void prefill(bool wide, GemmContext& ctx, cudaStream_t s) {
 
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
-    QINFER_CHECK(mode.empty() || mode == "--quick" || mode == "--prefill", "usage: kbench_linear [--quick | --prefill]");
+    QINFER_CHECK(mode.empty() || mode == "--quick" || mode == "--prefill",
+                 "usage: kbench_linear [--quick | --prefill]");
     cudaStream_t s;
     QINFER_CUDA_CHECK(cudaStreamCreate(&s));
     GemmContext ctx;

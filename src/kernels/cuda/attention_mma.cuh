@@ -1,6 +1,7 @@
 #pragma once
-// defines: qinfer::cuda::attn:: warp-level bf16 tensor-core helpers for the attention kernels (ldmatrix, cp.async;
-//          mma.sync m16n8k16 is gemm_common.cuh's mma_bf16) and attend_block, one online-softmax step of a warp's 16 query rows over 16·NT keys.
+// defines: qinfer::cuda::attn:: warp-level bf16 tensor-core helpers for the attention kernels (ldmatrix; mma.sync
+//          m16n8k16 and cp.async are gemm_common.cuh's) and attend_block, one online-softmax step of a warp's 16 query
+//          rows over 16·NT keys.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16, g = lane / 4, c = lane % 4):
 //   A 16x16 (row-major): a0 = (g, 2c..2c+1), a1 = (g+8, 2c..), a2 = (g, 2c+8..), a3 = (g+8, 2c+8..)

@@ -290,8 +290,8 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
     }
 }
 
-// BF16 / FP8 (NVFP4: nvfp4_gemm.cu). y[rows of the tile, n0 .. n0+128) (mode)= x · W[e]ᵀ · row_scale. 256 threads = 8 warps as 2 (M) x 4 (N), each warp
-// 64 x 32 of the 128 x 128 tile with 16x16x16 bf16 mma (WMMA), fp32 accumulation. x tiles arrive by cp.async, weight
+// BF16 / FP8 (NVFP4: nvfp4_gemm.cu). y[rows of the tile, n0 .. n0+128) (mode)= x · W[e]ᵀ · row_scale. 256 threads =
+// 8 warps as 2 (M) x 4 (N), each warp 64 x 32 of the 128 x 128 tile with 16x16x16 bf16 mma (WMMA), fp32 accumulation. x tiles arrive by cp.async, weight
 // tiles by registers (decoded to bf16 into shared memory), double-buffered. Grouped mode: blockIdx.y enumerates the
 // 128-row tiles of every expert in order (the chunk table built on the device from the offsets); surplus blocks exit.
 template <WeightFormat F>
@@ -499,9 +499,12 @@ void launch_gemv_f(const GemvArgs& a, int64_t m_rows, bool indexed, cudaStream_t
     launch_gemv_rw<F, 8>(a, static_cast<int>((m + 7) / 8), s);
 }
 
-nvfp4::GemvArgs nvfp4_gemv_args(const DeviceWeight& w, const bf16* x, int64_t ldx, void* y, int64_t ldy,
+// m: the rows of x the kernel walks (dense M, the grouped row bound, 1 for indexed rows).
+nvfp4::GemvArgs nvfp4_gemv_args(const DeviceWeight& w, const bf16* x, int64_t ldx, int64_t m, void* y, int64_t ldy,
                                  OutMode mode) {
+    QINFER_CHECK(m <= INT32_MAX, "linear: too many rows (", m, ")");
     nvfp4::GemvArgs a{};
+    a.m = static_cast<int>(m);
     a.codes = w.data().as<uint8_t>();
     a.scales = w.scales().as<uint8_t>();
     a.row_scale = w.row_scale().as<float>();
@@ -522,9 +525,8 @@ void launch_gemv(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t l
                  const int32_t* x_row, const int32_t* expert_idx, void* y, int64_t ldy, OutMode mode, cudaStream_t s) {
     const bool indexed = expert_idx != nullptr;
     if (w.format() == WeightFormat::NVFP4) {
-        nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
+        nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, indexed ? 1 : m_rows, y, ldy, mode);
         a.expert = expert;
-        a.m = indexed ? 1 : static_cast<int>(m_rows);
         a.x_row = x_row;
         a.expert_idx = expert_idx;
         return nvfp4::launch_gemv(a, m_rows, indexed, s);
@@ -563,7 +565,8 @@ void launch_tc(WeightFormat f, const TcArgs& a, int64_t tiles_y, cudaStream_t s)
     switch (f) {
         case WeightFormat::BF16: tc_kernel<WeightFormat::BF16><<<grid, 256, 0, s>>>(a); break;
         case WeightFormat::FP8: tc_kernel<WeightFormat::FP8><<<grid, 256, 0, s>>>(a); break;
-        case WeightFormat::NVFP4: QINFER_CHECK(false, "linear: NVFP4 runs nvfp4::launch_gemm, not the WMMA tile kernel");
+        case WeightFormat::NVFP4:
+            QINFER_CHECK(false, "linear: NVFP4 runs nvfp4::launch_gemm, not the WMMA tile kernel");
     }
     QINFER_CUDA_LAUNCH_CHECK();
 }
@@ -749,10 +752,8 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
         case GemmPath::Gemv: launch_gemv(w, expert, x, ldx, m, nullptr, nullptr, y, ldy, mode, stream); break;
         case GemmPath::TensorCore: {
             if (w.format() == WeightFormat::NVFP4) {
-                QINFER_CHECK(m <= INT32_MAX, "linear: too many rows (", m, ")");
-                nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
+                nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
                 a.expert = expert;
-                a.m = static_cast<int>(m);
                 nvfp4::launch_gemm(a, m, stream);
                 break;
             }
@@ -777,10 +778,8 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         // GEMV reads each expert's weights once per 8 rows, where a 128-row tile would be nearly empty.
         path = w.format() == WeightFormat::NVFP4 && m <= 8 * w.experts() ? GemmPath::Gemv : GemmPath::TensorCore;
     if (w.format() == WeightFormat::NVFP4) {
-        QINFER_CHECK(m <= INT32_MAX, "linear_grouped: too many rows (", m, ")");
         const bool gemv = path == GemmPath::Gemv;
-        nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
-        a.m = static_cast<int>(m);
+        nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
         a.offsets = offsets;
         a.num_experts = static_cast<int>(w.experts());
         a.chunks = static_cast<int4*>(
@@ -819,8 +818,7 @@ void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, 
     QINFER_CHECK(gated_gemv_supported(w, m), "linear_gated: needs NVFP4 weights and 1..8 rows (weight ",
                  weight_format_name(w.format()), " [", w.experts(), ", ", w.n(), ", ", w.k(), "], ", m, " rows)");
     QINFER_CHECK(gate_logit != nullptr, "linear_gated: null gate logits");
-    nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, y, ldy, mode);
-    a.m = static_cast<int>(m);
+    nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
     a.sigmoid_gate = gate_logit;
     nvfp4::launch_gemv(a, m, false, stream);
 }

@@ -10,7 +10,7 @@
 //
 // CTA: 256 threads = 8 warps over a 256 (weight rows) x 128 (tokens) output tile; each warp owns 32 weight rows (two
 // fragment tiles) x all 128 tokens (sixteen n8 groups): per 64-wide k tile 128 mma against 8 decoded A fragments
-// (~160 ALU instructions), 32 16-byte shared loads of x. 240 registers (128 of accumulators), one CTA per SM,
+// (~160 ALU instructions), 32 16-byte shared loads of x. 255 registers (128 of accumulators), one CTA per SM,
 // kStages-deep cp.async pipeline. Ran with 4 x 8 and 2 x 8 warp tiles too (Cfg): slower (docs/perf/linear.md); the
 // limit now is latency with 2 warps per scheduler (ncu: issue slots 36 % busy, tensor pipe ~43 %). Grouped mode:
 // blockIdx.y enumerates the 128-row chunks of every expert (chunk table built on the device, as for the GEMV), so
@@ -20,8 +20,6 @@
 //
 // Replaces the WMMA tile kernel for NVFP4 (that one decoded the weights to bf16 in shared memory through registers,
 // one 32-wide k step per barrier, with every load exposed); measured in docs/perf/linear.md.
-
-#include <climits>
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
@@ -96,7 +94,8 @@ __device__ __forceinline__ void ktile_mma(const uint8_t* sb, int wr, int lane, c
             uint4 xv[4];
 #pragma unroll
             for (int u = 0; u < 4; ++u)
-                if (FULL || nb + u < ngrp) xv[u] = *reinterpret_cast<const uint4*>(xb + (nb + u) * 8 * kXStride + jh * 16);
+                if (FULL || nb + u < ngrp)
+                    xv[u] = *reinterpret_cast<const uint4*>(xb + (nb + u) * 8 * kXStride + jh * 16);
 #pragma unroll
             for (int j2 = 0; j2 < 2; ++j2)
 #pragma unroll
@@ -136,7 +135,8 @@ __global__ void __launch_bounds__(256, 1) gemm_kernel(GemvArgs a) {
     const int ngrp = max(0, min(NG, (rows - wt * 8 * NG + 7) / 8));
 
     // The pipeline's copies: per thread, sources at k tile 0 computed once (tile kt adds kt * 512 / 64 / 128 bytes),
-    // so a stage costs a few adds per copy instead of the 64-bit index arithmetic (ncu: that was ~1 instruction per mma).
+    // so a stage costs a few adds per copy instead of the 64-bit index arithmetic (ncu: that was ~1 instruction per
+    // mma).
     constexpr int kCodeCopies = C::kACodeBytes / 16 / 256;  // 16-byte code chunks per thread per stage
     static_assert(C::kACodeBytes % (16 * 256) == 0 && C::kAScaleBytes / 16 <= 256, "copy split assumes these sizes");
     const int c_tl = tid >> 5;  // code chunk j of this thread: tile c_tl + 8 j, lane chunk tid % 32
@@ -198,7 +198,8 @@ __global__ void __launch_bounds__(256, 1) gemm_kernel(GemvArgs a) {
             ktile_mma<WT, NG, false>(sb, wr, lane, xb, ngrp, c);
     }
 
-    // Epilogue: fp32 tile -> shared [token, n] -> y rows. c[i][n]: (row g, token 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
+    // Epilogue: fp32 tile -> shared [token, n] -> y rows.
+    // c[i][n]: (row g, token 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
     cp_async_wait<0>();
     __syncthreads();
     float* cs = reinterpret_cast<float*>(smem);

@@ -1,6 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, launch_gemm, upload_rows (private to src/kernels/cuda: linear.cu's
-// NVFP4 decode and prefill paths and upload; the layout is described in nvfp4_tiles.cuh)
+// defines: qinfer::cuda::nvfp4::GemvArgs, launch_gemv, launch_gemm, upload_rows (private to src/kernels/cuda:
+// linear.cu's NVFP4 decode and prefill paths and upload; the layout is described in nvfp4_tiles.cuh)
 
 #include <cuda_runtime.h>
 
@@ -36,15 +36,15 @@ struct GemvArgs {
 // grouped (a.offsets set): `rows` = the row bound m; each expert's rows go in chunks of 8 (every distinct expert's
 // weights are read once per chunk: the decode-time MoE with many sequences, where experts get few rows each).
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
-// Prefill GEMM (nvfp4_gemm.cu): the same operation for many rows, 128 x 128 tiles on the tensor cores. Dense:
+// Prefill GEMM (nvfp4_gemm.cu): the same operation for many rows, 256 weight rows x 128 tokens per CTA. Dense:
 // `rows` = M; grouped (a.offsets set): `rows` = the row bound m, each expert's rows in chunks of kGemmTokens.
 constexpr int kGemmTokens = 128;
 void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
 
 // Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
 // table[1 + c] = (expert, first row, rows, 0), table[0].w = number of chunks; built on the device by one block, so
-// kernels over the chunks (this GEMV: 8 rows; linear.cu's tile kernel: 128) read their chunk instead of scanning
-// the offsets. grouped_chunk_table_bytes is the table's size for a row bound m.
+// kernels over the chunks (this GEMV: 8 rows; launch_gemm and linear.cu's tile kernel: 128) read their chunk instead
+// of scanning the offsets. grouped_chunk_table_bytes is the table's size for a row bound m.
 size_t grouped_chunk_table_bytes(int64_t m, int64_t experts, int per_chunk);
 void build_chunk_table(const int32_t* offsets, int num_experts, int64_t m, int per_chunk, int4* table, cudaStream_t s);
 
