@@ -1,20 +1,16 @@
 // Gated DeltaNet mixer on the GPU (contract: gated_delta_net.h; oracle: layers/gated_delta_net.cpp).
 //
-// Prefill (chunk C = 64, FLA's chunk_gated_delta_rule_fwd split into four launches, all fp32 on CUDA cores):
+// Prefill (chunk C = 64, FLA's chunk_gated_delta_rule_fwd), four launches and one tiny:
 //   1. gdn_front:   per (token, head): causal conv1d (K taps, carried state) + SiLU, q/k L2 norm (q · dk^-0.5),
 //                   gates g = −exp(A_log)·softplus(a + dt_bias), β = sigmoid(b)       → X f32 [T, conv_dim], g, β
 //      gdn_conv_state_update: the slot's conv state ← the last K-1 raw inputs (after every read of the old one)
-//   2. gdn_chunk_prep: per (chunk, value head), independent: γ = cumsum(g), A = β K Kᵀ ⊙ D (strictly lower),
-//                   forward substitution X = (I + A)⁻¹ [β K e^γ | β V] → W, U; M = (Q Kᵀ) ⊙ D (lower, incl. diag)
-//   3. gdn_chunk_scan: per (value head, 32-column v-tile), sequential over chunks with S [dk, 32] in shared memory:
-//                   V' = U − W S;  o = (Q e^γ) S + M V';  S ← e^{γ_last} S + (K e^{γ_last − γ})ᵀ V'
+//   2, 3. the chunked delta rule on the tensor cores (gdn_chunk.cu): a parallel prep per (chunk, value head), then a
+//                   scan per (value head, 32-column v-tile), sequential over the chunks; o lands in X's v columns
 //   4. gdn_gated_norm: o / rms(o) · norm_w · silu(z) per (token, value head) → bf16
 // Decode: one fused launch, a CTA per (sequence, value head, 32-column v-tile) so that B = 1 fills the GPU: conv +
 // SiLU + norms + gates for the token, the state tile read once into registers, decay, delta update, output, state
 // written once; the gated RMSNorm's sum of squares over the head crosses the tiles through a thread-block cluster
 // (distributed shared memory), which also orders the conv-state shift after every read of the old conv state.
-//
-// Not (yet) tensor cores: the chunk matmuls run as fp32 FMA from shared memory (docs/perf/gdn.md has the numbers).
 
 #include "kernels/cuda/gated_delta_net.h"
 
@@ -24,14 +20,13 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/gdn_chunk.h"
 
 namespace qinfer::cuda {
 namespace {
 
 namespace cg = cooperative_groups;
 
-constexpr int kChunk = 64;
-constexpr int kBV = 32;          // value columns per scan CTA
 constexpr float kL2Eps = 1e-6f;  // HF l2norm eps inside the delta rule (on the sum of squares)
 
 size_t align_up(size_t x) {
@@ -134,323 +129,6 @@ __global__ void gdn_conv_state_update_kernel(int64_t conv_dim, int64_t row_strid
         next[m] = i < S ? cstate[c * S + i] : __bfloat162float(qkvz[(i - S) * row_stride + c]);
     }
     for (int m = 0; m < S; ++m) cstate[c * S + m] = next[m];
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// 2. chunk prep: grid (n_chunks, HV); block 256. DK = dk rounded up (32/64/128); rows past dk are zero.
-template <int DK>
-__global__ void __launch_bounds__(256) gdn_chunk_prep_kernel(GdnShape s, int64_t T, const float* __restrict__ X,
-                                                             const float* __restrict__ g, const float* __restrict__ beta,
-                                                             float* __restrict__ gam_out, float* __restrict__ W_out,
-                                                             float* __restrict__ U_out, float* __restrict__ M_out) {
-    extern __shared__ float sm[];
-    constexpr int KP = DK + 1;  // padded row stride of K and Q (conflict-free column reads)
-    const int dk = s.dk, dv = s.dv, hv = s.hv;
-    const int ncol = dk + dv;
-    float* Ks = sm;                     // [64][KP]
-    float* Qs = Ks + kChunk * KP;       // [64][KP]
-    float* A = Qs + kChunk * KP;        // [64][65]
-    float* Xs = A + kChunk * (kChunk + 1);  // [64][ncol]  (W | U)
-    float* gam = Xs + kChunk * ncol;    // [64]
-    float* bet = gam + kChunk;          // [64]
-    float* eg = bet + kChunk;           // [64]
-
-    const int64_t chunk = blockIdx.x;
-    const int h = blockIdx.y;
-    const int hk = h / (hv / s.hk);
-    const int64_t t0 = chunk * kChunk;
-    const int L = static_cast<int>(T - t0 < kChunk ? T - t0 : kChunk);
-    const int64_t conv_dim = cdim(s);
-    const int tid = threadIdx.x;
-
-    if (((dk | dv) & 3) == 0) {  // float4 loads, all issued before the shared-memory stores
-        constexpr int NI = kChunk * DK / 4 / 256;
-        float4 qr[NI], kr[NI];
-#pragma unroll
-        for (int it = 0; it < NI; ++it) {
-            const int e4 = tid + it * 256, i = e4 / (DK / 4), a = (e4 % (DK / 4)) * 4;
-            qr[it] = kr[it] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-            if (i < L && a < dk) {
-                const float* row = X + (t0 + i) * conv_dim;
-                qr[it] = *reinterpret_cast<const float4*>(row + static_cast<int64_t>(hk) * dk + a);
-                kr[it] = *reinterpret_cast<const float4*>(row + static_cast<int64_t>(s.hk) * dk +
-                                                          static_cast<int64_t>(hk) * dk + a);
-            }
-        }
-#pragma unroll
-        for (int it = 0; it < NI; ++it) {
-            const int e4 = tid + it * 256, i = e4 / (DK / 4), a = (e4 % (DK / 4)) * 4;
-            float* kd = &Ks[i * KP + a];
-            float* qd = &Qs[i * KP + a];
-            kd[0] = kr[it].x, kd[1] = kr[it].y, kd[2] = kr[it].z, kd[3] = kr[it].w;
-            qd[0] = qr[it].x, qd[1] = qr[it].y, qd[2] = qr[it].z, qd[3] = qr[it].w;
-        }
-    } else {
-        for (int e = tid; e < kChunk * DK; e += blockDim.x) {
-            const int i = e / DK, a = e % DK;
-            float kv = 0.0f, qv = 0.0f;
-            if (i < L && a < dk) {
-                const float* row = X + (t0 + i) * conv_dim;
-                qv = row[static_cast<int64_t>(hk) * dk + a];
-                kv = row[static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + a];
-            }
-            Ks[i * KP + a] = kv;
-            Qs[i * KP + a] = qv;
-        }
-    }
-    if (tid < kChunk) {
-        gam[tid] = tid < L ? g[(t0 + tid) * hv + h] : 0.0f;  // g for now; γ below
-        bet[tid] = tid < L ? beta[(t0 + tid) * hv + h] : 0.0f;
-    }
-    __syncthreads();
-    if (tid == 0) {  // γ = running sum of g in fp64, rounded to fp32 (as the CPU reference)
-        double run = 0.0;
-        for (int i = 0; i < kChunk; ++i) {
-            if (i < L) {
-                run += static_cast<double>(gam[i]);
-                gam[i] = static_cast<float>(run);
-                eg[i] = expf(gam[i]);
-            } else {
-                eg[i] = 0.0f;
-            }
-        }
-    }
-    __syncthreads();
-    // Right-hand sides: [β K e^γ | β V].
-    for (int e = tid; e < kChunk * ncol; e += blockDim.x) {
-        const int i = e / ncol, c = e % ncol;
-        float v = 0.0f;
-        if (i < L) {
-            if (c < dk) {
-                v = Ks[i * KP + c] * bet[i] * eg[i];
-            } else {
-                v = X[(t0 + i) * conv_dim + 2LL * s.hk * dk + static_cast<int64_t>(h) * dv + (c - dk)] * bet[i];
-            }
-        }
-        Xs[i * ncol + c] = v;
-    }
-    // A_ij = (β_i k_i · k_j) D_ij (j < i), M_ij = (q_i · k_j) D_ij (j <= i); 4×4 register tile per thread,
-    // rows i = ti + 16 r, cols j = tj + 16 c.
-    {
-        const int ti = tid / 16, tj = tid % 16;
-        float aa[4][4] = {}, mm[4][4] = {};
-#pragma unroll 4
-        for (int a = 0; a < DK; ++a) {
-            float ki[4], qi[4], kj[4];
-#pragma unroll
-            for (int r = 0; r < 4; ++r) {
-                ki[r] = Ks[(ti + 16 * r) * KP + a];
-                qi[r] = Qs[(ti + 16 * r) * KP + a];
-                kj[r] = Ks[(tj + 16 * r) * KP + a];
-            }
-#pragma unroll
-            for (int r = 0; r < 4; ++r) {
-#pragma unroll
-                for (int c = 0; c < 4; ++c) {
-                    aa[r][c] += ki[r] * kj[c];
-                    mm[r][c] += qi[r] * kj[c];
-                }
-            }
-        }
-        const int64_t mbase = (chunk * hv + h) * static_cast<int64_t>(kChunk * kChunk);
-#pragma unroll
-        for (int r = 0; r < 4; ++r) {
-            const int i = ti + 16 * r;
-#pragma unroll
-            for (int c = 0; c < 4; ++c) {
-                const int j = tj + 16 * c;
-                const bool valid = i < L && j <= i;
-                const float d = valid ? expf(gam[i] - gam[j]) : 0.0f;
-                A[i * (kChunk + 1) + j] = (valid && j < i) ? aa[r][c] * bet[i] * d : 0.0f;
-                M_out[mbase + i * kChunk + j] = valid ? mm[r][c] * d : 0.0f;
-            }
-        }
-    }
-    __syncthreads();
-    // Forward substitution, one column per thread: X_i -= Σ_{j<i} A_ij X_j (increasing j, as the CPU reference).
-    for (int c = tid; c < ncol; c += blockDim.x) {
-        for (int i = 1; i < L; ++i) {
-            float x = Xs[i * ncol + c];
-            for (int j = 0; j < i; ++j) x -= A[i * (kChunk + 1) + j] * Xs[j * ncol + c];
-            Xs[i * ncol + c] = x;
-        }
-    }
-    __syncthreads();
-    for (int e = tid; e < L * ncol; e += blockDim.x) {
-        const int i = e / ncol, c = e % ncol;
-        const int64_t t = t0 + i;
-        if (c < dk)
-            W_out[(t * hv + h) * dk + c] = Xs[i * ncol + c];
-        else
-            U_out[(t * hv + h) * dv + (c - dk)] = Xs[i * ncol + c];
-    }
-    if (tid < L) gam_out[(t0 + tid) * hv + h] = gam[tid];
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// 3. chunk scan: grid (ceil(dv/32), HV); block 256 = 8 warps; lane = value column. Sequential over chunks.
-template <int DK>
-__global__ void __launch_bounds__(256) gdn_chunk_scan_kernel(GdnShape s, int64_t T, const float* __restrict__ X,
-                                                             const float* __restrict__ gam_in,
-                                                             const float* __restrict__ W_in,
-                                                             const float* __restrict__ U_in,
-                                                             const float* __restrict__ M_in, float* __restrict__ S_g,
-                                                             float* __restrict__ O) {
-    extern __shared__ float sm[];
-    constexpr int NW = 8;
-    constexpr int RS = DK / NW;  // state rows per warp
-    const int dk = s.dk, dv = s.dv, hv = s.hv;
-    float* Ws = sm;                   // [64][DK]
-    float* Qs = Ws + kChunk * DK;     // [64][DK]  q e^γ
-    float* Ks = Qs + kChunk * DK;     // [64][DK]  k e^{γ_last − γ}
-    float* Ms = Ks + kChunk * DK;     // [64][64]
-    float* Ss = Ms + kChunk * kChunk; // [DK][32]
-    float* Vn = Ss + DK * kBV;        // [64][32]  U, then V'
-    float* gam = Vn + kChunk * kBV;   // [64]
-
-    const int h = blockIdx.y;
-    const int hk = h / (hv / s.hk);
-    const int col0 = blockIdx.x * kBV;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, tid = threadIdx.x;
-    const int col = col0 + lane;
-    const bool col_ok = col < dv;
-    const int64_t conv_dim = cdim(s);
-    float* S = S_g + static_cast<int64_t>(h) * dk * dv;  // this slot's [dk, dv] for head h
-
-    for (int a = warp; a < DK; a += NW) Ss[a * kBV + lane] = (a < dk && col_ok) ? S[a * dv + col] : 0.0f;
-
-    const int64_t nch = (T + kChunk - 1) / kChunk;
-    for (int64_t ch = 0; ch < nch; ++ch) {
-        const int64_t t0 = ch * kChunk;
-        const int L = static_cast<int>(T - t0 < kChunk ? T - t0 : kChunk);
-        __syncthreads();  // previous chunk done with the tiles
-        if (tid < kChunk) gam[tid] = tid < L ? gam_in[(t0 + tid) * hv + h] : 0.0f;
-        __syncthreads();
-        const float g_last = gam[L - 1];
-        if (((dk | dv) & 3) == 0) {  // float4 loads, all issued before the shared-memory stores
-            constexpr int NI = kChunk * DK / 4 / 256;
-            float4 wr[NI], qr[NI], kr[NI], mr[4];
-            float ur[8];
-#pragma unroll
-            for (int it = 0; it < NI; ++it) {
-                const int e4 = tid + it * 256, i = e4 / (DK / 4), a = (e4 % (DK / 4)) * 4;
-                wr[it] = qr[it] = kr[it] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-                if (i < L && a < dk) {
-                    const int64_t t = t0 + i;
-                    wr[it] = *reinterpret_cast<const float4*>(W_in + (t * hv + h) * dk + a);
-                    qr[it] = *reinterpret_cast<const float4*>(X + t * conv_dim + static_cast<int64_t>(hk) * dk + a);
-                    kr[it] = *reinterpret_cast<const float4*>(X + t * conv_dim + static_cast<int64_t>(s.hk) * dk +
-                                                              static_cast<int64_t>(hk) * dk + a);
-                }
-            }
-            const int64_t mbase = (ch * hv + h) * static_cast<int64_t>(kChunk * kChunk);
-#pragma unroll
-            for (int it = 0; it < 4; ++it)
-                mr[it] = *reinterpret_cast<const float4*>(M_in + mbase + (tid + it * 256) * 4);
-#pragma unroll
-            for (int r = 0; r < 8; ++r) {
-                const int i = warp + NW * r;
-                ur[r] = (i < L && col_ok) ? U_in[((t0 + i) * hv + h) * dv + col] : 0.0f;
-            }
-#pragma unroll
-            for (int it = 0; it < NI; ++it) {
-                const int e4 = tid + it * 256, i = e4 / (DK / 4);
-                const float eq = expf(gam[i]), ek = expf(g_last - gam[i]);
-                qr[it].x *= eq, qr[it].y *= eq, qr[it].z *= eq, qr[it].w *= eq;
-                kr[it].x *= ek, kr[it].y *= ek, kr[it].z *= ek, kr[it].w *= ek;
-                reinterpret_cast<float4*>(Ws)[e4] = wr[it];
-                reinterpret_cast<float4*>(Qs)[e4] = qr[it];
-                reinterpret_cast<float4*>(Ks)[e4] = kr[it];
-            }
-#pragma unroll
-            for (int it = 0; it < 4; ++it) reinterpret_cast<float4*>(Ms)[tid + it * 256] = mr[it];
-#pragma unroll
-            for (int r = 0; r < 8; ++r) Vn[(warp + NW * r) * kBV + lane] = ur[r];
-        } else {
-            for (int e = tid; e < kChunk * DK; e += blockDim.x) {
-                const int i = e / DK, a = e % DK;
-                float w = 0.0f, q = 0.0f, k = 0.0f;
-                if (i < L && a < dk) {
-                    const int64_t t = t0 + i;
-                    w = W_in[(t * hv + h) * dk + a];
-                    q = X[t * conv_dim + static_cast<int64_t>(hk) * dk + a] * expf(gam[i]);
-                    k = X[t * conv_dim + static_cast<int64_t>(s.hk) * dk + static_cast<int64_t>(hk) * dk + a] *
-                        expf(g_last - gam[i]);
-                }
-                Ws[e] = w;
-                Qs[e] = q;
-                Ks[e] = k;
-            }
-            const int64_t mbase = (ch * hv + h) * static_cast<int64_t>(kChunk * kChunk);
-            for (int e = tid; e < kChunk * kChunk; e += blockDim.x) Ms[e] = M_in[mbase + e];
-            for (int i = warp; i < kChunk; i += NW)
-                Vn[i * kBV + lane] = (i < L && col_ok) ? U_in[((t0 + i) * hv + h) * dv + col] : 0.0f;
-        }
-        __syncthreads();
-        // V' = U − W S and inter = (Q e^γ) S, rows i = warp + 8 r.
-        float vn[8], oi[8];
-#pragma unroll
-        for (int r = 0; r < 8; ++r) vn[r] = oi[r] = 0.0f;
-        for (int a = 0; a < DK; a += 4) {
-            float sv[4];
-#pragma unroll
-            for (int u = 0; u < 4; ++u) sv[u] = Ss[(a + u) * kBV + lane];
-#pragma unroll
-            for (int r = 0; r < 8; ++r) {
-                const int i = warp + NW * r;
-                const float4 w4 = *reinterpret_cast<const float4*>(&Ws[i * DK + a]);
-                const float4 q4 = *reinterpret_cast<const float4*>(&Qs[i * DK + a]);
-                vn[r] += w4.x * sv[0] + w4.y * sv[1] + w4.z * sv[2] + w4.w * sv[3];
-                oi[r] += q4.x * sv[0] + q4.y * sv[1] + q4.z * sv[2] + q4.w * sv[3];
-            }
-        }
-#pragma unroll
-        for (int r = 0; r < 8; ++r) {
-            const int i = warp + NW * r;
-            Vn[i * kBV + lane] = i < L ? Vn[i * kBV + lane] - vn[r] : 0.0f;
-        }
-        __syncthreads();
-        // intra = M V'; o = inter + intra.
-#pragma unroll
-        for (int r = 0; r < 8; ++r) {
-            const int i = warp + NW * r;
-            float acc = 0.0f;
-            for (int j = 0; j <= i; j += 4) {
-                const float4 m4 = *reinterpret_cast<const float4*>(&Ms[i * kChunk + j]);
-                acc += m4.x * Vn[j * kBV + lane] + m4.y * Vn[(j + 1) * kBV + lane] + m4.z * Vn[(j + 2) * kBV + lane] +
-                       m4.w * Vn[(j + 3) * kBV + lane];
-            }
-            if (i < L && col_ok) O[(t0 + i) * conv_dim + 2LL * s.hk * dk + static_cast<int64_t>(h) * dv + col] =
-                oi[r] + acc;
-        }
-        // S ← e^{γ_last} S + (K e^{γ_last − γ})ᵀ V', rows a = warp·RS + r.
-        {
-            float up[RS];
-#pragma unroll
-            for (int r = 0; r < RS; ++r) up[r] = 0.0f;
-            for (int i = 0; i < L; ++i) {
-                const float v = Vn[i * kBV + lane];
-#pragma unroll
-                for (int r = 0; r < RS; r += 4) {
-                    const float4 k4 = *reinterpret_cast<const float4*>(&Ks[i * DK + warp * RS + r]);
-                    up[r] += k4.x * v;
-                    up[r + 1] += k4.y * v;
-                    up[r + 2] += k4.z * v;
-                    up[r + 3] += k4.w * v;
-                }
-            }
-            const float decay = expf(g_last);
-            __syncthreads();  // every warp has finished reading Ss for V' and inter
-#pragma unroll
-            for (int r = 0; r < RS; ++r) {
-                const int a = warp * RS + r;
-                Ss[a * kBV + lane] = Ss[a * kBV + lane] * decay + up[r];
-            }
-        }
-    }
-    __syncthreads();
-    for (int a = warp; a < dk; a += NW)
-        if (col_ok) S[a * dv + col] = Ss[a * kBV + lane];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -757,11 +435,11 @@ void check_shape(const GdnShape& s) {
 }
 
 struct Workspace {
-    float *X, *g, *beta, *gam, *W, *U, *M;
+    float *X, *g, *beta;  // gdn_front's outputs: f32 [T, conv_dim], [T, HV], [T, HV]
+    GdnChunkTiles tiles;  // the chunk kernels' intermediate tiles (gdn_chunk.h)
 };
 
 Workspace carve(const GdnShape& s, int64_t T, void* base, size_t* total) {
-    const int64_t nch = (T + kChunk - 1) / kChunk;
     const size_t f = sizeof(float);
     size_t off = 0;
     auto take = [&](size_t n) {
@@ -772,34 +450,15 @@ Workspace carve(const GdnShape& s, int64_t T, void* base, size_t* total) {
     const size_t oX = take(static_cast<size_t>(T * cdim(s)));
     const size_t og = take(static_cast<size_t>(T * s.hv));
     const size_t ob = take(static_cast<size_t>(T * s.hv));
-    const size_t oG = take(static_cast<size_t>(T * s.hv));
-    const size_t oW = take(static_cast<size_t>(T * s.hv * s.dk));
-    const size_t oU = take(static_cast<size_t>(T * s.hv * s.dv));
-    const size_t oM = take(static_cast<size_t>(nch * s.hv * kChunk * kChunk));
-    if (total) *total = off;
     char* p = static_cast<char*>(base);
+    Workspace ws{};
+    off += gdn_chunk_tiles(s, T, p ? p + off : nullptr, &ws.tiles);
+    if (total) *total = off;
     auto at = [&](size_t o) { return p ? reinterpret_cast<float*>(p + o) : nullptr; };
-    return {at(oX), at(og), at(ob), at(oG), at(oW), at(oU), at(oM)};
-}
-
-template <int DK>
-void launch_prefill_core(const GdnShape& s, int64_t T, const Workspace& ws, float* S, cudaStream_t stream) {
-    const int64_t nch = (T + kChunk - 1) / kChunk;
-    const int ncol = s.dk + s.dv;
-    const size_t prep_smem =
-        sizeof(float) * (2 * kChunk * (DK + 1) + kChunk * (kChunk + 1) + kChunk * ncol + 3 * kChunk);
-    QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_prep_kernel<DK>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           static_cast<int>(prep_smem)));
-    gdn_chunk_prep_kernel<DK><<<dim3(static_cast<unsigned>(nch), s.hv), 256, prep_smem, stream>>>(
-        s, T, ws.X, ws.g, ws.beta, ws.gam, ws.W, ws.U, ws.M);
-    QINFER_CUDA_LAUNCH_CHECK();
-    const size_t scan_smem = sizeof(float) * (3 * kChunk * DK + kChunk * kChunk + DK * kBV + kChunk * kBV + kChunk);
-    QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_scan_kernel<DK>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           static_cast<int>(scan_smem)));
-    const unsigned nvt = static_cast<unsigned>((s.dv + kBV - 1) / kBV);
-    gdn_chunk_scan_kernel<DK><<<dim3(nvt, s.hv), 256, scan_smem, stream>>>(s, T, ws.X, ws.gam, ws.W, ws.U, ws.M, S,
-                                                                            ws.X);
-    QINFER_CUDA_LAUNCH_CHECK();
+    ws.X = at(oX);
+    ws.g = at(og);
+    ws.beta = at(ob);
+    return ws;
 }
 
 template <int DK, int KF>
@@ -865,11 +524,7 @@ void gdn_prefill(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const
     gdn_conv_state_update_kernel<<<static_cast<unsigned>((conv_dim + 255) / 256), 256, 0, stream>>>(
         conv_dim, row_stride, s.conv_kernel, T, qkvz, cstate);
     QINFER_CUDA_LAUNCH_CHECK();
-    switch (dk_bucket(s.dk)) {
-        case 32: launch_prefill_core<32>(s, T, ws, S, stream); break;
-        case 64: launch_prefill_core<64>(s, T, ws, S, stream); break;
-        default: launch_prefill_core<128>(s, T, ws, S, stream); break;
-    }
+    gdn_chunk_forward(s, T, ws.X, ws.g, ws.beta, S, ws.tiles, stream);
     // The scan wrote o into X's v columns (row stride conv_dim).
     gdn_gated_norm_kernel<<<dim3(static_cast<unsigned>(T), s.hv), 128, 0, stream>>>(
         s, ws.X + 2LL * s.hk * s.dk, conv_dim, qkvz, w.norm, out);
