@@ -1,8 +1,12 @@
 // The chunked delta rule on the tensor cores (contract: gdn_chunk.h; oracle: ops gated_delta_rule_chunked).
 //
-// Precision: every product runs on mma.sync m16n8k8 with TF32 inputs and fp32 accumulation. With kSplit the inputs
-// are split x = hi + lo (both TF32) and each product is hi·hi + hi·lo + lo·hi ("3xTF32"): fp32-level accuracy for
-// three times the tensor-core work. The state, the triangular solve and every sum stay fp32.
+// Precision: every product runs on mma.sync m16n8k8 with TF32 inputs and fp32 accumulation. The products that feed
+// the recurrent state (K Kᵀ → A → (I + A)⁻¹, W, U, V' = U − W S, K̃ᵀ V') split their inputs x = hi + lo (both TF32)
+// and sum hi·hi + hi·lo + lo·hi ("3xTF32"): fp32-level accuracy (the state stays within ~1e-6 of the fp32 CPU
+// reference), because an error there is carried into every later token. The products that only reach this chunk's
+// output (Q Kᵀ → M, M W, M U, Q' S) use plain TF32 (relative rounding 2^-11 per input): the output is rounded to
+// bf16 (2^-9) after the gated norm anyway, so they add ~10 % to its error, and never touch the state. The triangular
+// solve and every sum stay fp32.
 //
 // Fragments (PTX ISA, mma.m16n8k8 .tf32; g = lane / 4, t = lane % 4):
 //   A 16x8 (row):  a0 (g, t)  a1 (g+8, t)  a2 (g, t+4)  a3 (g+8, t+4)
@@ -29,13 +33,13 @@ constexpr int kLP = kC + 4;   // row stride of the 64x64 prep matrices
 constexpr int kLS = kBV + 8;  // row stride of the scan's state and V' tiles
 constexpr int kPrepThreads = 512;
 
-// Whether each product is split into three TF32 products (fp32-level accuracy). See the header comment.
-constexpr bool kSplit = true;
+constexpr bool kState = true;  // 3xTF32 (products feeding the state)
+constexpr bool kOut = false;   // TF32 (products feeding only the output)
 
+// Round to TF32 (nearest, ties away from zero) with two integer ops: carry into bit 13, then drop the 13 low bits.
+// (cvt.rna.tf32.f32 is a longer sequence, and the conversions dominated the instruction count.)
 __device__ __forceinline__ uint32_t to_tf32(float x) {
-    uint32_t r;
-    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-    return r;
+    return (__float_as_uint(x) + 0x1000u) & 0xffffe000u;
 }
 
 __device__ __forceinline__ void mma_tf32(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -45,49 +49,69 @@ __device__ __forceinline__ void mma_tf32(float (&d)[4], const uint32_t (&a)[4], 
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// An operand fragment converted once (and split when kSplit), used by several mma.
-template <int N>
+// An operand fragment converted once (and split when S), used by several mma.
+template <int N, bool S>
 struct Frag {
-    uint32_t hi[N], lo[kSplit ? N : 1];
+    uint32_t hi[N], lo[S ? N : 1];
     __device__ __forceinline__ explicit Frag(const float (&v)[N]) {
 #pragma unroll
         for (int i = 0; i < N; ++i) {
             hi[i] = to_tf32(v[i]);
-            if constexpr (kSplit) lo[i] = to_tf32(v[i] - __uint_as_float(hi[i]));
+            // lo goes in unrounded: the mma reads only a TF32 operand's top 19 bits, so lo is truncated, an error of
+            // at most 2^-10 |lo| <= 2^-21 |v|.
+            if constexpr (S) lo[i] = __float_as_uint(v[i] - __uint_as_float(hi[i]));
         }
     }
+    __device__ __forceinline__ Frag() {}
 };
-using FragA = Frag<4>;
-using FragB = Frag<2>;
+template <bool S>
+using FragA = Frag<4, S>;
+template <bool S>
+using FragB = Frag<2, S>;
 
-// d += a · b (small terms first).
-__device__ __forceinline__ void mma(float (&d)[4], const FragA& a, const FragB& b) {
-    if constexpr (kSplit) {
-        const uint32_t al[4] = {a.lo[0], a.lo[1], a.lo[2], a.lo[3]};
-        const uint32_t ah[4] = {a.hi[0], a.hi[1], a.hi[2], a.hi[3]};
-        mma_tf32(d, al, b.hi[0], b.hi[1]);
-        mma_tf32(d, ah, b.lo[0], b.lo[1]);
+// d += a · b: 3xTF32 when both fragments are split (small terms first), else TF32 on the hi parts.
+template <bool SA, bool SB>
+__device__ __forceinline__ void mma(float (&d)[4], const FragA<SA>& a, const FragB<SB>& b) {
+    if constexpr (SA && SB) {
+        mma_tf32(d, a.lo, b.hi[0], b.hi[1]);
+        mma_tf32(d, a.hi, b.lo[0], b.lo[1]);
     }
     mma_tf32(d, a.hi, b.hi[0], b.hi[1]);
 }
 
 // A fragment of the 16x8 tile at (r0, c0) of a row-major shared matrix.
-__device__ __forceinline__ FragA frag_a_rows(const float* m, int ld, int r0, int c0, int g, int t) {
+template <bool S>
+__device__ __forceinline__ FragA<S> frag_a_rows(const float* m, int ld, int r0, int c0, int g, int t) {
     const float v[4] = {m[(r0 + g) * ld + c0 + t], m[(r0 + g + 8) * ld + c0 + t], m[(r0 + g) * ld + c0 + t + 4],
                         m[(r0 + g + 8) * ld + c0 + t + 4]};
-    return FragA(v);
+    return FragA<S>(v);
 }
 // B fragment (k0.., n0..) of a row-major [k][n] shared matrix, each k row scaled by sc[k] (nullptr: 1).
-__device__ __forceinline__ FragB frag_b_kn(const float* m, int ld, int k0, int n0, int g, int t,
-                                          const float* sc = nullptr) {
+template <bool S>
+__device__ __forceinline__ FragB<S> frag_b_kn(const float* m, int ld, int k0, int n0, int g, int t,
+                                             const float* sc = nullptr) {
     float v[2] = {m[(k0 + t) * ld + n0 + g], m[(k0 + t + 4) * ld + n0 + g]};
     if (sc) v[0] *= sc[k0 + t], v[1] *= sc[k0 + t + 4];
-    return FragB(v);
+    return FragB<S>(v);
 }
 // B fragment (k0.., n0..) of Bᵀ held row-major as [n][k] (B[k][n] = m[n][k]).
-__device__ __forceinline__ FragB frag_b_nk(const float* m, int ld, int k0, int n0, int g, int t) {
+template <bool S>
+__device__ __forceinline__ FragB<S> frag_b_nk(const float* m, int ld, int k0, int n0, int g, int t) {
     const float v[2] = {m[(n0 + g) * ld + k0 + t], m[(n0 + g) * ld + k0 + t + 4]};
-    return FragB(v);
+    return FragB<S>(v);
+}
+// B fragment of a matrix stored pre-split as TF32 bit patterns: hi [k][n] and, when S, lo at hi + lo_off.
+template <bool S>
+__device__ __forceinline__ FragB<S> frag_b_split(const uint32_t* hi, int lo_off, int ld, int k0, int n0, int g,
+                                                int t) {
+    FragB<S> f;
+    f.hi[0] = hi[(k0 + t) * ld + n0 + g];
+    f.hi[1] = hi[(k0 + t + 4) * ld + n0 + g];
+    if constexpr (S) {
+        f.lo[0] = hi[lo_off + (k0 + t) * ld + n0 + g];
+        f.lo[1] = hi[lo_off + (k0 + t + 4) * ld + n0 + g];
+    }
+    return f;
 }
 
 __device__ __forceinline__ void store2(float* p, float a, float b) {
@@ -121,6 +145,55 @@ __device__ __forceinline__ void copy_tile(float* dst, const float* src) {
     }
 }
 
+// A fragment (split) of a matrix held as TF32 planes: hi [64][kLP], lo at hi + kC * kLP.
+__device__ __forceinline__ FragA<kState> frag_a_split(const uint32_t* hi, int r0, int c0, int g, int t) {
+    FragA<kState> f;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        const int i = r0 + g + (e & 1) * 8, j = c0 + t + (e >> 1) * 4;
+        f.hi[e] = hi[i * kLP + j];
+        f.lo[e] = hi[kC * kLP + i * kLP + j];
+    }
+    return f;
+}
+// A fragment (TF32) of a matrix held rounded to TF32: [64][kLP].
+__device__ __forceinline__ FragA<kOut> frag_a_tf32(const uint32_t* m, int r0, int c0, int g, int t) {
+    FragA<kOut> f;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) f.hi[e] = m[(r0 + g + (e & 1) * 8) * kLP + c0 + t + (e >> 1) * 4];
+    return f;
+}
+
+// acc[r] = L64 · B for this warp's TPW output tiles (tile warp·TPW + r → column tile idx / 4, row tile idx % 4).
+// L64 is lower-triangular [64][kLP]: T (UseT: TF32 hi and lo planes, 3xTF32) or M (rounded to TF32); B [64][D + 4]
+// row-major in
+// shared memory with row scale sc (nullptr: 1). Row tile m only needs k < 16(m + 1). A warp's tiles share one
+// column tile, so each B fragment is converted once and used by every row tile that needs it.
+template <bool UseT, int D, int TPW>
+__device__ __forceinline__ void lower_times(float (&acc)[TPW][4], const uint32_t* L64, const float* B, const float* sc,
+                                            int warp, int g, int t) {
+    constexpr int LD = D + 4;
+    const int n = (warp * TPW) >> 2;
+#pragma unroll
+    for (int r = 0; r < TPW; ++r)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[r][e] = 0.0f;
+#pragma unroll 2
+    for (int kk = 0; kk < kC / 8; ++kk) {
+        const FragB<UseT> b = frag_b_kn<UseT>(B, LD, 8 * kk, 8 * n, g, t, sc);
+#pragma unroll
+        for (int r = 0; r < TPW; ++r) {
+            const int m = (warp * TPW + r) & 3;
+            if (kk > 2 * m + 1) continue;
+            if constexpr (UseT) {
+                mma(acc[r], frag_a_split(L64, 16 * m, 8 * kk, g, t), b);
+            } else {
+                mma(acc[r], frag_a_tf32(L64, 16 * m, 8 * kk, g, t), b);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // prep: grid (n_chunks, HV), 512 threads = 16 warps.
 //
@@ -135,10 +208,13 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
     constexpr int TPW = D / 32;
     extern __shared__ float sm[];
     float* Ks = sm;              // [64][LD]  K, then W
-    float* Qs = Ks + kC * LD;    // [64][LD]  Q, then V, then U
-    float* P = Qs + kC * LD;     // [64][kLP] lower: T = (I + A)⁻¹ (unit diagonal implied); upper: Aᵀ
-    float* Ms = P + kC * kLP;    // [64][kLP] M (zero above the diagonal)
-    float* gam = Ms + kC * kLP;  // [64] γ (cumulative g)
+    float* Qs = Ks + kC * LD;    // [64][LD]  Q
+    float* Vs = Qs + kC * LD;    // [64][LD]  V, then U
+    float* P = Vs + kC * LD;     // [64][kLP] lower: T = (I + A)⁻¹ (unit diagonal implied); upper: Aᵀ. Then T's
+                                 // TF32 hi plane (full, with the diagonal and zeros), followed by
+    float* Tlo = P + kC * kLP;   // [64][kLP] T's lo plane
+    uint32_t* Ms = reinterpret_cast<uint32_t*>(Tlo + kC * kLP);  // [64][kLP] M rounded to TF32 (zero above the diagonal)
+    float* gam = reinterpret_cast<float*>(Ms + kC * kLP);        // [64] γ (cumulative g)
     float* bet = gam + kC;       // [64] β (0 past L)
     float* eg = bet + kC;        // [64] e^γ (0 past L)
     float* sk = eg + kC;         // [64] β e^γ
@@ -157,6 +233,7 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
     const float* xrow = X + t0 * conv_dim;
     load_rows<D, LD>(Ks, xrow + static_cast<int64_t>(s.hk + hk) * dk, conv_dim, L, dk, vec);
     load_rows<D, LD>(Qs, xrow + static_cast<int64_t>(hk) * dk, conv_dim, L, dk, vec);
+    load_rows<D, LD>(Vs, xrow + 2LL * s.hk * dk + static_cast<int64_t>(h) * dv, conv_dim, L, dv, vec);
     cp_async_commit();
     if (tid < kC) {
         gam[tid] = tid < L ? g_in[(t0 + tid) * hv + h] : 0.0f;
@@ -196,13 +273,13 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
         const int mi = warp >> 2;
         float ga[2][4] = {}, pa[2][4] = {};
         for (int kk = 0; kk < D / 8; ++kk) {
-            const FragA ka = frag_a_rows(Ks, LD, 16 * mi, 8 * kk, gq, tq);
-            const FragA qa = frag_a_rows(Qs, LD, 16 * mi, 8 * kk, gq, tq);
+            const FragA<kState> ka = frag_a_rows<kState>(Ks, LD, 16 * mi, 8 * kk, gq, tq);
+            const FragA<kOut> qa = frag_a_rows<kOut>(Qs, LD, 16 * mi, 8 * kk, gq, tq);
 #pragma unroll
             for (int r = 0; r < 2; ++r) {
                 const int nj = 2 * (warp & 3) + r;
                 if (8 * nj > 16 * mi + 15) continue;
-                const FragB kb = frag_b_nk(Ks, LD, 8 * kk, 8 * nj, gq, tq);
+                const FragB<kState> kb = frag_b_nk<kState>(Ks, LD, 8 * kk, 8 * nj, gq, tq);
                 mma(ga[r], ka, kb);
                 mma(pa[r], qa, kb);
             }
@@ -215,7 +292,7 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
             for (int e = 0; e < 4; ++e) {
                 const int i = 16 * mi + gq + (e >> 1) * 8, j = 8 * nj + 2 * tq + (e & 1);
                 const float d = (i < L && j <= i) ? expf(gam[i] - gam[j]) : 0.0f;
-                Ms[i * kLP + j] = pa[r][e] * d;
+                Ms[i * kLP + j] = to_tf32(pa[r][e] * d);
                 if (j < i) P[j * kLP + i] = bet[i] * ga[r][e] * d;
             }
         }
@@ -271,30 +348,17 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
         __syncthreads();
     }
 
-    // T as an A fragment: the unit diagonal and the zeros above it are implied.
-    auto frag_t = [&](int r0, int c0) {
-        float v[4];
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const int i = r0 + gq + (e & 1) * 8, j = c0 + tq + (e >> 1) * 4;
-            v[e] = j < i ? P[i * kLP + j] : (j == i ? 1.0f : 0.0f);
-        }
-        return FragA(v);
-    };
-    // acc[r] = L64 · B for this warp's tiles, L64 lower-triangular (T or M), B [64][D] row-major in shared memory
-    // with row scale sc.
-    auto lower_times = [&](float (&acc)[TPW][4], bool use_t, const float* B, const float* sc) {
-#pragma unroll
-        for (int r = 0; r < TPW; ++r) {
-            const int idx = warp * TPW + r, n = idx >> 2, m = idx & 3;
-#pragma unroll
-            for (int e = 0; e < 4; ++e) acc[r][e] = 0.0f;
-            for (int kk = 0; kk <= 2 * m + 1; ++kk) {
-                const FragA a = use_t ? frag_t(16 * m, 8 * kk) : frag_a_rows(Ms, kLP, 16 * m, 8 * kk, gq, tq);
-                mma(acc[r], a, frag_b_kn(B, LD, 8 * kk, 8 * n, gq, tq, sc));
-            }
-        }
-    };
+    // T → TF32 hi (in place) and lo planes, once for all warps.
+    for (int e = tid; e < kC * kC; e += blockDim.x) {
+        const int i = e / kC, j = e % kC;
+        const float v = j < i ? P[i * kLP + j] : (j == i ? 1.0f : 0.0f);
+        const uint32_t hi = to_tf32(v);
+        reinterpret_cast<uint32_t*>(P)[i * kLP + j] = hi;
+        Tlo[i * kLP + j] = v - __uint_as_float(hi);
+    }
+    __syncthreads();
+    const uint32_t* Tsplit = reinterpret_cast<const uint32_t*>(P);
+
     // Each element (i, j) of this warp's tiles: f(r, e, i, j).
     auto for_tiles = [&](auto&& f) {
 #pragma unroll
@@ -307,31 +371,25 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
 
     float acc[TPW][4];
     // W = T (β e^γ K) → global, then into Ks (K is no longer needed).
-    lower_times(acc, true, Ks, sk);
+    lower_times<true, D, TPW>(acc, Tsplit, Ks, sk, warp, gq, tq);
     for_tiles([&](int r, int e, int i, int j) { store2(tl.w + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
     __syncthreads();
     for_tiles([&](int r, int e, int i, int j) { store2(&Ks[i * LD + j], acc[r][e], acc[r][e + 1]); });
     __syncthreads();
     // Q' = Q e^γ − M W → global.
-    lower_times(acc, false, Ks, nullptr);
+    lower_times<false, D, TPW>(acc, Ms, Ks, nullptr, warp, gq, tq);
     for_tiles([&](int r, int e, int i, int j) {
         store2(tl.qp + tile_off + i * D + j, eg[i] * Qs[i * LD + j] - acc[r][e],
                eg[i] * Qs[i * LD + j + 1] - acc[r][e + 1]);
     });
-    __syncthreads();
-    // V into Qs.
-    load_rows<D, LD>(Qs, xrow + 2LL * s.hk * dk + static_cast<int64_t>(h) * dv, conv_dim, L, dv, vec);
-    cp_async_commit();
-    cp_async_wait<0>();
-    __syncthreads();
-    // U = T (β V) → global, then into Qs.
-    lower_times(acc, true, Qs, bet);
+    // U = T (β V) → global, then into Vs.
+    lower_times<true, D, TPW>(acc, Tsplit, Vs, bet, warp, gq, tq);
     for_tiles([&](int r, int e, int i, int j) { store2(tl.u + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
     __syncthreads();
-    for_tiles([&](int r, int e, int i, int j) { store2(&Qs[i * LD + j], acc[r][e], acc[r][e + 1]); });
+    for_tiles([&](int r, int e, int i, int j) { store2(&Vs[i * LD + j], acc[r][e], acc[r][e + 1]); });
     __syncthreads();
     // O_b = M U → global.
-    lower_times(acc, false, Qs, nullptr);
+    lower_times<false, D, TPW>(acc, Ms, Vs, nullptr, warp, gq, tq);
     for_tiles([&](int r, int e, int i, int j) { store2(tl.ob + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
 }
 
@@ -339,22 +397,23 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
 // scan: grid (ceil(dv/32), HV), 256 threads = 8 warps, one CTA per SM. Sequential over the chunks.
 //
 // The state tile S [D][32] lives in registers as mma accumulators: warp → row tile (warp·D/32)/4, column tiles
-// (warp·D/32 + r) % 4. Per chunk it is copied to shared memory (two buffers, alternating) to serve as the B operand
-// of V' = U − W S and o = O_b + Q' S (warp → row tile warp/2 of the 64 tokens, column tiles 2(warp%2) + {0, 1}).
-// W and K̃ are double-buffered (the next chunk's arrive during this one); Q' has one buffer, refilled at the start
-// of each chunk and first read after V' is done. U, O_b and the decay go straight to registers.
+// (warp·D/32 + r) % 4. Per chunk it is copied to shared memory, already split into TF32 hi and lo planes (each
+// element is read by 8 warps: converting it once saves the rest), to serve as the B operand of V' = U − W S and
+// o = O_b + Q' S (warp → row tile warp/2 of the 64 tokens, column tiles 2(warp%2) + {0, 1}). W and K̃ are
+// double-buffered (the next chunk's arrive during this one); Q' has one buffer, refilled at the start of each chunk
+// and first read after V' is done. U, O_b and the decay go straight to registers.
 template <int D>
 __global__ void __launch_bounds__(256, 1)
     gdn_chunk_scan_kernel(GdnShape s, int64_t T, GdnChunkTiles tl, float* __restrict__ S_g, float* __restrict__ X) {
     constexpr int LW = D + 4, LK = D + 8;
     constexpr int SPW = D / 32;  // state tiles per warp
+    constexpr int kLo = D * kLS; // offset of the lo plane
     extern __shared__ float sm[];
     float* stage0 = sm;                        // [W: 64][LW] ‖ [K̃: 64][LK]
     float* stage1 = stage0 + kC * (LW + LK);
     float* Qps = stage1 + kC * (LW + LK);      // [64][LW] Q'
-    float* Ss0 = Qps + kC * LW;                // [D][kLS] S (pre-update), even chunks
-    float* Ss1 = Ss0 + D * kLS;                // odd chunks
-    float* Vn = Ss1 + D * kLS;                 // [64][kLS] V'
+    uint32_t* Ss = reinterpret_cast<uint32_t*>(Qps + kC * LW);  // [2][D][kLS] S (pre-update) as TF32 hi, lo
+    float* Vn = reinterpret_cast<float*>(Ss + 2 * kLo);         // [64][kLS] V'
 
     const int h = blockIdx.y, hv = s.hv, dk = s.dk, dv = s.dv;
     const int col0 = blockIdx.x * kBV;
@@ -364,6 +423,7 @@ __global__ void __launch_bounds__(256, 1)
     float* S = S_g + static_cast<int64_t>(h) * dk * dv;
     const int smb = (warp * SPW) >> 2;  // the state row tile of this warp
     const int om = warp >> 1;           // the token row tile of this warp for V' and o
+    const int on = 2 * (warp & 1);      // its first column tile
 
     float sacc[SPW][4];
 #pragma unroll
@@ -384,18 +444,10 @@ __global__ void __launch_bounds__(256, 1)
     for (int64_t c = 0; c < nch; ++c) {
         float* Ws = (c & 1) ? stage1 : stage0;
         float* Kts = Ws + kC * LW;
-        float* Ss = (c & 1) ? Ss1 : Ss0;
         const int64_t t0 = c * kC;
         const int L = static_cast<int>(T - t0 < kC ? T - t0 : kC);
-#pragma unroll
-        for (int r = 0; r < SPW; ++r) {
-            const int nt = (warp * SPW + r) & 3;
-            const int a = 16 * smb + gq, cc = 8 * nt + 2 * tq;
-            store2(&Ss[a * kLS + cc], sacc[r][0], sacc[r][1]);
-            store2(&Ss[(a + 8) * kLS + cc], sacc[r][2], sacc[r][3]);
-        }
         cp_async_wait<0>();
-        __syncthreads();  // W, K̃ (this chunk) and S visible; every warp is done with the previous chunk
+        __syncthreads();  // W, K̃ of this chunk landed; every warp is done with the previous chunk (Ss, Q', Vn free)
         copy_tile<D, LW>(Qps, tl.qp + tile_of(c));
         cp_async_commit();
         if (c + 1 < nch) {
@@ -410,54 +462,70 @@ __global__ void __launch_bounds__(256, 1)
         for (int q = 0; q < 2; ++q)
 #pragma unroll
             for (int hr = 0; hr < 2; ++hr) {
-                const int64_t off = tile_of(c) + (16 * om + gq + 8 * hr) * D + col0 + 8 * (2 * (warp & 1) + q) + 2 * tq;
+                const int64_t off = tile_of(c) + (16 * om + gq + 8 * hr) * D + col0 + 8 * (on + q) + 2 * tq;
                 u[q][hr] = *reinterpret_cast<const float2*>(tl.u + off);
                 ob[q][hr] = *reinterpret_cast<const float2*>(tl.ob + off);
             }
         const float dec = tl.decay[c * hv + h];
+        // S → Ss as TF32 hi and lo.
+#pragma unroll
+        for (int r = 0; r < SPW; ++r) {
+            const int nt = (warp * SPW + r) & 3;
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+                const int a = 16 * smb + gq + (e >> 1) * 8, cc = 8 * nt + 2 * tq + (e & 1);
+                const uint32_t hi = to_tf32(sacc[r][e]);
+                Ss[a * kLS + cc] = hi;
+                Ss[kLo + a * kLS + cc] = __float_as_uint(sacc[r][e] - __uint_as_float(hi));
+            }
+        }
+        __syncthreads();  // Ss visible
 
-        // V' = U − W S → Vn.
+        // V' = U − W S → Vn (3xTF32).
         {
             float acc[2][4] = {};
+#pragma unroll
             for (int kk = 0; kk < D / 8; ++kk) {
-                const FragA a = frag_a_rows(Ws, LW, 16 * om, 8 * kk, gq, tq);
+                const FragA<kState> a = frag_a_rows<kState>(Ws, LW, 16 * om, 8 * kk, gq, tq);
 #pragma unroll
                 for (int q = 0; q < 2; ++q)
-                    mma(acc[q], a, frag_b_kn(Ss, kLS, 8 * kk, 8 * (2 * (warp & 1) + q), gq, tq));
+                    mma(acc[q], a, frag_b_split<kState>(Ss, kLo, kLS, 8 * kk, 8 * (on + q), gq, tq));
             }
 #pragma unroll
             for (int q = 0; q < 2; ++q)
 #pragma unroll
                 for (int hr = 0; hr < 2; ++hr)
-                    store2(&Vn[(16 * om + gq + 8 * hr) * kLS + 8 * (2 * (warp & 1) + q) + 2 * tq],
-                           u[q][hr].x - acc[q][2 * hr], u[q][hr].y - acc[q][2 * hr + 1]);
+                    store2(&Vn[(16 * om + gq + 8 * hr) * kLS + 8 * (on + q) + 2 * tq], u[q][hr].x - acc[q][2 * hr],
+                           u[q][hr].y - acc[q][2 * hr + 1]);
         }
         cp_async_wait<1>();  // Q' (the group before the next chunk's W, K̃)
         __syncthreads();     // V' and Q' visible
 
-        // S ← e^{γ_last} S + K̃ᵀ V' (K̃ᵀ as the A operand: (row t, col g) reads of K̃).
+        // S ← e^{γ_last} S + K̃ᵀ V' (3xTF32; K̃ᵀ as the A operand: (row t, col g) reads of K̃).
 #pragma unroll
         for (int r = 0; r < SPW; ++r)
 #pragma unroll
             for (int e = 0; e < 4; ++e) sacc[r][e] *= dec;
+#pragma unroll
         for (int kk = 0; kk < kC / 8; ++kk) {
             const int a0 = 16 * smb + gq, k0 = 8 * kk + tq;
             const float av[4] = {Kts[k0 * LK + a0], Kts[k0 * LK + a0 + 8], Kts[(k0 + 4) * LK + a0],
                                  Kts[(k0 + 4) * LK + a0 + 8]};
-            const FragA a(av);
+            const FragA<kState> a(av);
 #pragma unroll
             for (int r = 0; r < SPW; ++r)
-                mma(sacc[r], a, frag_b_kn(Vn, kLS, 8 * kk, 8 * ((warp * SPW + r) & 3), gq, tq));
+                mma(sacc[r], a, frag_b_kn<kState>(Vn, kLS, 8 * kk, 8 * ((warp * SPW + r) & 3), gq, tq));
         }
 
-        // o = O_b + Q' S (S before the update: still in Ss) → X's v columns.
+        // o = O_b + Q' S (TF32; S before the update: still in Ss) → X's v columns.
         {
             float acc[2][4] = {};
+#pragma unroll
             for (int kk = 0; kk < D / 8; ++kk) {
-                const FragA a = frag_a_rows(Qps, LW, 16 * om, 8 * kk, gq, tq);
+                const FragA<kOut> a = frag_a_rows<kOut>(Qps, LW, 16 * om, 8 * kk, gq, tq);
 #pragma unroll
                 for (int q = 0; q < 2; ++q)
-                    mma(acc[q], a, frag_b_kn(Ss, kLS, 8 * kk, 8 * (2 * (warp & 1) + q), gq, tq));
+                    mma(acc[q], a, frag_b_split<kOut>(Ss, kLo, kLS, 8 * kk, 8 * (on + q), gq, tq));
             }
             float* O = X + 2LL * s.hk * dk + static_cast<int64_t>(h) * dv;
 #pragma unroll
@@ -465,7 +533,7 @@ __global__ void __launch_bounds__(256, 1)
 #pragma unroll
                 for (int hr = 0; hr < 2; ++hr) {
                     const int i = 16 * om + gq + 8 * hr;
-                    const int cc = col0 + 8 * (2 * (warp & 1) + q) + 2 * tq;
+                    const int cc = col0 + 8 * (on + q) + 2 * tq;
                     if (i >= L) continue;
                     float* orow = O + (t0 + i) * conv_dim;
                     if (cc < dv) orow[cc] = ob[q][hr].x + acc[q][2 * hr];
@@ -494,7 +562,7 @@ template <int D>
 void launch(const GdnShape& s, int64_t T, float* X, const float* g, const float* beta, float* S,
             const GdnChunkTiles& tl, cudaStream_t stream) {
     const int64_t nch = (T + kC - 1) / kC;
-    const size_t prep_smem = sizeof(float) * (2 * kC * (D + 4) + 2 * kC * kLP + 4 * kC);
+    const size_t prep_smem = sizeof(float) * (3 * kC * (D + 4) + 3 * kC * kLP + 4 * kC);
     QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_prep_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(prep_smem)));
     gdn_chunk_prep_kernel<D><<<dim3(static_cast<unsigned>(nch), s.hv), kPrepThreads, prep_smem, stream>>>(s, T, X, g, beta, tl);
