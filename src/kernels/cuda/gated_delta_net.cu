@@ -67,56 +67,84 @@ __device__ float block_sum(float v, float* red) {
     return s;
 }
 
-// Causal conv1d + SiLU of channel c at token t: x_ext = [state(c) (K-1, oldest first) ‖ x], y = silu(Σ_j w_j x_ext[t+j]).
-__device__ __forceinline__ float conv_silu(const bf16* qkvz, int64_t row_stride, int64_t t, int64_t c,
-                                           const float* conv_w, const float* cstate, int K) {
-    float acc = 0.0f;
-    const int S = K - 1;
-    for (int j = 0; j < K; ++j) {
-        const int64_t i = t + j;  // index into x_ext
-        const float x = i < S ? cstate[c * S + i] : __bfloat162float(qkvz[(i - S) * row_stride + c]);
-        acc += conv_w[c * K + j] * x;
-    }
-    return silu_f(acc);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
-// 1. front: grid (T, 2*HK + HV + 1); block 128. y < 2HK: a q or k head (L2-normalised); then v heads; last: gates.
-__global__ void gdn_front_kernel(GdnShape s, const float* __restrict__ conv_w, const float* __restrict__ a_log,
-                                 const float* __restrict__ dt_bias, const bf16* __restrict__ qkvz,
-                                 const bf16* __restrict__ ba, const float* __restrict__ cstate, float* __restrict__ X,
-                                 float* __restrict__ g_out, float* __restrict__ beta_out) {
-    __shared__ float red[32];
-    const int64_t t = blockIdx.x;
-    const int y = blockIdx.y;
+// 1. front: grid (ceil(T / 8), 2*HK + HV + 1); block 128 = one head's channels (dk, dv <= 128) × 8 tokens.
+// y < 2HK: a q or k head (L2-normalised per token); then v heads; last: gates. Each thread loads its channel's conv
+// taps once and slides over a window of 8 + K-1 inputs x_ext = [state (K-1, oldest first) ‖ x] held in registers,
+// y_t = silu(Σ_j w_j x_ext[t + j]): one load per input instead of K, and coalesced across the head's channels.
+constexpr int kFrontTokens = 8;
+constexpr int kMaxConv = 9;  // check_shape bounds the conv kernel
+
+__global__ void __launch_bounds__(128)
+    gdn_front_kernel(GdnShape s, int64_t T, const float* __restrict__ conv_w, const float* __restrict__ a_log,
+                     const float* __restrict__ dt_bias, const bf16* __restrict__ qkvz, const bf16* __restrict__ ba,
+                     const float* __restrict__ cstate, float* __restrict__ X, float* __restrict__ g_out,
+                     float* __restrict__ beta_out) {
+    __shared__ float red[4][kFrontTokens];
+    const int64_t t0 = static_cast<int64_t>(blockIdx.x) * kFrontTokens;
+    const int nt = static_cast<int>(T - t0 < kFrontTokens ? T - t0 : kFrontTokens);
+    const int y = blockIdx.y, hk = s.hk, hv = s.hv;
     const int64_t conv_dim = cdim(s);
-    const int64_t row_stride = conv_dim + static_cast<int64_t>(s.hv) * s.dv;
-    if (y == 2 * s.hk + s.hv) {  // gates
-        for (int h = threadIdx.x; h < s.hv; h += blockDim.x) {
-            const float b = __bfloat162float(ba[t * 2 * s.hv + h]);
-            const float a = __bfloat162float(ba[t * 2 * s.hv + s.hv + h]);
-            g_out[t * s.hv + h] = -expf(a_log[h]) * softplus_f(a + dt_bias[h]);
-            beta_out[t * s.hv + h] = sigmoid_f(b);
+    const int64_t row_stride = conv_dim + static_cast<int64_t>(hv) * s.dv;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    if (y == 2 * hk + hv) {  // gates
+        for (int e = tid; e < nt * hv; e += blockDim.x) {
+            const int64_t t = t0 + e / hv;
+            const int h = e % hv;
+            const float b = __bfloat162float(ba[t * 2 * hv + h]);
+            const float a = __bfloat162float(ba[t * 2 * hv + hv + h]);
+            g_out[t * hv + h] = -expf(a_log[h]) * softplus_f(a + dt_bias[h]);
+            beta_out[t * hv + h] = sigmoid_f(b);
         }
         return;
     }
-    if (y >= 2 * s.hk) {  // v head: conv + SiLU only
-        const int64_t c0 = 2LL * s.hk * s.dk + static_cast<int64_t>(y - 2 * s.hk) * s.dv;
-        for (int i = threadIdx.x; i < s.dv; i += blockDim.x)
-            X[t * conv_dim + c0 + i] = conv_silu(qkvz, row_stride, t, c0 + i, conv_w, cstate, s.conv_kernel);
-        return;
+    const bool is_v = y >= 2 * hk;
+    const int width = is_v ? s.dv : s.dk;
+    const int64_t c0 = is_v ? 2LL * hk * s.dk + static_cast<int64_t>(y - 2 * hk) * s.dv : static_cast<int64_t>(y) * s.dk;
+    const int K = s.conv_kernel, S = K - 1;
+    float out[kFrontTokens];
+    if (tid < width) {
+        const int64_t c = c0 + tid;
+        float w[kMaxConv], win[kFrontTokens + kMaxConv - 1];
+#pragma unroll
+        for (int j = 0; j < kMaxConv; ++j) w[j] = j < K ? conv_w[c * K + j] : 0.0f;
+#pragma unroll
+        for (int m = 0; m < kFrontTokens + kMaxConv - 1; ++m) {
+            const int64_t xi = t0 + m;  // index into x_ext
+            float v = 0.0f;
+            if (m < nt + S) v = xi < S ? cstate[c * S + xi] : __bfloat162float(qkvz[(xi - S) * row_stride + c]);
+            win[m] = v;
+        }
+#pragma unroll
+        for (int tt = 0; tt < kFrontTokens; ++tt) {
+            float acc = 0.0f;
+#pragma unroll
+            for (int j = 0; j < kMaxConv; ++j) acc += w[j] * win[tt + j];
+            out[tt] = silu_f(acc);
+        }
+    } else {
+#pragma unroll
+        for (int tt = 0; tt < kFrontTokens; ++tt) out[tt] = 0.0f;
     }
-    const int64_t c0 = static_cast<int64_t>(y) * s.dk;  // q heads then k heads
-    float ss = 0.0f;
-    for (int i = threadIdx.x; i < s.dk; i += blockDim.x) {
-        const float v = conv_silu(qkvz, row_stride, t, c0 + i, conv_w, cstate, s.conv_kernel);
-        X[t * conv_dim + c0 + i] = v;
-        ss += v * v;
+    if (!is_v) {  // per-token L2 norm over the head's channels (q also · dk^-0.5)
+#pragma unroll
+        for (int tt = 0; tt < kFrontTokens; ++tt) {
+            const float ss = warp_sum(out[tt] * out[tt]);
+            if (lane == 0) red[warp][tt] = ss;
+        }
+        __syncthreads();
+        const float qs = y < hk ? rsqrtf(static_cast<float>(s.dk)) : 1.0f;
+#pragma unroll
+        for (int tt = 0; tt < kFrontTokens; ++tt) {
+            const float ss = red[0][tt] + red[1][tt] + red[2][tt] + red[3][tt];
+            out[tt] *= (1.0f / sqrtf(ss + kL2Eps)) * qs;
+        }
     }
-    ss = block_sum(ss, red);
-    float inv = 1.0f / sqrtf(ss + kL2Eps);
-    if (y < s.hk) inv *= rsqrtf(static_cast<float>(s.dk));  // q · dk^-0.5
-    for (int i = threadIdx.x; i < s.dk; i += blockDim.x) X[t * conv_dim + c0 + i] *= inv;
+    if (tid < width) {
+#pragma unroll
+        for (int tt = 0; tt < kFrontTokens; ++tt)
+            if (tt < nt) X[(t0 + tt) * conv_dim + c0 + tid] = out[tt];
+    }
 }
 
 // conv state ← the last K-1 rows of [old state ‖ x] (x = the T raw inputs). One thread per channel.
@@ -520,8 +548,8 @@ void gdn_prefill(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const
     float* cstate = state.conv + static_cast<int64_t>(slot) * conv_dim * (s.conv_kernel - 1);
     float* S = state.recurrent + static_cast<int64_t>(slot) * s.hv * s.dk * s.dv;
 
-    gdn_front_kernel<<<dim3(static_cast<unsigned>(T), 2 * s.hk + s.hv + 1), 128, 0, stream>>>(
-        s, w.conv1d, w.a_log, w.dt_bias, qkvz, ba, cstate, ws.X, ws.g, ws.beta);
+    gdn_front_kernel<<<dim3(static_cast<unsigned>((T + kFrontTokens - 1) / kFrontTokens), 2 * s.hk + s.hv + 1), 128,
+                       0, stream>>>(s, T, w.conv1d, w.a_log, w.dt_bias, qkvz, ba, cstate, ws.X, ws.g, ws.beta);
     QINFER_CUDA_LAUNCH_CHECK();
     gdn_conv_state_update_kernel<<<static_cast<unsigned>((conv_dim + 255) / 256), 256, 0, stream>>>(
         conv_dim, row_stride, s.conv_kernel, T, qkvz, cstate);
