@@ -100,7 +100,8 @@ __global__ void __launch_bounds__(128)
     }
     const bool is_v = y >= 2 * hk;
     const int width = is_v ? s.dv : s.dk;
-    const int64_t c0 = is_v ? 2LL * hk * s.dk + static_cast<int64_t>(y - 2 * hk) * s.dv : static_cast<int64_t>(y) * s.dk;
+    const int64_t c0 =
+        is_v ? 2LL * hk * s.dk + static_cast<int64_t>(y - 2 * hk) * s.dv : static_cast<int64_t>(y) * s.dk;
     const int K = s.conv_kernel, S = K - 1;
     float out[kFrontTokens];
     if (tid < width) {

@@ -213,7 +213,8 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
     float* P = Vs + kC * LD;     // [64][kLP] lower: T = (I + A)⁻¹ (unit diagonal implied); upper: Aᵀ. Then T's
                                  // TF32 hi plane (full, with the diagonal and zeros), followed by
     float* Tlo = P + kC * kLP;   // [64][kLP] T's lo plane
-    uint32_t* Ms = reinterpret_cast<uint32_t*>(Tlo + kC * kLP);  // [64][kLP] M rounded to TF32 (zero above the diagonal)
+    // [64][kLP] M rounded to TF32 (zero above the diagonal)
+    uint32_t* Ms = reinterpret_cast<uint32_t*>(Tlo + kC * kLP);
     float* gam = reinterpret_cast<float*>(Ms + kC * kLP);        // [64] γ (cumulative g)
     float* bet = gam + kC;       // [64] β (0 past L)
     float* eg = bet + kC;        // [64] e^γ (0 past L)
@@ -565,7 +566,8 @@ void launch(const GdnShape& s, int64_t T, float* X, const float* g, const float*
     const size_t prep_smem = sizeof(float) * (3 * kC * (D + 4) + 3 * kC * kLP + 4 * kC);
     QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_prep_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(prep_smem)));
-    gdn_chunk_prep_kernel<D><<<dim3(static_cast<unsigned>(nch), s.hv), kPrepThreads, prep_smem, stream>>>(s, T, X, g, beta, tl);
+    gdn_chunk_prep_kernel<D><<<dim3(static_cast<unsigned>(nch), s.hv), kPrepThreads, prep_smem, stream>>>(s, T, X, g,
+                                                                                                  beta, tl);
     QINFER_CUDA_LAUNCH_CHECK();
     const size_t scan_smem = sizeof(float) * (2 * kC * (2 * D + 12) + kC * (D + 4) + 2 * D * kLS + kC * kLS);
     QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_scan_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
