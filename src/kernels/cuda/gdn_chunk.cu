@@ -19,6 +19,7 @@
 #include "kernels/cuda/gdn_chunk.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
@@ -219,6 +220,7 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
     float* bet = gam + kC;       // [64] β (0 past L)
     float* eg = bet + kC;        // [64] e^γ (0 past L)
     float* sk = eg + kC;         // [64] β e^γ
+    float* ekl = sk + kC;        // [64] e^{γ_last − γ} (0 past L)
 
     const int64_t chunk = blockIdx.x;
     const int h = blockIdx.y, hv = s.hv, dk = s.dk, dv = s.dv;
@@ -253,19 +255,17 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
     if (tid < kC) {
         eg[tid] = tid < L ? expf(gam[tid]) : 0.0f;
         sk[tid] = bet[tid] * eg[tid];
+        ekl[tid] = tid < L ? expf(gam[L - 1] - gam[tid]) : 0.0f;
     }
     cp_async_wait<0>();
     __syncthreads();
 
     // K̃ = K e^{γ_last − γ} → global (the scan's state update).
-    {
-        const float gl = gam[L - 1];
-        for (int e = tid; e < kC * D / 4; e += blockDim.x) {
-            const int i = e / (D / 4), a = (e % (D / 4)) * 4;
-            const float f = i < L ? expf(gl - gam[i]) : 0.0f;
-            const float4 k = *reinterpret_cast<const float4*>(&Ks[i * LD + a]);
-            *reinterpret_cast<float4*>(tl.kt + tile_off + i * D + a) = make_float4(k.x * f, k.y * f, k.z * f, k.w * f);
-        }
+    for (int e = tid; e < kC * D / 4; e += blockDim.x) {
+        const int i = e / (D / 4), a = (e % (D / 4)) * 4;
+        const float f = ekl[i];
+        const float4 k = *reinterpret_cast<const float4*>(&Ks[i * LD + a]);
+        *reinterpret_cast<float4*>(tl.kt + tile_off + i * D + a) = make_float4(k.x * f, k.y * f, k.z * f, k.w * f);
     }
 
     // K Kᵀ and Q Kᵀ, lower 16x8 tiles only: warp → row tile warp/4, column tiles 2(warp%4) + r.
@@ -371,24 +371,24 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
     };
 
     float acc[TPW][4];
-    // W = T (β e^γ K) → global, then into Ks (K is no longer needed).
-    lower_times<true, D, TPW>(acc, Tsplit, Ks, sk, warp, gq, tq);
-    for_tiles([&](int r, int e, int i, int j) { store2(tl.w + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
-    __syncthreads();
-    for_tiles([&](int r, int e, int i, int j) { store2(&Ks[i * LD + j], acc[r][e], acc[r][e + 1]); });
-    __syncthreads();
+    // B ← T (sc ∘ B), also written to the global tile out (B's old contents are not needed afterwards).
+    auto t_times_in_place = [&](float* B, const float* sc, float* out) {
+        lower_times<true, D, TPW>(acc, Tsplit, B, sc, warp, gq, tq);
+        for_tiles([&](int r, int e, int i, int j) { store2(out + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
+        __syncthreads();  // every warp is done reading B
+        for_tiles([&](int r, int e, int i, int j) { store2(&B[i * LD + j], acc[r][e], acc[r][e + 1]); });
+        __syncthreads();
+    };
+    // W = T (β e^γ K) (K is no longer needed).
+    t_times_in_place(Ks, sk, tl.w);
     // Q' = Q e^γ − M W → global.
     lower_times<false, D, TPW>(acc, Ms, Ks, nullptr, warp, gq, tq);
     for_tiles([&](int r, int e, int i, int j) {
         store2(tl.qp + tile_off + i * D + j, eg[i] * Qs[i * LD + j] - acc[r][e],
                eg[i] * Qs[i * LD + j + 1] - acc[r][e + 1]);
     });
-    // U = T (β V) → global, then into Vs.
-    lower_times<true, D, TPW>(acc, Tsplit, Vs, bet, warp, gq, tq);
-    for_tiles([&](int r, int e, int i, int j) { store2(tl.u + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
-    __syncthreads();
-    for_tiles([&](int r, int e, int i, int j) { store2(&Vs[i * LD + j], acc[r][e], acc[r][e + 1]); });
-    __syncthreads();
+    // U = T (β V).
+    t_times_in_place(Vs, bet, tl.u);
     // O_b = M U → global.
     lower_times<false, D, TPW>(acc, Ms, Vs, nullptr, warp, gq, tq);
     for_tiles([&](int r, int e, int i, int j) { store2(tl.ob + tile_off + i * D + j, acc[r][e], acc[r][e + 1]); });
@@ -427,15 +427,33 @@ __global__ void __launch_bounds__(256, 1)
     const int on = 2 * (warp & 1);      // its first column tile
 
     float sacc[SPW][4];
+    // Each element of this warp's state tiles: f(r, e, row a, column cc within the v-tile).
+    auto for_state = [&](auto&& f) {
 #pragma unroll
-    for (int r = 0; r < SPW; ++r) {
-        const int nt = (warp * SPW + r) & 3;
+        for (int r = 0; r < SPW; ++r) {
+            const int nt = (warp * SPW + r) & 3;
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const int a = 16 * smb + gq + (e >> 1) * 8, c = col0 + 8 * nt + 2 * tq + (e & 1);
-            sacc[r][e] = (a < dk && c < dv) ? S[static_cast<int64_t>(a) * dv + c] : 0.0f;
+            for (int e = 0; e < 4; ++e) f(r, e, 16 * smb + gq + (e >> 1) * 8, 8 * nt + 2 * tq + (e & 1));
         }
-    }
+    };
+    // acc = rows 16·om.. of a [64][LW] shared tile × S (this warp's two column tiles of Ss).
+    auto tile_times_state = [&](float (&acc)[2][4], const float* tile, auto split) {
+        constexpr bool SP = decltype(split)::value;
+#pragma unroll
+        for (int q = 0; q < 2; ++q)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) acc[q][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D / 8; ++kk) {
+            const FragA<SP> a = frag_a_rows<SP>(tile, LW, 16 * om, 8 * kk, gq, tq);
+#pragma unroll
+            for (int q = 0; q < 2; ++q) mma(acc[q], a, frag_b_split<SP>(Ss, kLo, kLS, 8 * kk, 8 * (on + q), gq, tq));
+        }
+    };
+    for_state([&](int r, int e, int a, int cc) {
+        const int c = col0 + cc;
+        sacc[r][e] = (a < dk && c < dv) ? S[static_cast<int64_t>(a) * dv + c] : 0.0f;
+    });
 
     auto tile_of = [&](int64_t c) { return (c * hv + h) * kC * D; };
     copy_tile<D, LW>(stage0, tl.w + tile_of(0));
@@ -469,29 +487,17 @@ __global__ void __launch_bounds__(256, 1)
             }
         const float dec = tl.decay[c * hv + h];
         // S → Ss as TF32 hi and lo.
-#pragma unroll
-        for (int r = 0; r < SPW; ++r) {
-            const int nt = (warp * SPW + r) & 3;
-#pragma unroll
-            for (int e = 0; e < 4; ++e) {
-                const int a = 16 * smb + gq + (e >> 1) * 8, cc = 8 * nt + 2 * tq + (e & 1);
-                const uint32_t hi = to_tf32(sacc[r][e]);
-                Ss[a * kLS + cc] = hi;
-                Ss[kLo + a * kLS + cc] = __float_as_uint(sacc[r][e] - __uint_as_float(hi));
-            }
-        }
+        for_state([&](int r, int e, int a, int cc) {
+            const uint32_t hi = to_tf32(sacc[r][e]);
+            Ss[a * kLS + cc] = hi;
+            Ss[kLo + a * kLS + cc] = __float_as_uint(sacc[r][e] - __uint_as_float(hi));
+        });
         __syncthreads();  // Ss visible
 
         // V' = U − W S → Vn (3xTF32).
         {
-            float acc[2][4] = {};
-#pragma unroll
-            for (int kk = 0; kk < D / 8; ++kk) {
-                const FragA<kState> a = frag_a_rows<kState>(Ws, LW, 16 * om, 8 * kk, gq, tq);
-#pragma unroll
-                for (int q = 0; q < 2; ++q)
-                    mma(acc[q], a, frag_b_split<kState>(Ss, kLo, kLS, 8 * kk, 8 * (on + q), gq, tq));
-            }
+            float acc[2][4];
+            tile_times_state(acc, Ws, std::bool_constant<kState>{});
 #pragma unroll
             for (int q = 0; q < 2; ++q)
 #pragma unroll
@@ -520,14 +526,8 @@ __global__ void __launch_bounds__(256, 1)
 
         // o = O_b + Q' S (TF32; S before the update: still in Ss) → X's v columns.
         {
-            float acc[2][4] = {};
-#pragma unroll
-            for (int kk = 0; kk < D / 8; ++kk) {
-                const FragA<kOut> a = frag_a_rows<kOut>(Qps, LW, 16 * om, 8 * kk, gq, tq);
-#pragma unroll
-                for (int q = 0; q < 2; ++q)
-                    mma(acc[q], a, frag_b_split<kOut>(Ss, kLo, kLS, 8 * kk, 8 * (on + q), gq, tq));
-            }
+            float acc[2][4];
+            tile_times_state(acc, Qps, std::bool_constant<kOut>{});
             float* O = X + 2LL * s.hk * dk + static_cast<int64_t>(h) * dv;
 #pragma unroll
             for (int q = 0; q < 2; ++q)
@@ -543,15 +543,10 @@ __global__ void __launch_bounds__(256, 1)
         }
     }
 
-#pragma unroll
-    for (int r = 0; r < SPW; ++r) {
-        const int nt = (warp * SPW + r) & 3;
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-            const int a = 16 * smb + gq + (e >> 1) * 8, c = col0 + 8 * nt + 2 * tq + (e & 1);
-            if (a < dk && c < dv) S[static_cast<int64_t>(a) * dv + c] = sacc[r][e];
-        }
-    }
+    for_state([&](int r, int e, int a, int cc) {
+        const int c = col0 + cc;
+        if (a < dk && c < dv) S[static_cast<int64_t>(a) * dv + c] = sacc[r][e];
+    });
 }
 
 int d_bucket(const GdnShape& s) {
@@ -563,7 +558,7 @@ template <int D>
 void launch(const GdnShape& s, int64_t T, float* X, const float* g, const float* beta, float* S,
             const GdnChunkTiles& tl, cudaStream_t stream) {
     const int64_t nch = (T + kC - 1) / kC;
-    const size_t prep_smem = sizeof(float) * (3 * kC * (D + 4) + 3 * kC * kLP + 4 * kC);
+    const size_t prep_smem = sizeof(float) * (3 * kC * (D + 4) + 3 * kC * kLP + 5 * kC);
     QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_prep_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(prep_smem)));
     gdn_chunk_prep_kernel<D><<<dim3(static_cast<unsigned>(nch), s.hv), kPrepThreads, prep_smem, stream>>>(s, T, X, g,
