@@ -40,6 +40,7 @@
 #include "kernels/cpu/rope.h"
 #include "kernels/cuda/attention_mma.cuh"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 
 namespace qinfer::cuda {
 namespace {
@@ -98,6 +99,7 @@ __device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restr
 // decode: slots[t], positions[t]; prefill: slot0, pos0 + t.
 __global__ void kv_prep_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
                                const int32_t* __restrict__ positions, int slot0, int64_t pos0) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t t = blockIdx.x;
     const int kvh = blockIdx.y;
     const int64_t slot = slots ? slots[t] : slot0;
@@ -138,6 +140,7 @@ constexpr size_t prefill_smem() { return static_cast<size_t>(kQRows + 4 * kTile)
 template <int HD>
 __global__ void __launch_bounds__(kThreads, 1)
     prefill_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, int T, int slot, int pos0, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     constexpr int LD = ld<HD>();
     extern __shared__ __align__(16) unsigned char smem_raw[];
     bf16* sQ = reinterpret_cast<bf16*>(smem_raw);
@@ -230,6 +233,7 @@ template <int HD>
 __global__ void __launch_bounds__(kThreads, 1)
     decode_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
                   const int32_t* __restrict__ positions, float* __restrict__ part_o, float2* __restrict__ part_ml) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     constexpr int LD = ld<HD>();
     extern __shared__ __align__(16) unsigned char smem_raw[];
     bf16* sQ = reinterpret_cast<bf16*>(smem_raw);  // [16][LD]
@@ -330,6 +334,7 @@ __global__ void __launch_bounds__(kThreads, 1)
 __global__ void decode_combine_kernel(Common c, const bf16* __restrict__ qkv, const int32_t* __restrict__ positions,
                                       int nsplit, const float* __restrict__ part_o,
                                       const float2* __restrict__ part_ml, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int h = blockIdx.x, b = blockIdx.y;
     const int n = positions[b] + 1;
     const int chunk = split_chunk(n, nsplit);
@@ -517,6 +522,7 @@ template <int HD>
 __global__ void __launch_bounds__(kThreads, 1)
     fused_decode_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, const int32_t* __restrict__ slots,
                         const int32_t* __restrict__ positions, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     static_assert(fused_fits<HD>(), "prologue and merge scratch must fit in the K/V ring");
     constexpr int LD = ld<HD>();
@@ -900,9 +906,8 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
     QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_prefill: max_ctx must fit int32");
     const Common c = make_common(s, q_norm, k_norm, cache);
     const Rope rope = make_rope(s);
-    kv_prep_kernel<<<dim3(static_cast<unsigned>(T), s.hkv), 64, 0, stream>>>(c, rope, qkv, nullptr, nullptr, slot,
-                                                                              pos0);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(kv_prep_kernel, dim3(static_cast<unsigned>(T), s.hkv), 64, 0, stream, c, rope, qkv, nullptr, nullptr, slot,
+           pos0);
     dispatch_hd(s.head_dim, [&](auto hdc) {
         constexpr int HD = decltype(hdc)::value;
         constexpr size_t smem = prefill_smem<HD>();
@@ -913,9 +918,8 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
         }();
         (void)attr_set;
         const dim3 grid(s.hq, static_cast<unsigned>((T + kQRows - 1) / kQRows));
-        prefill_kernel<HD><<<grid, kThreads, smem, stream>>>(c, rope, qkv, static_cast<int>(T), slot,
-                                                             static_cast<int>(pos0), out);
-        QINFER_CUDA_LAUNCH_CHECK();
+        launch(prefill_kernel<HD>, grid, kThreads, smem, stream, c, rope, qkv, static_cast<int>(T), slot,
+               static_cast<int>(pos0), out);
     });
 }
 
@@ -950,28 +954,17 @@ void gated_attention_decode(const AttentionShape& s, const bf16* qkv, int64_t B,
         dispatch_hd(s.head_dim, [&](auto hdc) {
             constexpr int HD = decltype(hdc)::value;
             const int ns = fused_splits<HD>(s, B, cache.max_ctx);
-            cudaLaunchConfig_t cfg{};
-            cfg.gridDim = dim3(static_cast<unsigned>(ns), static_cast<unsigned>(s.hkv), static_cast<unsigned>(B));
-            cfg.blockDim = dim3(kThreads);
-            cfg.dynamicSmemBytes = fused_smem<HD>();
-            cfg.stream = stream;
-            cudaLaunchAttribute attr[1];
-            attr[0].id = cudaLaunchAttributeClusterDimension;
-            attr[0].val.clusterDim.x = static_cast<unsigned>(ns);
-            attr[0].val.clusterDim.y = 1;
-            attr[0].val.clusterDim.z = 1;
-            cfg.attrs = attr;
-            cfg.numAttrs = 1;
-            QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, fused_decode_kernel<HD>, c, rope, qkv, slots, positions, out));
-            QINFER_CUDA_LAUNCH_CHECK();
+            launch_clustered(fused_decode_kernel<HD>,
+                             dim3(static_cast<unsigned>(ns), static_cast<unsigned>(s.hkv), static_cast<unsigned>(B)),
+                             dim3(kThreads), static_cast<unsigned>(ns), fused_smem<HD>(), stream, c, rope, qkv, slots,
+                             positions, out);
         });
         return;
     }
     const int ns = decode_splits(s, B, cache.max_ctx);
     float* part_o = static_cast<float*>(workspace);
     auto* part_ml = reinterpret_cast<float2*>(part_o + B * s.hq * ns * static_cast<int64_t>(s.head_dim));
-    kv_prep_kernel<<<dim3(static_cast<unsigned>(B), s.hkv), 64, 0, stream>>>(c, rope, qkv, slots, positions, 0, 0);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(kv_prep_kernel, dim3(static_cast<unsigned>(B), s.hkv), 64, 0, stream, c, rope, qkv, slots, positions, 0, 0);
     dispatch_hd(s.head_dim, [&](auto hdc) {
         constexpr int HD = decltype(hdc)::value;
         constexpr size_t smem = decode_smem<HD>();
@@ -981,13 +974,11 @@ void gated_attention_decode(const AttentionShape& s, const bf16* qkv, int64_t B,
             return true;
         }();
         (void)attr_set;
-        decode_kernel<HD><<<dim3(ns, s.hkv, static_cast<unsigned>(B)), kThreads, smem, stream>>>(
-            c, rope, qkv, slots, positions, part_o, part_ml);
-        QINFER_CUDA_LAUNCH_CHECK();
+        launch(decode_kernel<HD>, dim3(ns, s.hkv, static_cast<unsigned>(B)), kThreads, smem, stream, c, rope, qkv,
+               slots, positions, part_o, part_ml);
     });
-    decode_combine_kernel<<<dim3(s.hq, static_cast<unsigned>(B)), 128, 0, stream>>>(c, qkv, positions, ns, part_o,
-                                                                                     part_ml, out);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(decode_combine_kernel, dim3(s.hq, static_cast<unsigned>(B)), 128, 0, stream, c, qkv, positions, ns, part_o,
+           part_ml, out);
 }
 
 }  // namespace qinfer::cuda

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/glue_common.cuh"
 
@@ -17,6 +18,7 @@ namespace {
 template <bool kVec>
 __global__ void embedding_kernel(const bf16* __restrict__ table, int64_t hidden, const int32_t* __restrict__ ids,
                                  float* __restrict__ h) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t t = blockIdx.x;
     const bf16* src = table + static_cast<int64_t>(ids[t]) * hidden;
     float* dst = h + t * hidden;
@@ -40,6 +42,7 @@ __global__ void embedding_kernel(const bf16* __restrict__ table, int64_t hidden,
 template <int kCache>
 __global__ void rms_norm_kernel(const float* __restrict__ x, int64_t ldx, const float* __restrict__ w, float eps,
                                 bool zero_centered, int64_t H, bf16* __restrict__ y) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ double red[32];
     __shared__ float s_inv;
     const int64_t t = blockIdx.x;
@@ -102,6 +105,7 @@ __device__ __forceinline__ float silu_f(float v) { return __fdiv_rn(v, __fadd_rn
 
 // ---- silu_mul: flat over T*I; 8 outputs per thread when I % 8 == 0.
 __global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t per_row = I / 8;
     const int64_t n = T * per_row;
     for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
@@ -120,6 +124,7 @@ __global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int6
 }
 
 __global__ void silu_mul_scalar_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t n = T * I;
     for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
          v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -134,6 +139,7 @@ __global__ void silu_mul_scalar_kernel(const bf16* __restrict__ gu, int64_t T, i
 template <bool kVec>
 __global__ void add_sigmoid_gated_kernel(const float* __restrict__ y, const float* __restrict__ gate, int64_t ld_gate,
                                          int64_t T, int64_t H, float* __restrict__ h) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t W = kVec ? H / 4 : H;
     const int64_t n = T * W;
     for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
@@ -167,10 +173,9 @@ void embedding(const bf16* table, int64_t /*vocab*/, int64_t hidden, const int32
     const bool vec = hidden % 8 == 0 && glue::aligned16(table) && glue::aligned16(h);
     const int threads = static_cast<int>(hidden / (vec ? 8 : 1) >= 256 ? 256 : 128);
     if (vec)
-        embedding_kernel<true><<<static_cast<unsigned>(T), threads, 0, stream>>>(table, hidden, ids, h);
+        launch(embedding_kernel<true>, static_cast<unsigned>(T), threads, 0, stream, table, hidden, ids, h);
     else
-        embedding_kernel<false><<<static_cast<unsigned>(T), threads, 0, stream>>>(table, hidden, ids, h);
-    QINFER_CUDA_LAUNCH_CHECK();
+        launch(embedding_kernel<false>, static_cast<unsigned>(T), threads, 0, stream, table, hidden, ids, h);
 }
 
 void rms_norm(const float* x, int64_t ldx, const float* w, float eps, bool zero_centered, int64_t T, int64_t H,
@@ -181,24 +186,22 @@ void rms_norm(const float* x, int64_t ldx, const float* w, float eps, bool zero_
     const auto grid = static_cast<unsigned>(T);
     const int64_t nv = H / 4;  // float4 per row
     if (vec && nv <= 256 * 2) {  // H <= 2048: 256 threads, <= 2 float4 each
-        rms_norm_kernel<2><<<grid, 256, 0, stream>>>(x, ldx, w, eps, zero_centered, H, y);
+        launch(rms_norm_kernel<2>, grid, 256, 0, stream, x, ldx, w, eps, zero_centered, H, y);
     } else if (vec && nv <= 512 * 4) {  // H <= 8192: 512 threads, <= 4 float4 each
-        rms_norm_kernel<4><<<grid, 512, 0, stream>>>(x, ldx, w, eps, zero_centered, H, y);
+        launch(rms_norm_kernel<4>, grid, 512, 0, stream, x, ldx, w, eps, zero_centered, H, y);
     } else {
-        rms_norm_kernel<0><<<grid, 256, 0, stream>>>(x, ldx, w, eps, zero_centered, H, y);
+        launch(rms_norm_kernel<0>, grid, 256, 0, stream, x, ldx, w, eps, zero_centered, H, y);
     }
-    QINFER_CUDA_LAUNCH_CHECK();
 }
 
 void silu_mul(const bf16* gate_up, int64_t T, int64_t I, bf16* out, cudaStream_t stream) {
     if (T <= 0 || I <= 0) return;
     const int threads = 256;
     if (I % 8 == 0 && glue::aligned16(gate_up) && glue::aligned16(out)) {
-        silu_mul_vec_kernel<<<flat_grid(T * I / 8, threads), threads, 0, stream>>>(gate_up, T, I, out);
+        launch(silu_mul_vec_kernel, flat_grid(T * I / 8, threads), threads, 0, stream, gate_up, T, I, out);
     } else {
-        silu_mul_scalar_kernel<<<flat_grid(T * I, threads), threads, 0, stream>>>(gate_up, T, I, out);
+        launch(silu_mul_scalar_kernel, flat_grid(T * I, threads), threads, 0, stream, gate_up, T, I, out);
     }
-    QINFER_CUDA_LAUNCH_CHECK();
 }
 
 void add_sigmoid_gated(const float* y, const float* gate_logit, int64_t ld_gate, int64_t T, int64_t H, float* h,
@@ -206,13 +209,12 @@ void add_sigmoid_gated(const float* y, const float* gate_logit, int64_t ld_gate,
     if (T <= 0 || H <= 0) return;
     const int threads = 256;
     if (H % 4 == 0 && glue::aligned16(y) && glue::aligned16(h)) {
-        add_sigmoid_gated_kernel<true>
-            <<<flat_grid(T * H / 4, threads), threads, 0, stream>>>(y, gate_logit, ld_gate, T, H, h);
+        launch(add_sigmoid_gated_kernel<true>, flat_grid(T * H / 4, threads), threads, 0, stream, y, gate_logit,
+               ld_gate, T, H, h);
     } else {
-        add_sigmoid_gated_kernel<false>
-            <<<flat_grid(T * H, threads), threads, 0, stream>>>(y, gate_logit, ld_gate, T, H, h);
+        launch(add_sigmoid_gated_kernel<false>, flat_grid(T * H, threads), threads, 0, stream, y, gate_logit, ld_gate,
+               T, H, h);
     }
-    QINFER_CUDA_LAUNCH_CHECK();
 }
 
 }  // namespace qinfer::cuda

@@ -20,6 +20,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/gdn_chunk.h"
 
 namespace qinfer::cuda {
@@ -80,6 +81,7 @@ __global__ void __launch_bounds__(128)
                      const float* __restrict__ dt_bias, const bf16* __restrict__ qkvz, const bf16* __restrict__ ba,
                      const float* __restrict__ cstate, float* __restrict__ X, float* __restrict__ g_out,
                      float* __restrict__ beta_out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ float red[4][kFrontTokens];
     const int64_t t0 = static_cast<int64_t>(blockIdx.x) * kFrontTokens;
     const int nt = static_cast<int>(T - t0 < kFrontTokens ? T - t0 : kFrontTokens);
@@ -151,6 +153,7 @@ __global__ void __launch_bounds__(128)
 // conv state ← the last K-1 rows of [old state ‖ x] (x = the T raw inputs). One thread per channel.
 __global__ void gdn_conv_state_update_kernel(int64_t conv_dim, int64_t row_stride, int K, int64_t T,
                                              const bf16* __restrict__ qkvz, float* __restrict__ cstate) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t c = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
     if (c >= conv_dim) return;
     const int S = K - 1;
@@ -166,6 +169,7 @@ __global__ void gdn_conv_state_update_kernel(int64_t conv_dim, int64_t row_strid
 // 4. gated RMSNorm: grid (T, HV), block 128. o f32 (row stride ld), z bf16 from qkvz.
 __global__ void gdn_gated_norm_kernel(GdnShape s, const float* __restrict__ O, int64_t ld, const bf16* __restrict__ qkvz,
                                       const float* __restrict__ norm_w, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ float red[32];
     const int64_t t = blockIdx.x;
     const int h = blockIdx.y;
@@ -294,6 +298,7 @@ template <int DK, int KF>
 __global__ void __launch_bounds__(2 * DK, (KF > 0 ? 512 : 256) / DK)
     gdn_decode_kernel(GdnShape s, GdnWeights w, const bf16* __restrict__ qkvz, const bf16* __restrict__ ba,
                       const int32_t* __restrict__ slots, GdnState st, bf16* __restrict__ out, int ns, int fuse_qk) {
+    grid_dependency_sync();                                // PDL: first statement (launch.h)
     constexpr int NT = 2 * DK, NW = NT / 32, RP = DK / 4;  // threads, warps, state rows per pass (4 passes)
     __shared__ float qk_s[2 * DK];                          // conv + SiLU q ‖ k (not yet normalised)
     __shared__ float4 v_s[kDecBV / 4];                      // conv + SiLU v of the tile's columns
@@ -445,6 +450,7 @@ __global__ void __launch_bounds__(2 * DK, (KF > 0 ? 512 : 256) / DK)
 __global__ void gdn_decode_conv_shift_kernel(int64_t conv_dim, int64_t nch, int64_t row_stride, int K, int64_t B,
                                              const bf16* __restrict__ qkvz, const int32_t* __restrict__ slots,
                                              float* __restrict__ cstate) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
     if (e >= B * nch) return;
     const int64_t b = e / nch, c = e % nch;
@@ -498,26 +504,13 @@ void launch_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, con
     const int ns = (s.dv + kDecBV - 1) / kDecBV;
     const int group = s.hv / s.hk;  // value heads per key head
     const bool fuse_qk = group * ns <= kMaxCluster;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeClusterDimension;
-    attr[0].val.clusterDim.x = static_cast<unsigned>(fuse_qk ? group * ns : ns);
-    attr[0].val.clusterDim.y = 1;
-    attr[0].val.clusterDim.z = 1;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(static_cast<unsigned>(s.hv * ns), static_cast<unsigned>(B));
-    cfg.blockDim = dim3(2 * DK);
-    cfg.dynamicSmemBytes = 0;
-    cfg.stream = stream;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
-    QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, gdn_decode_kernel<DK, KF>, s, w, qkvz, ba, slots, state, out, ns,
-                                         fuse_qk ? 1 : 0));
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch_clustered(gdn_decode_kernel<DK, KF>, dim3(static_cast<unsigned>(s.hv * ns), static_cast<unsigned>(B)),
+                     dim3(2 * DK), static_cast<unsigned>(fuse_qk ? group * ns : ns), 0, stream, s, w, qkvz, ba, slots,
+                     state, out, ns, fuse_qk ? 1 : 0);
     if (!fuse_qk && s.conv_kernel > 1) {  // the q/k conv states, after every CTA of the step has read them
         const int64_t conv_dim = cdim(s), nch = 2LL * s.hk * s.dk, n = B * nch;
-        gdn_decode_conv_shift_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, stream>>>(
-            conv_dim, nch, conv_dim + static_cast<int64_t>(s.hv) * s.dv, s.conv_kernel, B, qkvz, slots, state.conv);
-        QINFER_CUDA_LAUNCH_CHECK();
+        launch(gdn_decode_conv_shift_kernel, static_cast<unsigned>((n + 255) / 256), 256, 0, stream, conv_dim, nch,
+               conv_dim + static_cast<int64_t>(s.hv) * s.dv, s.conv_kernel, B, qkvz, slots, state.conv);
     }
 }
 
@@ -549,17 +542,14 @@ void gdn_prefill(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const
     float* cstate = state.conv + static_cast<int64_t>(slot) * conv_dim * (s.conv_kernel - 1);
     float* S = state.recurrent + static_cast<int64_t>(slot) * s.hv * s.dk * s.dv;
 
-    gdn_front_kernel<<<dim3(static_cast<unsigned>((T + kFrontTokens - 1) / kFrontTokens), 2 * s.hk + s.hv + 1), 128,
-                       0, stream>>>(s, T, w.conv1d, w.a_log, w.dt_bias, qkvz, ba, cstate, ws.X, ws.g, ws.beta);
-    QINFER_CUDA_LAUNCH_CHECK();
-    gdn_conv_state_update_kernel<<<static_cast<unsigned>((conv_dim + 255) / 256), 256, 0, stream>>>(
-        conv_dim, row_stride, s.conv_kernel, T, qkvz, cstate);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gdn_front_kernel, dim3(static_cast<unsigned>((T + kFrontTokens - 1) / kFrontTokens), 2 * s.hk + s.hv + 1),
+           128, 0, stream, s, T, w.conv1d, w.a_log, w.dt_bias, qkvz, ba, cstate, ws.X, ws.g, ws.beta);
+    launch(gdn_conv_state_update_kernel, static_cast<unsigned>((conv_dim + 255) / 256), 256, 0, stream, conv_dim,
+           row_stride, s.conv_kernel, T, qkvz, cstate);
     gdn_chunk_forward(s, T, ws.X, ws.g, ws.beta, S, ws.tiles, stream);
     // The scan wrote o into X's v columns (row stride conv_dim).
-    gdn_gated_norm_kernel<<<dim3(static_cast<unsigned>(T), s.hv), 128, 0, stream>>>(
-        s, ws.X + 2LL * s.hk * s.dk, conv_dim, qkvz, w.norm, out);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gdn_gated_norm_kernel, dim3(static_cast<unsigned>(T), s.hv), 128, 0, stream, s, ws.X + 2LL * s.hk * s.dk,
+           conv_dim, qkvz, w.norm, out);
 }
 
 void gdn_decode(const GdnShape& s, const GdnWeights& w, const bf16* qkvz, const bf16* ba, int64_t B,

@@ -23,6 +23,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
 
 namespace qinfer::cuda {
@@ -205,6 +206,7 @@ template <int D>
 __global__ void __launch_bounds__(kPrepThreads, 1)
     gdn_chunk_prep_kernel(GdnShape s, int64_t T, const float* __restrict__ X, const float* __restrict__ g_in,
                           const float* __restrict__ beta_in, GdnChunkTiles tl) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     constexpr int LD = D + 4;
     constexpr int TPW = D / 32;
     extern __shared__ float sm[];
@@ -406,6 +408,7 @@ __global__ void __launch_bounds__(kPrepThreads, 1)
 template <int D>
 __global__ void __launch_bounds__(256, 1)
     gdn_chunk_scan_kernel(GdnShape s, int64_t T, GdnChunkTiles tl, float* __restrict__ S_g, float* __restrict__ X) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     constexpr int LW = D + 4, LK = D + 8;
     constexpr int SPW = D / 32;  // state tiles per warp
     constexpr int kLo = D * kLS; // offset of the lo plane
@@ -561,15 +564,13 @@ void launch(const GdnShape& s, int64_t T, float* X, const float* g, const float*
     const size_t prep_smem = sizeof(float) * (3 * kC * (D + 4) + 3 * kC * kLP + 5 * kC);
     QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_prep_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(prep_smem)));
-    gdn_chunk_prep_kernel<D><<<dim3(static_cast<unsigned>(nch), s.hv), kPrepThreads, prep_smem, stream>>>(s, T, X, g,
-                                                                                                  beta, tl);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gdn_chunk_prep_kernel<D>, dim3(static_cast<unsigned>(nch), s.hv), kPrepThreads, prep_smem, stream, s, T, X,
+           g, beta, tl);
     const size_t scan_smem = sizeof(float) * (2 * kC * (2 * D + 12) + kC * (D + 4) + 2 * D * kLS + kC * kLS);
     QINFER_CUDA_CHECK(cudaFuncSetAttribute(gdn_chunk_scan_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(scan_smem)));
     const unsigned nvt = static_cast<unsigned>((s.dv + kBV - 1) / kBV);
-    gdn_chunk_scan_kernel<D><<<dim3(nvt, s.hv), 256, scan_smem, stream>>>(s, T, tl, S, X);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gdn_chunk_scan_kernel<D>, dim3(nvt, s.hv), 256, scan_smem, stream, s, T, tl, S, X);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
 #include "kernels/cuda/linear.h"
 #include "kernels/cuda/nvfp4_gemv.h"
@@ -128,6 +129,11 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
     constexpr int U = 2;
     const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31);
     const int n0 = (static_cast<int>(blockIdx.x) * 4 + warp) * RW;
+    if (a.expert_idx == nullptr && n0 < a.n) {  // dense: this warp's RW weight rows are contiguous and known already
+        const int64_t rows = min(RW, a.n - n0);
+        prefetch_l2(a.w + (a.expert * a.n + n0) * a.row_bytes, rows * a.row_bytes, lane, 32);
+    }
+    grid_dependency_sync();  // PDL (launch.h); only weight prefetches before it
     if (n0 >= a.n) return;
     int64_t e, yr0;
     const bf16* xb;
@@ -296,6 +302,7 @@ __device__ __forceinline__ void tc_store_w(const WRaw& r, bf16* bs) {
 // 128-row tiles of every expert in order (the chunk table built on the device from the offsets); surplus blocks exit.
 template <WeightFormat F>
 __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     using namespace nvcuda;
     __shared__ __align__(128) bf16 As[2][kBM * kLDS];
     __shared__ __align__(128) bf16 Bs[2][kBN * kLDS];
@@ -400,6 +407,7 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
 // FP8: out[r, 0:Kp] = bf16(W[row0 + r, :] · row_scale[row0 + r]) for r < rows; one thread per 16-byte chunk.
 __global__ void dequant_fp8_kernel(const uint8_t* w, const float* rs, int64_t row_bytes, int chunks, int64_t row0,
                                    int64_t rows, int kp, bf16* out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     constexpr int EPC = elems_per_chunk<WeightFormat::FP8>();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= rows * chunks) return;
@@ -421,6 +429,7 @@ __global__ void dequant_fp8_kernel(const uint8_t* w, const float* rs, int64_t ro
 // NVFP4: out[r, 0:Kp] likewise for rows grow0 + r (global row = e * n + row in expert); one thread per block of 16.
 __global__ void dequant_nvfp4_kernel(const uint8_t* w, const uint8_t* sc, const float* rs, int64_t n,
                                      int64_t np_tiles, int64_t kt64, int64_t grow0, int64_t rows, int kp, bf16* out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int blocks = kp / 16;
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= rows * blocks) return;
@@ -475,8 +484,7 @@ GemvArgs gemv_args(const DeviceWeight& w, const bf16* x, int64_t ldx, void* y, i
 template <WeightFormat F, int MT, int RW>
 void launch_gemv_t(const GemvArgs& a, int gy, cudaStream_t s) {
     const int gx = static_cast<int>((a.n + 4 * RW - 1) / (4 * RW));
-    gemv_kernel<F, MT, RW><<<dim3(gx, gy), 128, 0, s>>>(a);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gemv_kernel<F, MT, RW>, dim3(gx, gy), 128, 0, s, a);
 }
 
 template <WeightFormat F, int MT>
@@ -563,12 +571,15 @@ void launch_tc(WeightFormat f, const TcArgs& a, int64_t tiles_y, cudaStream_t s)
     QINFER_CHECK(tiles_y <= 65535, "linear: too many row tiles for the tensor-core grid (", tiles_y, ")");
     const dim3 grid(static_cast<unsigned>((a.n + kBN - 1) / kBN), static_cast<unsigned>(tiles_y));
     switch (f) {
-        case WeightFormat::BF16: tc_kernel<WeightFormat::BF16><<<grid, 256, 0, s>>>(a); break;
-        case WeightFormat::FP8: tc_kernel<WeightFormat::FP8><<<grid, 256, 0, s>>>(a); break;
+        case WeightFormat::BF16:
+            launch(tc_kernel<WeightFormat::BF16>, grid, 256, 0, s, a);
+            break;
+        case WeightFormat::FP8:
+            launch(tc_kernel<WeightFormat::FP8>, grid, 256, 0, s, a);
+            break;
         case WeightFormat::NVFP4:
             QINFER_CHECK(false, "linear: NVFP4 runs nvfp4::launch_gemm, not the WMMA tile kernel");
     }
-    QINFER_CUDA_LAUNCH_CHECK();
 }
 
 // y[M, N] (mode)= x[M, K] · W[N, K]ᵀ with W bf16 row-major (row stride ldw), through cuBLASLt (column-major view:
@@ -624,15 +635,14 @@ void dequant_blas(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t 
         const uint8_t* wd = w.data().as<uint8_t>();
         const float* rs = w.row_scale().as<float>();
         if (w.format() == WeightFormat::FP8) {
-            dequant_fp8_kernel<<<blocks, 256, 0, s>>>(wd, rs, row_bytes, chunks, grow0, rows, static_cast<int>(kp),
-                                                      scratch);
+            launch(dequant_fp8_kernel, blocks, 256, 0, s, wd, rs, row_bytes, chunks, grow0, rows, static_cast<int>(kp),
+                   scratch);
         } else {
             const int64_t nthreads = rows * (kp / 16);
-            dequant_nvfp4_kernel<<<static_cast<unsigned>((nthreads + 255) / 256), 256, 0, s>>>(
-                wd, w.scales().as<uint8_t>(), rs, w.n(), nvfp4::padded_rows(w.n()) / nvfp4::kTileRows,
-                kp / nvfp4::kTileK, grow0, rows, static_cast<int>(kp), scratch);
+            launch(dequant_nvfp4_kernel, static_cast<unsigned>((nthreads + 255) / 256), 256, 0, s, wd,
+                   w.scales().as<uint8_t>(), rs, w.n(), nvfp4::padded_rows(w.n()) / nvfp4::kTileRows,
+                   kp / nvfp4::kTileK, grow0, rows, static_cast<int>(kp), scratch);
         }
-        QINFER_CUDA_LAUNCH_CHECK();
         lt_gemm(ctx, scratch, kp, rows, w.k(), x, ldx, m, static_cast<char*>(y) + n0 * ysz, ldy, mode, s);
     }
 }

@@ -7,6 +7,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/glue_common.cuh"
 #include "kernels/cuda/moe.h"
 
@@ -25,6 +26,7 @@ constexpr int kScanThreads = 512;
 // selection order, sequential, as the CPU).
 __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, int64_t T, int E, int k,
                                  bool renormalize, int32_t* __restrict__ ids, float* __restrict__ weights) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ float s_p[8][kMaxK];
     const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
     const int64_t t = static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + wid;
@@ -129,6 +131,7 @@ __global__ void __launch_bounds__(kScanThreads) moe_permute_small_kernel(const i
                                                                          int32_t* __restrict__ src_token,
                                                                          int32_t* __restrict__ sorted_pos,
                                                                          int32_t* __restrict__ expert_of_row) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     using Scan = cub::BlockScan<int, kScanThreads>;
     __shared__ typename Scan::TempStorage scan_tmp;
     __shared__ int cnt[kMaxE];
@@ -150,6 +153,7 @@ __global__ void __launch_bounds__(kScanThreads) moe_permute_small_kernel(const i
 
 // Large n: per-chunk histograms counts[b][e] ...
 __global__ void moe_permute_count_kernel(const int32_t* __restrict__ ids, int n, int E, int32_t* __restrict__ counts) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ int cnt[kMaxE];
     for (int e = threadIdx.x; e < E; e += blockDim.x) cnt[e] = 0;
     __syncthreads();
@@ -165,6 +169,7 @@ __global__ void moe_permute_count_kernel(const int32_t* __restrict__ ids, int n,
 __global__ void __launch_bounds__(kScanThreads) moe_permute_scan_kernel(int n, int nb, int E,
                                                                         int32_t* __restrict__ counts,
                                                                         int32_t* __restrict__ offsets) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     using Scan = cub::BlockScan<int, kScanThreads>;
     __shared__ typename Scan::TempStorage scan_tmp;
     const int e = threadIdx.x;
@@ -188,6 +193,7 @@ __global__ void moe_permute_scatter_kernel(const int32_t* __restrict__ ids, int 
                                            const int32_t* __restrict__ counts, const int32_t* __restrict__ offsets,
                                            int32_t* __restrict__ src_token, int32_t* __restrict__ sorted_pos,
                                            int32_t* __restrict__ expert_of_row) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ int cnt[kMaxE];
     for (int e = threadIdx.x; e < E; e += 32) cnt[e] = offsets[e] + counts[static_cast<int64_t>(blockIdx.x) * E + e];
     __syncwarp();
@@ -198,6 +204,7 @@ __global__ void moe_permute_scatter_kernel(const int32_t* __restrict__ ids, int 
 template <bool kVec>
 __global__ void gather_rows_kernel(const bf16* __restrict__ x, int64_t ldx, const int32_t* __restrict__ rows,
                                    int64_t H, bf16* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t r = blockIdx.x;
     const bf16* src = x + static_cast<int64_t>(rows[r]) * ldx;
     bf16* dst = out + r * H;
@@ -215,6 +222,7 @@ __global__ void gather_rows_kernel(const bf16* __restrict__ x, int64_t ldx, cons
 template <bool kVec>
 __global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* __restrict__ sorted_pos,
                                    const float* __restrict__ weights, int k, int64_t H, float* __restrict__ h) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ int s_pos[kMaxK];
     __shared__ float s_w[kMaxK];
     const int64_t t = blockIdx.x;
@@ -266,9 +274,8 @@ void moe_route(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k,
     if (T <= 0) return;
     const int warps = 8;  // tokens per block
     const auto blocks = static_cast<unsigned>((T + warps - 1) / warps);
-    moe_route_kernel<<<blocks, warps * 32, 0, stream>>>(logits, ld, T, static_cast<int>(E), static_cast<int>(k),
-                                                       renormalize, ids, weights);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(moe_route_kernel, blocks, warps * 32, 0, stream, logits, ld, T, static_cast<int>(E), static_cast<int>(k),
+           renormalize, ids, weights);
 }
 
 size_t moe_permute_scratch_bytes(int64_t T, int64_t k, int64_t E) {
@@ -283,21 +290,17 @@ void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* o
     const int n = static_cast<int>(T * k);
     const int64_t nb = num_chunks(T, k);
     if (nb <= 1) {
-        moe_permute_small_kernel<<<1, kScanThreads, 0, stream>>>(ids, n, static_cast<int>(k), static_cast<int>(E),
-                                                                  offsets, src_token, sorted_pos, expert_of_row);
-        QINFER_CUDA_LAUNCH_CHECK();
+        launch(moe_permute_small_kernel, 1, kScanThreads, 0, stream, ids, n, static_cast<int>(k), static_cast<int>(E),
+               offsets, src_token, sorted_pos, expert_of_row);
         return;
     }
     QINFER_CHECK(scratch != nullptr, "moe_permute: scratch of moe_permute_scratch_bytes() bytes required");
     auto* counts = static_cast<int32_t*>(scratch);
-    moe_permute_count_kernel<<<static_cast<unsigned>(nb), 256, 0, stream>>>(ids, n, static_cast<int>(E), counts);
-    QINFER_CUDA_LAUNCH_CHECK();
-    moe_permute_scan_kernel<<<1, kScanThreads, 0, stream>>>(n, static_cast<int>(nb), static_cast<int>(E), counts,
-                                                            offsets);
-    QINFER_CUDA_LAUNCH_CHECK();
-    moe_permute_scatter_kernel<<<static_cast<unsigned>(nb), 32, 0, stream>>>(
-        ids, n, static_cast<int>(k), static_cast<int>(E), counts, offsets, src_token, sorted_pos, expert_of_row);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(moe_permute_count_kernel, static_cast<unsigned>(nb), 256, 0, stream, ids, n, static_cast<int>(E), counts);
+    launch(moe_permute_scan_kernel, 1, kScanThreads, 0, stream, n, static_cast<int>(nb), static_cast<int>(E), counts,
+           offsets);
+    launch(moe_permute_scatter_kernel, static_cast<unsigned>(nb), 32, 0, stream, ids, n, static_cast<int>(k),
+           static_cast<int>(E), counts, offsets, src_token, sorted_pos, expert_of_row);
 }
 
 void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int64_t H, bf16* out,
@@ -305,10 +308,9 @@ void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int
     if (n <= 0 || H <= 0) return;
     const bool vec = H % 8 == 0 && ldx % 8 == 0 && glue::aligned16(x) && glue::aligned16(out);
     if (vec)
-        gather_rows_kernel<true><<<static_cast<unsigned>(n), 128, 0, stream>>>(x, ldx, rows, H, out);
+        launch(gather_rows_kernel<true>, static_cast<unsigned>(n), 128, 0, stream, x, ldx, rows, H, out);
     else
-        gather_rows_kernel<false><<<static_cast<unsigned>(n), 128, 0, stream>>>(x, ldx, rows, H, out);
-    QINFER_CUDA_LAUNCH_CHECK();
+        launch(gather_rows_kernel<false>, static_cast<unsigned>(n), 128, 0, stream, x, ldx, rows, H, out);
 }
 
 void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
@@ -318,12 +320,11 @@ void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights
     const bool vec = H % 4 == 0 && glue::aligned16(y) && glue::aligned16(h);
     const int threads = 256;
     if (vec)
-        moe_combine_kernel<true><<<static_cast<unsigned>(T), threads, 0, stream>>>(y, sorted_pos, weights,
-                                                                                  static_cast<int>(k), H, h);
+        launch(moe_combine_kernel<true>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
+               static_cast<int>(k), H, h);
     else
-        moe_combine_kernel<false><<<static_cast<unsigned>(T), threads, 0, stream>>>(y, sorted_pos, weights,
-                                                                                   static_cast<int>(k), H, h);
-    QINFER_CUDA_LAUNCH_CHECK();
+        launch(moe_combine_kernel<false>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
+               static_cast<int>(k), H, h);
 }
 
 }  // namespace qinfer::cuda

@@ -23,6 +23,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
@@ -110,6 +111,7 @@ __device__ __forceinline__ void ktile_mma(const uint8_t* sb, int wr, int lane, c
 
 template <int WT, int NG>
 __global__ void __launch_bounds__(256, 1) gemm_kernel(GemvArgs a) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     using C = Cfg<WT, NG>;
     extern __shared__ __align__(16) uint8_t smem[];
     int64_t e, row0;
@@ -267,8 +269,7 @@ void launch_wt(const GemvArgs& b, int64_t gy, cudaStream_t s) {
     }();
     (void)configured;
     const int64_t gx = (b.np_tiles + C::kTiles - 1) / C::kTiles;
-    gemm_kernel<WT, NG><<<dim3(static_cast<unsigned>(gx), static_cast<unsigned>(gy)), 256, C::kSmemBytes, s>>>(b);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gemm_kernel<WT, NG>, dim3(static_cast<unsigned>(gx), static_cast<unsigned>(gy)), 256, C::kSmemBytes, s, b);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "core/check.h"
 #include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
@@ -34,6 +35,13 @@ constexpr int kWarps = 4;
 constexpr int kUnroll = 4;
 
 __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
+    if (a.expert_idx == nullptr && a.offsets == nullptr) {
+        // Dense: the weight tiles are known before x is; this block's row tile is contiguous in codes and in scales.
+        const int64_t tile0 = (a.expert * a.np_tiles + blockIdx.x) * a.kt;
+        prefetch_l2(a.codes + tile0 * kTileCodeBytes, a.kt * kTileCodeBytes, threadIdx.x, kWarps * 32);
+        prefetch_l2(a.scales + tile0 * kTileScaleBytes, a.kt * kTileScaleBytes, threadIdx.x, kWarps * 32);
+    }
+    grid_dependency_sync();  // PDL (launch.h); only weight prefetches before it
     __shared__ float partial[kWarps - 1][32][4];
     const int warp = static_cast<int>(threadIdx.x >> 5), lane = static_cast<int>(threadIdx.x & 31);
     const int g = lane >> 2, t = lane & 3;
@@ -139,6 +147,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
 constexpr int kTableThreads = 256;
 __global__ void __launch_bounds__(kTableThreads) chunk_table_kernel(const int32_t* offsets, int num_experts, int m,
                                                                     int per_chunk, int4* table) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     using Scan = cub::BlockScan<int, kTableThreads>;
     __shared__ typename Scan::TempStorage tmp;
     const int per = (num_experts + kTableThreads - 1) / kTableThreads;
@@ -162,6 +171,7 @@ __global__ void __launch_bounds__(kTableThreads) chunk_table_kernel(const int32_
 __global__ void relayout_kernel(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t np_tiles, int64_t kt,
                                 int64_t row0, int64_t rows, const uint8_t* src_codes, const uint8_t* src_scales,
                                 int* bad) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t blocks = k / 16;
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (idx >= rows * blocks) return;
@@ -206,8 +216,7 @@ size_t grouped_chunk_table_bytes(int64_t m, int64_t experts, int per_chunk) {
 void build_chunk_table(const int32_t* offsets, int num_experts, int64_t m, int per_chunk, int4* table,
                        cudaStream_t s) {
     QINFER_CHECK(m <= INT_MAX && per_chunk > 0, "linear_grouped: bad row bound ", m);
-    chunk_table_kernel<<<1, kTableThreads, 0, s>>>(offsets, num_experts, static_cast<int>(m), per_chunk, table);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(chunk_table_kernel, 1, kTableThreads, 0, s, offsets, num_experts, static_cast<int>(m), per_chunk, table);
 }
 
 void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) {
@@ -219,8 +228,7 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) 
         QINFER_CHECK(a.chunks != nullptr, "linear_grouped: no chunk table scratch");
         build_chunk_table(a.offsets, a.num_experts, a.m, 8, a.chunks, s);
     }
-    gemv_kernel<<<dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s>>>(a);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(gemv_kernel, dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s, a);
 }
 
 void upload_rows(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t row0, int64_t rows,
@@ -248,9 +256,8 @@ void upload_rows(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t 
         QINFER_CUDA_CHECK(cudaMemcpy(st + scale_off, host_scales + s0 * scale_rb, scale_bytes, cudaMemcpyHostToDevice));
         QINFER_CUDA_CHECK(cudaMemcpy(st + flag_off, &none, sizeof none, cudaMemcpyHostToDevice));
         const int64_t threads = sr * scale_rb;
-        relayout_kernel<<<static_cast<unsigned>((threads + 255) / 256), 256>>>(
-            codes, scales, n, k, np_tiles, kt, row0 + s0, sr, st, st + scale_off, reinterpret_cast<int*>(st + flag_off));
-        QINFER_CUDA_LAUNCH_CHECK();
+        launch(relayout_kernel, static_cast<unsigned>((threads + 255) / 256), 256, 0, 0, codes, scales, n, k, np_tiles,
+               kt, row0 + s0, sr, st, st + scale_off, reinterpret_cast<int*>(st + flag_off));
         int bad = none;
         QINFER_CUDA_CHECK(cudaMemcpy(&bad, st + flag_off, sizeof bad, cudaMemcpyDeviceToHost));
         if (bad != none) {

@@ -26,6 +26,7 @@
 
 #include "core/check.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/glue_common.cuh"
 #include "kernels/cuda/sampling.h"
 
@@ -43,6 +44,7 @@ constexpr int kArgmaxThreads = 512;
 template <bool kVec>
 __global__ void __cluster_dims__(kArgmaxCluster, 1, 1) __launch_bounds__(kArgmaxThreads)
     argmax_kernel(const float* __restrict__ logits, int64_t ld, int V, int32_t* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ float s_v[32];
     __shared__ int s_i[32];
     cg::cluster_group cluster = cg::this_cluster();
@@ -295,6 +297,7 @@ __device__ Cut cut_at(const float* row, int V, const Wt& weight, const F& filt, 
 __global__ void __launch_bounds__(kSampleThreads)
     sample_kernel(const float* __restrict__ logits, int64_t ld, int V, float temperature, int top_k, float top_p,
                   uint64_t seed, const uint64_t* __restrict__ counter, int32_t* __restrict__ out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ SampleSmem sm;
     const int64_t b = blockIdx.x;
     const float* row = logits + b * ld;
@@ -375,10 +378,9 @@ void argmax_rows(const float* logits, int64_t ld, int64_t B, int64_t V, int32_t*
     if (B <= 0) return;
     const dim3 grid(kArgmaxCluster, static_cast<unsigned>(B));
     if (ld % 4 == 0 && glue::aligned16(logits))
-        argmax_kernel<true><<<grid, kArgmaxThreads, 0, stream>>>(logits, ld, static_cast<int>(V), out);
+        launch(argmax_kernel<true>, grid, kArgmaxThreads, 0, stream, logits, ld, static_cast<int>(V), out);
     else
-        argmax_kernel<false><<<grid, kArgmaxThreads, 0, stream>>>(logits, ld, static_cast<int>(V), out);
-    QINFER_CUDA_LAUNCH_CHECK();
+        launch(argmax_kernel<false>, grid, kArgmaxThreads, 0, stream, logits, ld, static_cast<int>(V), out);
 }
 
 size_t sample_rows_scratch_bytes(int64_t /*B*/, int64_t /*V*/) { return 0; }
@@ -390,9 +392,8 @@ void sample_rows(const float* logits, int64_t ld, int64_t B, int64_t V, float te
     QINFER_CHECK(temperature > 0.0f, "sample_rows: temperature must be > 0 (use argmax_rows for greedy)");
     QINFER_CHECK(top_p > 0.0f && top_p <= 1.0f, "sample_rows: top_p must be in (0, 1], got ", top_p);
     if (B <= 0) return;
-    sample_kernel<<<static_cast<unsigned>(B), kSampleThreads, 0, stream>>>(logits, ld, static_cast<int>(V), temperature,
-                                                                           top_k, top_p, seed, counter, out);
-    QINFER_CUDA_LAUNCH_CHECK();
+    launch(sample_kernel, static_cast<unsigned>(B), kSampleThreads, 0, stream, logits, ld, static_cast<int>(V),
+           temperature, top_k, top_p, seed, counter, out);
 }
 
 }  // namespace qinfer::cuda

@@ -1,0 +1,20 @@
+#include "kernels/cuda/launch.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace qinfer::cuda {
+
+bool pdl_enabled() {
+    static const bool enabled = [] {
+        const char* env = std::getenv("QINFER_PDL");
+        if (env != nullptr && std::strcmp(env, "0") == 0) return false;
+        int dev = 0, major = 0;
+        if (cudaGetDevice(&dev) != cudaSuccess) return false;
+        if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) return false;
+        return major >= 9;
+    }();
+    return enabled;
+}
+
+}  // namespace qinfer::cuda
