@@ -267,6 +267,56 @@ TEST(CudaLinear, IndexedRepeatedExpertsAndRows) {
         }
 }
 
+// The shared expert as expert E of the indexed GEMV (MoE decode): rows whose expert id is E read the `extra` weight,
+// the other rows their stacked expert, in one launch. Same products as above: same tolerances.
+TEST(CudaLinear, IndexedExtraExpertIsExpertE) {
+    QINFER_REQUIRE_GPU();
+    cuda::GemmContext ctx;
+    const std::pair<int64_t, int64_t> nks[] = {{1024, 2048}, {2048, 512}, {72, 48}};
+    const int64_t E = 5, X = 3;
+    const std::vector<int32_t> experts = {4, 5, 0, 5, 2, 5};  // slot k of each of 3 tokens is the shared expert (5)
+    const std::vector<int32_t> x_rows = {0, 0, 1, 1, 2, 2};
+    const int64_t R = static_cast<int64_t>(experts.size());
+    const cuda::DeviceBuffer d_e = upload_i32(experts), d_x = upload_i32(x_rows);
+    for (WeightFormat f : kFormats)
+        for (auto [N, K] : nks) {
+            const TestWeight w = make_weight(f, E, N, K);
+            const TestWeight shared = make_weight(f, 1, N, K);
+            const TestX x = make_x(X, K, K + 8);
+            Tensor ref({R, N});
+            for (int64_t r = 0; r < R; ++r) {
+                Tensor xr({1, K});
+                std::memcpy(xr.data(), x.x.row(x_rows[static_cast<size_t>(r)]), static_cast<size_t>(K) * 4);
+                const int32_t e = experts[static_cast<size_t>(r)];
+                const Tensor yr = ops::linear(xr, e == E ? shared.dq[0] : w.dq[static_cast<size_t>(e)]);
+                std::memcpy(ref.row(r), yr.data(), static_cast<size_t>(N) * 4);
+            }
+            std::vector<int64_t> rows(static_cast<size_t>(R));
+            for (int64_t r = 0; r < R; ++r) rows[static_cast<size_t>(r)] = r;
+            const int64_t ldy = N + 1;
+            for (OutMode mode : kModes) {
+                const std::string what =
+                    str_cat("indexed+extra ", cuda::weight_format_name(f), " N=", N, " K=", K, " ", mode_name(mode));
+                run_and_check(mode, R, N, ldy, ref, rows, tol_for(f, GemmPath::Gemv, mode), what, [&](void* y) {
+                    cuda::linear_indexed(w.dw, x.d.as<cuda::bf16>(), x.ldx, d_x.as<int32_t>(), d_e.as<int32_t>(), R, y,
+                                         ldy, mode, ctx, nullptr, &shared.dw);
+                });
+            }
+        }
+    // An extra weight of another shape or format is refused, naming both.
+    const TestWeight w = make_weight(WeightFormat::NVFP4, E, 64, 64);
+    const TestWeight other = make_weight(WeightFormat::NVFP4, 1, 64, 128);
+    const TestX x = make_x(X, 64, 64);
+    cuda::DeviceBuffer y(static_cast<size_t>(R * 64) * 4);
+    try {
+        cuda::linear_indexed(w.dw, x.d.as<cuda::bf16>(), x.ldx, d_x.as<int32_t>(), d_e.as<int32_t>(), R, y.data(), 64,
+                             OutMode::StoreF32, ctx, nullptr, &other.dw);
+        FAIL() << "a mismatched extra expert was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("extra expert"), std::string::npos) << e.what();
+    }
+}
+
 // linear_gated: the shared expert's sigmoid-gated add in the NVFP4 GEMV's store. Same products as linear(), then
 // one fp32 scale: the exact-path tolerances apply (1e-4 f32, 4e-3 bf16 output).
 TEST(CudaLinear, GatedGemvScalesEachRowBySigmoidOfItsGate) {
@@ -277,11 +327,13 @@ TEST(CudaLinear, GatedGemvScalesEachRowBySigmoidOfItsGate) {
             const TestWeight w = make_weight(WeightFormat::NVFP4, 1, N, K);
             const TestX x = make_x(M, K, K + 8);
             const Tensor plain = ops::linear(x.x, w.dq[0]);
-            const Tensor gate_logit = randn({M}, 2.0f);
+            const int64_t ldg = 3;  // the gate logit of row m at m * ldg (as in the router's [T, E + 1] logits)
+            const Tensor gate_logit = randn({M, ldg}, 2.0f);
             const cuda::DeviceBuffer d_gate = upload_f32(gate_logit);
             Tensor gated({M, N});
             for (int64_t m = 0; m < M; ++m)
-                for (int64_t n = 0; n < N; ++n) gated.row(m)[n] = ops::sigmoid(gate_logit.data()[m]) * plain.row(m)[n];
+                for (int64_t n = 0; n < N; ++n)
+                    gated.row(m)[n] = ops::sigmoid(gate_logit.data()[m * ldg]) * plain.row(m)[n];
             std::vector<int64_t> rows(static_cast<size_t>(M));
             for (int64_t m = 0; m < M; ++m) rows[static_cast<size_t>(m)] = m;
             const int64_t ldy = N + 3;
@@ -290,7 +342,7 @@ TEST(CudaLinear, GatedGemvScalesEachRowBySigmoidOfItsGate) {
                 run_and_check(mode, M, N, ldy, gated, rows, tol_for(WeightFormat::NVFP4, GemmPath::Gemv, mode), what,
                               [&](void* y) {
                                   cuda::linear_gated(w.dw, x.d.as<cuda::bf16>(), M, x.ldx, y, ldy, mode,
-                                                     d_gate.as<float>(), nullptr);
+                                                     d_gate.as<float>(), ldg, nullptr);
                               });
             }
         }
@@ -306,14 +358,14 @@ TEST(CudaLinear, GatedGemvRejectsWhatItCannotRun) {
     EXPECT_FALSE(cuda::gated_gemv_supported(fp4.dw, 9));
     EXPECT_TRUE(cuda::gated_gemv_supported(fp4.dw, 8));
     EXPECT_ERROR_CONTAINS(cuda::linear_gated(bf.dw, x.d.as<cuda::bf16>(), 1, 64, y.data(), 16, OutMode::StoreF32,
-                                             gate.as<float>(), nullptr),
+                                             gate.as<float>(), 1, nullptr),
                           "linear_gated", "NVFP4", "bf16");
     EXPECT_ERROR_CONTAINS(cuda::linear_gated(fp4.dw, x.d.as<cuda::bf16>(), 9, 64, y.data(), 16, OutMode::StoreF32,
-                                             gate.as<float>(), nullptr),
+                                             gate.as<float>(), 1, nullptr),
                           "1..8 rows", "9 rows");
-    EXPECT_ERROR_CONTAINS(cuda::linear_gated(fp4.dw, x.d.as<cuda::bf16>(), 1, 64, y.data(), 16, OutMode::StoreF32,
-                                             nullptr, nullptr),
-                          "null gate");
+    EXPECT_ERROR_CONTAINS(
+        cuda::linear_gated(fp4.dw, x.d.as<cuda::bf16>(), 1, 64, y.data(), 16, OutMode::StoreF32, nullptr, 1, nullptr),
+        "null gate");
 }
 
 TEST(CudaLinear, ZeroRowsIsANoOp) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <random>
@@ -60,6 +61,34 @@ TEST(CudaMoeRouting, RouteMatchesCpu) {
                     ASSERT_NEAR(got.w[i], ref.w[i], 1e-5 * std::abs(ref.w[i]) + 1e-9) << what << " at " << i;
             }
         }
+    }
+}
+
+// moe_route_shared: the k routed slots exactly as moe_route, plus slot k = expert E with weight sigmoid(gate logit).
+TEST(CudaMoeRouting, RouteSharedAddsTheSharedExpertAsLastSlot) {
+    QINFER_REQUIRE_GPU();
+    const int64_t E = 64, k = 4, T = 11, ldg = 3;
+    const Tensor l = randn({T, E}, 2.0f);
+    const Tensor g = randn({T, ldg}, 3.0f);  // the gate logit of token t at g[t * ldg]
+    const Route ref = cpu_route(l, T, E, k, true);
+    const auto dl = upload_f32(l), dg = upload_f32(g);
+    auto di = poisoned(static_cast<size_t>(T * (k + 1)) * 4);
+    auto dw = poisoned(static_cast<size_t>(T * (k + 1)) * 4);
+    cuda::moe_route_shared(dl.as<float>(), E, T, E, k, true, dg.as<float>(), ldg, di.as<int32_t>(), dw.as<float>(),
+                           nullptr);
+    const auto ids = cuda::to_host<int32_t>(di.data(), static_cast<size_t>(T * (k + 1)));
+    const auto w = cuda::to_host<float>(dw.data(), static_cast<size_t>(T * (k + 1)));
+    for (int64_t t = 0; t < T; ++t) {
+        for (int64_t j = 0; j < k; ++j) {
+            const size_t a = static_cast<size_t>(t * (k + 1) + j), b = static_cast<size_t>(t * k + j);
+            EXPECT_EQ(ids[a], ref.ids[b]) << "token " << t << " slot " << j;
+            EXPECT_NEAR(w[a], ref.w[b], 1e-5 * std::abs(ref.w[b]) + 1e-9) << "token " << t << " slot " << j;
+        }
+        const size_t s = static_cast<size_t>(t * (k + 1) + k);
+        EXPECT_EQ(ids[s], E) << "token " << t << ": the shared slot is expert E";
+        const float want = 1.0f / (1.0f + std::exp(-g.data()[t * ldg]));
+        EXPECT_NEAR(w[s], want, 1e-6 * want + 1e-9)
+            << "token " << t << ": the shared slot's weight is its sigmoid gate";
     }
 }
 

@@ -116,6 +116,9 @@ struct GemvArgs {
     void* y;
     int64_t ldy;
     OutMode mode;
+    const uint8_t* extra_w;  // indexed mode: rows whose expert is extra_expert read this one expert (see nvfp4_gemv.h)
+    const float* extra_rs;
+    int extra_expert;
 };
 
 // BF16 / FP8 (NVFP4: nvfp4_gemv.cu). One warp per RW output columns n (weight rows), MT rows of x per block row
@@ -138,9 +141,16 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
     int64_t e, yr0;
     const bf16* xb;
     int mc;
+    const uint8_t* wbase = a.w;
+    const float* rsp = a.rs;
     if (a.expert_idx) {
         const int r = static_cast<int>(blockIdx.y);
         e = a.expert_idx[r];
+        if (a.extra_w != nullptr && e == a.extra_expert) {  // uniform per block
+            wbase = a.extra_w;
+            rsp = a.extra_rs;
+            e = 0;
+        }
         xb = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
         mc = 1;
         yr0 = r;
@@ -155,7 +165,7 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
 #pragma unroll
     for (int i = 0; i < RW; ++i) {
         const int64_t row = e * a.n + n0 + min(i, a.n - 1 - n0);
-        wr[i] = a.w + row * a.row_bytes;
+        wr[i] = wbase + row * a.row_bytes;
     }
     float acc[RW][MT];
 #pragma unroll
@@ -215,7 +225,7 @@ __global__ void __launch_bounds__(128, 1) gemv_kernel(GemvArgs a) {
         for (int i = 0; i < RW; ++i) {
             const int n = n0 + i;
             if (n < a.n) {
-                const float rs = a.rs ? a.rs[e * a.n + n] : 1.0f;
+                const float rs = rsp ? rsp[e * a.n + n] : 1.0f;
 #pragma unroll
                 for (int m = 0; m < MT; ++m)
                     if (m < mc) store_out(a.y, (yr0 + m) * a.ldy + n, acc[i][m] * rs, a.mode);
@@ -529,14 +539,22 @@ nvfp4::GemvArgs nvfp4_gemv_args(const DeviceWeight& w, const bf16* x, int64_t ld
 }
 
 // The decode GEMV over any format: dense (expert, M rows of x) or indexed (x_row / expert_idx per output row).
+// `extra` (indexed only): rows whose expert is w.experts() read that single-expert weight instead.
 void launch_gemv(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t ldx, int64_t m_rows,
-                 const int32_t* x_row, const int32_t* expert_idx, void* y, int64_t ldy, OutMode mode, cudaStream_t s) {
+                 const int32_t* x_row, const int32_t* expert_idx, void* y, int64_t ldy, OutMode mode, cudaStream_t s,
+                 const DeviceWeight* extra = nullptr) {
     const bool indexed = expert_idx != nullptr;
     if (w.format() == WeightFormat::NVFP4) {
         nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, indexed ? 1 : m_rows, y, ldy, mode);
         a.expert = expert;
         a.x_row = x_row;
         a.expert_idx = expert_idx;
+        if (extra != nullptr) {
+            a.extra_codes = extra->data().as<uint8_t>();
+            a.extra_scales = extra->scales().as<uint8_t>();
+            a.extra_row_scale = extra->row_scale().as<float>();
+            a.extra_expert = static_cast<int>(w.experts());
+        }
         return nvfp4::launch_gemv(a, m_rows, indexed, s);
     }
     QINFER_CHECK(m_rows <= 65535LL * (indexed ? 1 : 8), "linear: too many rows for the GEMV grid (", m_rows, ")");
@@ -545,6 +563,11 @@ void launch_gemv(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t l
     a.m = indexed ? 1 : static_cast<int>(m_rows);
     a.x_row = x_row;
     a.expert_idx = expert_idx;
+    if (extra != nullptr) {
+        a.extra_w = extra->data().as<uint8_t>();
+        a.extra_rs = extra->row_scale().as<float>();
+        a.extra_expert = static_cast<int>(w.experts());
+    }
     if (w.format() == WeightFormat::BF16) return launch_gemv_f<WeightFormat::BF16>(a, m_rows, indexed, s);
     launch_gemv_f<WeightFormat::FP8>(a, m_rows, indexed, s);
 }
@@ -718,6 +741,22 @@ void DeviceWeight::upload_rows(int64_t row0, int64_t rows, const void* data, con
     }
 }
 
+void DeviceWeight::copy_rows_from(int64_t row0, const DeviceWeight& src) {
+    const int64_t rows = src.experts_ * src.n_;
+    QINFER_CHECK(format_ != WeightFormat::NVFP4 && src.format_ == format_ && src.k_ == k_ && row0 >= 0 &&
+                     row0 + rows <= experts_ * n_,
+                 "DeviceWeight::copy_rows_from: ", weight_format_name(src.format_), " [", rows, ", ", src.k_,
+                 "] does not fit rows [", row0, ", ", row0 + rows, ") of ", weight_format_name(format_), " [",
+                 experts_ * n_, ", ", k_, "] (BF16 / FP8 only)");
+    const int64_t drb = data_row_bytes(format_, k_padded(format_, k_));
+    QINFER_CUDA_CHECK(cudaMemcpy(data_.as<uint8_t>() + row0 * drb, src.data_.data(), static_cast<size_t>(rows * drb),
+                                 cudaMemcpyDeviceToDevice));
+    if (format_ != WeightFormat::BF16) {
+        QINFER_CUDA_CHECK(cudaMemcpy(row_scale_.as<float>() + row0, src.row_scale_.data(),
+                                     static_cast<size_t>(rows) * sizeof(float), cudaMemcpyDeviceToDevice));
+    }
+}
+
 uint64_t DeviceWeight::bytes() const { return data_.bytes() + scales_.bytes() + row_scale_.bytes(); }
 uint64_t DeviceWeight::expert_bytes() const { return experts_ > 0 ? bytes() / static_cast<uint64_t>(experts_) : 0; }
 
@@ -809,13 +848,21 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
 }
 
 void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int32_t* x_row, const int32_t* expert,
-                    int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream) {
+                    int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream,
+                    const DeviceWeight* extra) {
     (void)ctx;
     QINFER_CHECK(rows >= 0, "linear_indexed: rows = ", rows);
     if (rows == 0) return;
     check_io(w, x, ldx, y, ldy, "linear_indexed");
     QINFER_CHECK(x_row != nullptr && expert != nullptr, "linear_indexed: null x_row or expert");
-    launch_gemv(w, 0, x, ldx, rows, x_row, expert, y, ldy, mode, stream);
+    if (extra != nullptr) {
+        QINFER_CHECK(
+            extra->format() == w.format() && extra->experts() == 1 && extra->n() == w.n() && extra->k() == w.k(),
+            "linear_indexed: the extra expert must be one ", weight_format_name(w.format()), " [", w.n(), ", ", w.k(),
+            "] weight, got ", weight_format_name(extra->format()), " [", extra->experts(), ", ", extra->n(), ", ",
+            extra->k(), "]");
+    }
+    launch_gemv(w, 0, x, ldx, rows, x_row, expert, y, ldy, mode, stream, extra);
 }
 
 bool gated_gemv_supported(const DeviceWeight& w, int64_t m) {
@@ -823,13 +870,14 @@ bool gated_gemv_supported(const DeviceWeight& w, int64_t m) {
 }
 
 void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                  const float* gate_logit, cudaStream_t stream) {
+                  const float* gate_logit, int64_t ld_gate, cudaStream_t stream) {
     check_io(w, x, ldx, y, ldy, "linear_gated");
     QINFER_CHECK(gated_gemv_supported(w, m), "linear_gated: needs NVFP4 weights and 1..8 rows (weight ",
                  weight_format_name(w.format()), " [", w.experts(), ", ", w.n(), ", ", w.k(), "], ", m, " rows)");
     QINFER_CHECK(gate_logit != nullptr, "linear_gated: null gate logits");
     nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
     a.sigmoid_gate = gate_logit;
+    a.ld_gate = ld_gate;
     nvfp4::launch_gemv(a, m, false, stream);
 }
 

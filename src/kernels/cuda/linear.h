@@ -40,6 +40,9 @@ public:
     //         scale: weight_scale
     // Synchronous with respect to the host buffers (they may be freed on return).
     void upload_rows(int64_t row0, int64_t rows, const void* data, const uint8_t* block_scales, float scale);
+    // Copies all of `src` (same format and k; BF16 or FP8) into rows [row0, row0 + src rows), device to device: a
+    // load-time concatenation of two Linears that read the same input (the MoE router and the shared-expert gate).
+    void copy_rows_from(int64_t row0, const DeviceWeight& src);
 
     WeightFormat format() const { return format_; }
     int64_t experts() const { return experts_; }
@@ -102,16 +105,18 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
                     int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream);
 
 // Indexed (MoE decode): for r in [0, rows): y[r] (mode)= x[x_row[r]] · W[expert[r]]ᵀ. Only the selected experts'
-// weights are read. x_row and expert are device int32 [rows].
+// weights are read. x_row and expert are device int32 [rows]. With `extra` (one expert of w's format and [n, k]),
+// expert id w.experts() selects it: the shared expert runs as expert E in the routed experts' launch.
 void linear_indexed(const DeviceWeight& w, const bf16* x, int64_t ldx, const int32_t* x_row, const int32_t* expert,
-                    int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream);
+                    int64_t rows, void* y, int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream,
+                    const DeviceWeight* extra = nullptr);
 
-// The NVFP4 decode GEMV with its output gated: y[m] (mode)= sigmoid(gate_logit[m]) · (x[m]·Wᵀ) (the shared expert's
-// gated add in the GEMV's store; gate_logit device f32 [M]). 1 <= M <= 8 and NVFP4 weights only:
-// gated_gemv_supported says whether a weight qualifies, linear_gated throws otherwise.
+// The NVFP4 decode GEMV with its output gated: y[m] (mode)= sigmoid(gate_logit[m * ld_gate]) · (x[m]·Wᵀ) (the shared
+// expert's gated add in the GEMV's store; gate_logit device f32, row stride ld_gate). 1 <= M <= 8 and NVFP4 weights
+// only: gated_gemv_supported says whether a weight qualifies, linear_gated throws otherwise.
 bool gated_gemv_supported(const DeviceWeight& w, int64_t m);
 void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                  const float* gate_logit, cudaStream_t stream);
+                  const float* gate_logit, int64_t ld_gate, cudaStream_t stream);
 
 // Which implementation linear() uses (addition for tests and benchmarks; Auto is the default and what the engine uses):
 //   Gemv        the memory-bound decode kernel (any M, run in tiles of 8 rows)

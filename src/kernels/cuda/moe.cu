@@ -24,13 +24,17 @@ constexpr int kScanThreads = 512;
 // (as kernels/cpu/moe.cpp; the sum is a warp tree, not sequential, so p may differ from the CPU in the last ulp),
 // then k rounds of a warp argmax over p with ties to the lower expert id, then w = p / Σ_selected p (the sum in
 // selection order, sequential, as the CPU).
+// With shared_logit (moe_route_shared): each token gets k + 1 slots, the last one expert E (the shared expert) with
+// weight sigmoid(shared_logit[t * ld_shared]), computed as elementwise.cu's add_sigmoid_gated.
 __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, int64_t T, int E, int k,
-                                 bool renormalize, int32_t* __restrict__ ids, float* __restrict__ weights) {
+                                 bool renormalize, const float* __restrict__ shared_logit, int64_t ld_shared,
+                                 int32_t* __restrict__ ids, float* __restrict__ weights) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ float s_p[8][kMaxK];
     const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
     const int64_t t = static_cast<int64_t>(blockIdx.x) * (blockDim.x >> 5) + wid;
     if (t >= T) return;
+    const int slots = shared_logit != nullptr ? k + 1 : k;
     const float* l = logits + t * ld;
     float p[kPerLane];
     float m = -INFINITY;
@@ -78,7 +82,7 @@ __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, i
         for (int i = 0; i < kPerLane; ++i)
             if (lane + 32 * i == be) p[i] = -1.0f;
         if (lane == 0) {
-            ids[t * k + s] = be;
+            ids[t * slots + s] = be;
             s_p[wid][s] = bv;
         }
     }
@@ -86,7 +90,11 @@ __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, i
     if (lane == 0) {
         float sel = 0.0f;
         for (int s = 0; s < k; ++s) sel = __fadd_rn(sel, s_p[wid][s]);
-        for (int s = 0; s < k; ++s) weights[t * k + s] = renormalize ? __fdiv_rn(s_p[wid][s], sel) : s_p[wid][s];
+        for (int s = 0; s < k; ++s) weights[t * slots + s] = renormalize ? __fdiv_rn(s_p[wid][s], sel) : s_p[wid][s];
+        if (shared_logit != nullptr) {
+            ids[t * slots + k] = E;
+            weights[t * slots + k] = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-shared_logit[t * ld_shared])));
+        }
     }
 }
 
@@ -267,15 +275,30 @@ int64_t num_chunks(int64_t T, int64_t k) { return (T * k + kChunk - 1) / kChunk;
 
 }  // namespace
 
-void moe_route(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize, int32_t* ids,
-               float* weights, cudaStream_t stream) {
+namespace {
+
+void route(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize,
+           const float* shared_logit, int64_t ld_shared, int32_t* ids, float* weights, cudaStream_t stream) {
     QINFER_CHECK(E >= 1 && E <= kMaxE, "moe_route: E must be in [1, ", kMaxE, "], got ", E);
     QINFER_CHECK(k >= 1 && k <= E && k <= kMaxK, "moe_route: k must be in [1, min(E, ", kMaxK, ")], got ", k);
     if (T <= 0) return;
     const int warps = 8;  // tokens per block
     const auto blocks = static_cast<unsigned>((T + warps - 1) / warps);
     launch(moe_route_kernel, blocks, warps * 32, 0, stream, logits, ld, T, static_cast<int>(E), static_cast<int>(k),
-           renormalize, ids, weights);
+           renormalize, shared_logit, ld_shared, ids, weights);
+}
+
+}  // namespace
+
+void moe_route(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize, int32_t* ids,
+               float* weights, cudaStream_t stream) {
+    route(logits, ld, T, E, k, renormalize, nullptr, 0, ids, weights, stream);
+}
+
+void moe_route_shared(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize,
+                      const float* shared_logit, int64_t ld_shared, int32_t* ids, float* weights, cudaStream_t stream) {
+    QINFER_CHECK(shared_logit != nullptr, "moe_route_shared: null shared-expert gate logits");
+    route(logits, ld, T, E, k, renormalize, shared_logit, ld_shared, ids, weights, stream);
 }
 
 size_t moe_permute_scratch_bytes(int64_t T, int64_t k, int64_t E) {

@@ -15,6 +15,12 @@ namespace qinfer::cuda {
 // logits f32 [T, E] (row stride ld) → ids int32 [T, k], weights f32 [T, k] (descending probability).
 void moe_route(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize, int32_t* ids,
                float* weights, cudaStream_t stream);
+// As moe_route, plus the shared expert as a (k+1)-th slot of every token: ids int32 [T, k+1] with ids[t, k] = E, and
+// weights f32 [T, k+1] with weights[t, k] = sigmoid(shared_logit[t * ld_shared]) (the shared expert's gate). The
+// decode path then runs routed and shared experts in the same indexed GEMVs and one combine (linear.h
+// linear_indexed's `extra` weight is expert E).
+void moe_route_shared(const float* logits, int64_t ld, int64_t T, int64_t E, int64_t k, bool renormalize,
+                      const float* shared_logit, int64_t ld_shared, int32_t* ids, float* weights, cudaStream_t stream);
 
 // Sort the T*k (token, slot) pairs by expert (stable: by token within an expert).
 //   offsets int32 [E+1]: expert e owns sorted rows [offsets[e], offsets[e+1])

@@ -49,9 +49,18 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
     int64_t e, yrow0;
     int mcount;
     const bf16* xr = nullptr;  // this lane's token (B column g); null -> zeros
+    const uint8_t* codes = a.codes;
+    const uint8_t* scales = a.scales;
+    const float* row_scale = a.row_scale;
     if (a.expert_idx) {
         const int r = static_cast<int>(blockIdx.y);
         e = a.expert_idx[r];
+        if (a.extra_codes != nullptr && e == a.extra_expert) {  // uniform per block
+            codes = a.extra_codes;
+            scales = a.extra_scales;
+            row_scale = a.extra_row_scale;
+            e = 0;
+        }
         if (g == 0) xr = a.x + static_cast<int64_t>(a.x_row[r]) * a.ldx;
         yrow0 = r;
         mcount = 1;
@@ -74,8 +83,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         mcount = min(8, a.m - m0);
     }
     const int64_t tile0 = (e * a.np_tiles + row_tile) * a.kt;
-    const uint8_t* cp = a.codes + tile0 * kTileCodeBytes + lane * 16;
-    const uint16_t* sp = reinterpret_cast<const uint16_t*>(a.scales + tile0 * kTileScaleBytes) + lane;
+    const uint8_t* cp = codes + tile0 * kTileCodeBytes + lane * 16;
+    const uint16_t* sp = reinterpret_cast<const uint16_t*>(scales + tile0 * kTileScaleBytes) + lane;
     const int kt_n = static_cast<int>(a.kt);
 
     float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
@@ -131,9 +140,9 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         const int n = static_cast<int>(row_tile) * kTileRows + g + (i >> 1) * 8;
         const int tok = 2 * t + (i & 1);
         if (n < a.n && tok < mcount) {
-            float v = c[i] * (a.row_scale[e * a.n + n] * kPostScale);
+            float v = c[i] * (row_scale[e * a.n + n] * kPostScale);
             if (a.sigmoid_gate != nullptr) {  // as elementwise.cu's add_sigmoid_gated: s = 1 / (1 + e^-g), s * y
-                const float gl = a.sigmoid_gate[yrow0 + tok];
+                const float gl = a.sigmoid_gate[(yrow0 + tok) * a.ld_gate];
                 v = __fmul_rn(__fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gl))), v);
             }
             store_out(a.y, (yrow0 + tok) * a.ldy + n, v, a.mode);

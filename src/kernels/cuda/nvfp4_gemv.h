@@ -28,7 +28,14 @@ struct GemvArgs {
     void* y;
     int64_t ldy;
     OutMode mode;
-    const float* sigmoid_gate;  // non-null: y[r] (mode)= sigmoid(sigmoid_gate[r]) · (x·Wᵀ)[r]  (GEMV only)
+    const float* sigmoid_gate;  // non-null: y[r] (mode)= sigmoid(sigmoid_gate[r * ld_gate]) · (x·Wᵀ)[r]  (GEMV only)
+    int64_t ld_gate;
+    // indexed mode, extra_codes non-null: rows whose expert_idx is extra_expert read this single expert (same n, k)
+    // instead (the MoE decode's shared expert, run as expert E of the routed experts' launch)
+    const uint8_t* extra_codes;
+    const uint8_t* extra_scales;
+    const float* extra_row_scale;
+    int extra_expert;
     bool vec_store;             // set by launch_gemm: y rows allow 8 / 16-byte stores
 };
 

@@ -38,6 +38,14 @@ struct CudaModel::Layer {
     const DeviceLinear* e_gate_up = nullptr;  // [E, 2I, H]
     const DeviceLinear* e_down = nullptr;     // [E, H, I]
     const DeviceLinear* sh_gate = nullptr;    // [1, H]
+    // Decode (T <= 8) runs the shared expert as expert E of the routed experts' indexed GEMVs (one gate_up, SiLU·mul,
+    // down and combine launch for both, its sigmoid gate as the (k+1)-th routing weight) when its weights have the
+    // routed experts' format and shape; else these are null and it runs as its own GEMVs.
+    const DeviceWeight* sh_gate_up_as_expert = nullptr;
+    // The router and the shared-expert gate in one BF16/FP8 GEMV ([E + 1, H], row E the gate; CudaModel::derived_)
+    // when both are single weights of one format; else null and they run apart.
+    const DeviceLinear* router_and_gate = nullptr;
+    const DeviceWeight* sh_down_as_expert = nullptr;
 };
 
 // Device buffers for one step of up to `rows` tokens (rows = max(prefill_chunk, max_batch)).
@@ -53,10 +61,11 @@ struct CudaModel::Work {
     DeviceBuffer gdn_conv, gdn_rec;            // f32 [gdn layers][slots][...]
     DeviceBuffer attn_ws, gdn_ws;
     // MoE
-    DeviceBuffer router_logits;                // f32 [rows, E]
+    DeviceBuffer router_logits;                // f32 [rows, E + 1] (column E: the shared gate, when fused)
     DeviceBuffer topk_ids, topk_w;             // int32 / f32 [rows, k]
     DeviceBuffer offsets, src_token, sorted_pos, expert_of_row, permute_scratch;
     DeviceBuffer row_div_k, identity;          // int32 [moe_rows]: r / k and r (decode's indexed path)
+    DeviceBuffer row_div_k1;  // int32 [moe_rows]: r / (k + 1) (decode with the shared expert as a slot)
     DeviceBuffer xs, gus, acts, ys;            // [moe_rows, H] bf16, [moe_rows, 2I] bf16, [moe_rows, I] bf16, [moe_rows, H] f32
     DeviceBuffer shared_y, shared_gate;        // f32 [rows, H], f32 [rows]
     DeviceBuffer logits;                       // f32 [logit_rows, V]
@@ -156,6 +165,32 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
                 L.down = &P.linear(q + "shared_expert.down_proj.weight");
                 L.sh_gate = &P.linear(q + "shared_expert_gate.weight");
                 max_is = std::max(max_is, L.gate_up->n / 2);
+                const auto single = [](const DeviceLinear* l) {
+                    return l->segments.size() == 1 ? &l->segments[0].weight : nullptr;
+                };
+                const DeviceWeight *sgu = single(L.gate_up), *sdn = single(L.down);
+                const DeviceWeight *egu = single(L.e_gate_up), *edn = single(L.e_down);
+                const auto same = [](const DeviceWeight* s, const DeviceWeight* e) {
+                    return s != nullptr && e != nullptr && s->format() == e->format() && s->experts() == 1 &&
+                           s->n() == e->n() && s->k() == e->k();
+                };
+                if (same(sgu, egu) && same(sdn, edn)) {
+                    L.sh_gate_up_as_expert = sgu;
+                    L.sh_down_as_expert = sdn;
+                }
+                const DeviceWeight *rw = single(L.router), *gw = single(L.sh_gate);
+                if (rw != nullptr && gw != nullptr && rw->format() == gw->format() &&
+                    rw->format() != WeightFormat::NVFP4 && rw->k() == gw->k() && rw->experts() == 1 &&
+                    gw->experts() == 1) {
+                    auto cat = std::make_unique<DeviceLinear>();
+                    cat->n = rw->n() + gw->n();
+                    cat->k = rw->k();
+                    cat->segments.push_back({0, DeviceWeight(rw->format(), 1, cat->n, cat->k)});
+                    cat->segments[0].weight.copy_rows_from(0, *rw);
+                    cat->segments[0].weight.copy_rows_from(rw->n(), *gw);
+                    L.router_and_gate = cat.get();
+                    m->derived_.push_back(std::move(cat));
+                }
             }
         } else {
             L.gate_up = &P.linear(p + "mlp.gate_up_proj.weight");
@@ -175,7 +210,8 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
     const int64_t E = c.num_experts, k = std::max<int64_t>(c.num_experts_per_tok, 1), I = c.moe_intermediate_size;
     const int64_t qkv_dim = 2 * hq * hd + 2 * hkv * hd, qkvz_dim = 2 * kd + 2 * vd;
     w->rows = R;
-    w->moe_rows = c.is_moe ? R * k : 0;
+    // decode's indexed path: up to 8 tokens x (k + 1) slots (the shared expert as a slot)
+    w->moe_rows = c.is_moe ? std::max(R * k, 8 * (k + 1)) : 0;
     w->logit_rows = std::max<int64_t>(B, 64);
     w->ids = DeviceBuffer(static_cast<size_t>(R) * 4);
     w->slots = DeviceBuffer(static_cast<size_t>(B) * 4);
@@ -201,7 +237,7 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
     }
     if (c.is_moe) {
         const int64_t MR = w->moe_rows;
-        w->router_logits = DeviceBuffer(static_cast<size_t>(R * E) * 4);
+        w->router_logits = DeviceBuffer(static_cast<size_t>(R * (E + 1)) * 4);
         w->topk_ids = DeviceBuffer(static_cast<size_t>(MR) * 4);
         w->topk_w = DeviceBuffer(static_cast<size_t>(MR) * 4);
         w->offsets = DeviceBuffer(static_cast<size_t>(E + 1) * 4);
@@ -209,12 +245,14 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
         w->sorted_pos = DeviceBuffer(static_cast<size_t>(MR) * 4);
         w->expert_of_row = DeviceBuffer(static_cast<size_t>(MR) * 4);
         w->permute_scratch = DeviceBuffer(std::max<size_t>(moe_permute_scratch_bytes(R, k, E), 16));
-        std::vector<int32_t> div(static_cast<size_t>(MR)), id(static_cast<size_t>(MR));
+        std::vector<int32_t> div(static_cast<size_t>(MR)), div1(static_cast<size_t>(MR)), id(static_cast<size_t>(MR));
         for (int64_t r = 0; r < MR; ++r) {
             div[static_cast<size_t>(r)] = static_cast<int32_t>(r / k);
+            div1[static_cast<size_t>(r)] = static_cast<int32_t>(r / (k + 1));
             id[static_cast<size_t>(r)] = static_cast<int32_t>(r);
         }
         w->row_div_k = to_device(std::span<const int32_t>(div));
+        w->row_div_k1 = to_device(std::span<const int32_t>(div1));
         w->identity = to_device(std::span<const int32_t>(id));
         w->xs = DeviceBuffer(static_cast<size_t>(MR * H) * 2);
         w->gus = DeviceBuffer(static_cast<size_t>(MR * 2 * I) * 2);
@@ -248,18 +286,22 @@ void CudaModel::reset_slot(int slot) {
     }
 }
 
-void CudaModel::observe_routing(int layer, int64_t pos0, int64_t T) {
+void CudaModel::observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, int64_t slots) {
     cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
     QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
     if (capturing != cudaStreamCaptureStatusNone) return;  // a graph replays without the host: nothing to observe
     const int64_t E = config_.num_experts, k = config_.num_experts_per_tok;
     Tensor logits({T, E});
-    std::vector<int32_t> experts(static_cast<size_t>(T * k));
-    QINFER_CUDA_CHECK(cudaMemcpyAsync(logits.data(), work_->router_logits.data(), static_cast<size_t>(T * E) * 4,
-                                      cudaMemcpyDeviceToHost, stream_));
-    QINFER_CUDA_CHECK(cudaMemcpyAsync(experts.data(), work_->topk_ids.data(), experts.size() * 4,
-                                      cudaMemcpyDeviceToHost, stream_));
+    std::vector<int32_t> ids(static_cast<size_t>(T * slots)), experts(static_cast<size_t>(T * k));
+    QINFER_CUDA_CHECK(cudaMemcpy2DAsync(logits.data(), static_cast<size_t>(E) * 4, work_->router_logits.data(),
+                                        static_cast<size_t>(ld) * 4, static_cast<size_t>(E) * 4, static_cast<size_t>(T),
+                                        cudaMemcpyDeviceToHost, stream_));
+    QINFER_CUDA_CHECK(
+        cudaMemcpyAsync(ids.data(), work_->topk_ids.data(), ids.size() * 4, cudaMemcpyDeviceToHost, stream_));
     QINFER_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    for (int64_t t = 0; t < T; ++t)  // the routed slots only (a shared-expert slot is the last of each token)
+        for (int64_t j = 0; j < k; ++j)
+            experts[static_cast<size_t>(t * k + j)] = ids[static_cast<size_t>(t * slots + j)];
     routing_observer_(layer, pos0, logits, experts);
 }
 
@@ -324,10 +366,32 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         const int64_t E = c.num_experts, k = c.num_experts_per_tok, I = L.e_down->k;
         const DeviceWeight& wgu = L.e_gate_up->segments.front().weight;
         const DeviceWeight& wdn = L.e_down->segments.front().weight;
-        L.router->forward(xb, T, H, w.router_logits.data(), E, OutMode::StoreF32, g, s);
-        moe_route(w.router_logits.as<float>(), E, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(),
-                  w.topk_w.as<float>(), s);
-        if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T);
+        // Router logits f32 [T, ldl]; the shared expert's gate logit of token t at gate[t * ldg].
+        const int64_t ldl = L.router_and_gate != nullptr ? E + 1 : E;
+        float* logits = w.router_logits.as<float>();
+        (L.router_and_gate != nullptr ? L.router_and_gate : L.router)
+            ->forward(xb, T, H, logits, ldl, OutMode::StoreF32, g, s);
+        const float* gate = L.router_and_gate != nullptr ? logits + E : w.shared_gate.as<float>();
+        const int64_t ldg = L.router_and_gate != nullptr ? ldl : 1;
+        if (L.sh_gate != nullptr && L.router_and_gate == nullptr)
+            L.sh_gate->forward(xb, T, H, w.shared_gate.data(), 1, OutMode::StoreF32, g, s);
+        if (T <= 8 && L.sh_gate_up_as_expert != nullptr) {
+            // Few tokens, the shared expert as slot k of every token (expert id E): one launch each for the routed and
+            // shared experts' gate_up, SiLU·mul, down and the combine (its sigmoid gate is the slot's weight).
+            const int64_t slots = k + 1, rows = T * slots;
+            moe_route_shared(logits, ldl, T, E, k, c.norm_topk_prob, gate, ldg, w.topk_ids.as<int32_t>(),
+                             w.topk_w.as<float>(), s);
+            if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T, ldl, slots);
+            linear_indexed(wgu, xb, H, w.row_div_k1.as<int32_t>(), w.topk_ids.as<int32_t>(), rows, w.gus.data(), 2 * I,
+                           OutMode::StoreBF16, g, s, L.sh_gate_up_as_expert);
+            silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
+            linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
+                           w.ys.data(), H, OutMode::StoreF32, g, s, L.sh_down_as_expert);
+            moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, slots, H, h, s);
+            continue;
+        }
+        moe_route(logits, ldl, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(), w.topk_w.as<float>(), s);
+        if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T, ldl, k);
         const int64_t rows = T * k;
         if (T <= 8) {
             // Few tokens: each (token, slot) row reads its own expert's weights directly (only selected experts).
@@ -351,13 +415,12 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         if (L.gate_up != nullptr) {
             const int64_t Is = L.gate_up->n / 2;
             L.gate_up->forward(xb, T, H, proj, 2 * Is, OutMode::StoreBF16, g, s);
-            L.sh_gate->forward(xb, T, H, w.shared_gate.data(), 1, OutMode::StoreF32, g, s);
             silu_mul(proj, T, Is, mix, s);
             if (L.down->gated_supported(T)) {  // decode: the sigmoid-gated add in the down projection's store
-                L.down->forward_gated(mix, T, Is, h, H, OutMode::AddF32, w.shared_gate.as<float>(), s);
+                L.down->forward_gated(mix, T, Is, h, H, OutMode::AddF32, gate, ldg, s);
             } else {
                 L.down->forward(mix, T, Is, w.shared_y.data(), H, OutMode::StoreF32, g, s);
-                add_sigmoid_gated(w.shared_y.as<float>(), w.shared_gate.as<float>(), 1, T, H, h, s);
+                add_sigmoid_gated(w.shared_y.as<float>(), gate, ldg, T, H, h, s);
             }
         }
     }

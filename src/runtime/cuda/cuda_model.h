@@ -86,12 +86,14 @@ private:
 
     void forward(Phase phase, int64_t T, int slot, int64_t pos0);  // enqueues one step on stream_
     void lm_head(int64_t row0, int64_t rows);                        // logits_ rows [0, rows) from xb rows
-    void observe_routing(int layer, int64_t pos0, int64_t T);
+    // ld: the router logits' row stride; slots: expert ids per token (k, or k + 1 with the shared expert's slot)
+    void observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, int64_t slots);
     void decode_enqueue(std::span<const int> slots, std::span<const int64_t> ids, bool greedy);
 
     ModelConfig config_;
     CudaModelOptions options_;
     DeviceParams params_;
+    std::vector<std::unique_ptr<DeviceLinear>> derived_;  // load-time fusions of params_ (Layer::router_and_gate)
     std::vector<Layer> layers_;
     std::unique_ptr<Work> work_;
     std::unique_ptr<GemmContext> gemm_;

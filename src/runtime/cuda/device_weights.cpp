@@ -53,9 +53,9 @@ bool DeviceLinear::gated_supported(int64_t m) const {
 }
 
 void DeviceLinear::forward_gated(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                                 const float* gate_logit, cudaStream_t stream) const {
+                                 const float* gate_logit, int64_t ld_gate, cudaStream_t stream) const {
     each_segment(*this, y, mode, [&](const DeviceWeight& w, void* ys) {
-        linear_gated(w, x, m, ldx, ys, ldy, mode, gate_logit, stream);
+        linear_gated(w, x, m, ldx, ys, ldy, mode, gate_logit, ld_gate, stream);
     });
 }
 

@@ -40,7 +40,7 @@ struct DeviceLinear {
     // Whether every segment can run linear_gated for m rows, and running them so (kernels/cuda/linear.h).
     bool gated_supported(int64_t m) const;
     void forward_gated(const bf16* x, int64_t m, int64_t ldx, void* y, int64_t ldy, OutMode mode,
-                       const float* gate_logit, cudaStream_t stream) const;
+                       const float* gate_logit, int64_t ld_gate, cudaStream_t stream) const;
 };
 
 struct DeviceParams {
