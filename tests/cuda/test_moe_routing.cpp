@@ -14,6 +14,7 @@
 
 #include "gpu_test_util.h"
 #include "kernels/cpu/moe.h"
+#include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/moe.h"
 
 namespace qinfer::test::gpu {
@@ -252,6 +253,47 @@ TEST(CudaMoeRouting, CombineMatchesCpuOrder) {
         expect_close(download_f32(dh, {c.T, c.H}), ref, 1e-6,
                      "combine T=" + std::to_string(c.T) + " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H));
     }
+}
+
+// moe_combine_norm = moe_combine, then rms_norm of the finished rows, in one launch: h exactly as moe_combine, and xb
+// bit for bit as the two kernels for H <= 2048 (same block size and rounding); for wider H (a different thread
+// mapping of the fp64 sum of squares) within one bf16 rounding of them.
+TEST(CudaMoeRouting, CombineNormIsCombineThenRmsNorm) {
+    QINFER_REQUIRE_GPU();
+    struct Case {
+        int64_t T, k, H;
+    };
+    for (const Case c : {Case{1, 9, 2048}, Case{8, 3, 2048}, Case{3, 9, 64}, Case{2, 9, 4096}, Case{1, 4, 8192}}) {
+        const int64_t n = c.T * c.k;
+        std::vector<int32_t> pos(static_cast<size_t>(n));
+        std::iota(pos.begin(), pos.end(), 0);
+        const Tensor y = randn({n, c.H}), h0 = randn({c.T, c.H}, 3.0f), wts = randn({n}), nw = randn({c.H}, 0.2f);
+        const auto dy = upload_f32(y), dw = upload_f32(wts), dnw = upload_f32(nw);
+        const auto dpos = upload_i32(pos);
+        auto h1 = upload_f32(h0), h2 = upload_f32(h0);
+        cuda::DeviceBuffer x1(static_cast<size_t>(c.T * c.H) * 2), x2(static_cast<size_t>(c.T * c.H) * 2);
+        const float eps = 1e-6f;
+        cuda::moe_combine(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, h1.as<float>(), nullptr);
+        cuda::rms_norm(h1.as<float>(), c.H, dnw.as<float>(), eps, true, c.T, c.H, x1.as<cuda::bf16>(), nullptr);
+        ASSERT_TRUE(cuda::moe_combine_norm_supported(c.H));
+        cuda::moe_combine_norm(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, h2.as<float>(),
+                               dnw.as<float>(), eps, true, x2.as<cuda::bf16>(), nullptr);
+        const std::string what = "T=" + std::to_string(c.T) + " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H);
+        EXPECT_EQ(max_abs_diff(download_f32(h2, {c.T, c.H}), download_f32(h1, {c.T, c.H})), 0.0) << what;
+        const auto a = cuda::to_host<uint16_t>(x1.data(), static_cast<size_t>(c.T * c.H));
+        const auto b = cuda::to_host<uint16_t>(x2.data(), static_cast<size_t>(c.T * c.H));
+        int64_t differ = 0;
+        for (size_t i = 0; i < a.size(); ++i) {
+            const int d = std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
+            EXPECT_LE(d, 1) << what << " at " << i << ": more than one bf16 ulp apart";
+            differ += d != 0;
+        }
+        if (c.H <= 2048) {
+            EXPECT_EQ(differ, 0) << what << ": not bit-identical to moe_combine + rms_norm";
+        }
+    }
+    EXPECT_FALSE(cuda::moe_combine_norm_supported(8196));
+    EXPECT_FALSE(cuda::moe_combine_norm_supported(1001));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/glue_common.cuh"
+#include "kernels/cuda/norm_row.cuh"
 
 namespace qinfer::cuda {
 namespace {
@@ -48,51 +49,24 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, int64_t ldx, const 
     const int64_t t = blockIdx.x;
     const float* xr = x + t * ldx;
     bf16* yr = y + t * H;
-    double ss = 0.0;
-    [[maybe_unused]] float4 cache[kCache > 0 ? kCache : 1];
     if constexpr (kCache > 0) {
+        float4 cache[kCache];
 #pragma unroll
         for (int c = 0; c < kCache; ++c) {
             const int64_t i = threadIdx.x + static_cast<int64_t>(c) * blockDim.x;
-            if (i < H / 4) {
-                const float4 v = __ldg(reinterpret_cast<const float4*>(xr) + i);
-                cache[c] = v;
-                ss += static_cast<double>(v.x) * v.x + static_cast<double>(v.y) * v.y +
-                      static_cast<double>(v.z) * v.z + static_cast<double>(v.w) * v.w;
-            }
+            cache[c] = i < H / 4 ? __ldg(reinterpret_cast<const float4*>(xr) + i) : make_float4(0.f, 0.f, 0.f, 0.f);
         }
+        glue::rms_norm_row(cache, H, w, eps, zero_centered, yr, red, &s_inv);
     } else {
+        double ss = 0.0;
         for (int64_t i = threadIdx.x; i < H; i += blockDim.x) ss += static_cast<double>(xr[i]) * xr[i];
-    }
-    ss = glue::block_sum(ss, red);
-    if (threadIdx.x == 0) {
-        const float mean = static_cast<float>(ss / static_cast<double>(H));
-        s_inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
-    }
-    __syncthreads();
-    const float inv = s_inv;
-    if constexpr (kCache > 0) {
-#pragma unroll
-        for (int c = 0; c < kCache; ++c) {
-            const int64_t i = threadIdx.x + static_cast<int64_t>(c) * blockDim.x;
-            if (i < H / 4) {
-                const float4 v = cache[c];
-                const float4 wv = __ldg(reinterpret_cast<const float4*>(w) + i);
-                const float xs[4] = {v.x, v.y, v.z, v.w};
-                const float ws[4] = {wv.x, wv.y, wv.z, wv.w};
-                float r[4];
-#pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    const float scale = zero_centered ? __fadd_rn(1.0f, ws[j]) : ws[j];
-                    r[j] = __fmul_rn(__fmul_rn(xs[j], inv), scale);
-                }
-                __nv_bfloat162 o[2];
-                o[0] = __floats2bfloat162_rn(r[0], r[1]);
-                o[1] = __floats2bfloat162_rn(r[2], r[3]);
-                reinterpret_cast<uint2*>(yr)[i] = *reinterpret_cast<const uint2*>(o);
-            }
+        ss = glue::block_sum(ss, red);
+        if (threadIdx.x == 0) {
+            const float mean = static_cast<float>(ss / static_cast<double>(H));
+            s_inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
         }
-    } else {
+        __syncthreads();
+        const float inv = s_inv;
         for (int64_t i = threadIdx.x; i < H; i += blockDim.x) {
             const float scale = zero_centered ? __fadd_rn(1.0f, w[i]) : w[i];
             yr[i] = __float2bfloat16_rn(__fmul_rn(__fmul_rn(xr[i], inv), scale));

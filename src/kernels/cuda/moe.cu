@@ -9,6 +9,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/glue_common.cuh"
+#include "kernels/cuda/norm_row.cuh"
 #include "kernels/cuda/moe.h"
 
 namespace qinfer::cuda {
@@ -19,6 +20,7 @@ constexpr int kMaxK = 32;        // slots per token
 constexpr int kPerLane = kMaxE / 32;
 constexpr int kChunk = 512;      // (token, slot) pairs per scatter warp: 16 per lane, preloaded
 constexpr int kScanThreads = 512;
+constexpr int kCombineNormCache = 8;  // float4s per thread: moe_combine_norm covers H <= 8192
 
 // ---- moe_route: one warp per token. Lane l holds experts e = l + 32 i. Softmax in fp32 with the max subtracted
 // (as kernels/cpu/moe.cpp; the sum is a warp tree, not sequential, so p may differ from the CPU in the last ulp),
@@ -227,9 +229,19 @@ __global__ void gather_rows_kernel(const bf16* __restrict__ x, int64_t ldx, cons
 // ---- moe_combine: one block per token. The k rows are visited in ascending sorted row, i.e. ascending expert id
 // (sorted rows are grouped by expert): acc = Σ w·y in that order from 0 (as kernels/cpu/moe.cpp's moe_experts), then
 // h += acc. Unfused mul/add (__fmul_rn/__fadd_rn): no FMA contraction, deterministic and order-fixed.
-template <bool kVec>
+// kNorm > 0 (moe_combine_norm; vector path, H <= 4 * kNorm * blockDim): the block keeps its finished h row in
+// registers and writes the next RMSNorm of it to xb (norm_row.cuh, the same rounding as rms_norm_kernel).
+struct CombineNorm {
+    const float* w = nullptr;  // f32 [H]
+    float eps = 0.0f;
+    bool zero_centered = false;
+    bf16* xb = nullptr;  // bf16 [T, H]
+};
+
+template <bool kVec, int kNorm>
 __global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* __restrict__ sorted_pos,
-                                   const float* __restrict__ weights, int k, int64_t H, float* __restrict__ h) {
+                                   const float* __restrict__ weights, int k, int64_t H, float* __restrict__ h,
+                                   CombineNorm norm) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     __shared__ int s_pos[kMaxK];
     __shared__ float s_w[kMaxK];
@@ -245,7 +257,8 @@ __global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* _
     __syncthreads();
     float* hr = h + t * H;
     if constexpr (kVec) {
-        for (int64_t c = threadIdx.x; c < H / 4; c += blockDim.x) {
+        // h[t, float4 c] += Σ_r w_r · y[pos_r, float4 c]; returns the new value
+        const auto combine_at = [&](int64_t c) {
             float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
             for (int r = 0; r < k; ++r) {
                 const float w = s_w[r];
@@ -261,6 +274,20 @@ __global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* _
             hv.z = __fadd_rn(hv.z, acc.z);
             hv.w = __fadd_rn(hv.w, acc.w);
             reinterpret_cast<float4*>(hr)[c] = hv;
+            return hv;
+        };
+        if constexpr (kNorm > 0) {
+            __shared__ double red[32];
+            __shared__ float s_inv;
+            float4 cache[kNorm];
+#pragma unroll
+            for (int j = 0; j < kNorm; ++j) {
+                const int64_t c = threadIdx.x + static_cast<int64_t>(j) * blockDim.x;
+                cache[j] = c < H / 4 ? combine_at(c) : make_float4(0.f, 0.f, 0.f, 0.f);
+            }
+            glue::rms_norm_row(cache, H, norm.w, norm.eps, norm.zero_centered, norm.xb + t * H, red, &s_inv);
+        } else {
+            for (int64_t c = threadIdx.x; c < H / 4; c += blockDim.x) combine_at(c);
         }
     } else {
         for (int64_t c = threadIdx.x; c < H; c += blockDim.x) {
@@ -343,11 +370,33 @@ void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights
     const bool vec = H % 4 == 0 && glue::aligned16(y) && glue::aligned16(h);
     const int threads = 256;
     if (vec)
-        launch(moe_combine_kernel<true>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
-               static_cast<int>(k), H, h);
+        launch(moe_combine_kernel<true, 0>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
+               static_cast<int>(k), H, h, CombineNorm{});
     else
-        launch(moe_combine_kernel<false>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
-               static_cast<int>(k), H, h);
+        launch(moe_combine_kernel<false, 0>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
+               static_cast<int>(k), H, h, CombineNorm{});
+}
+
+bool moe_combine_norm_supported(int64_t H) {
+    return H % 4 == 0 && H <= 4 * kCombineNormCache * 256;
+}
+
+void moe_combine_norm(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                      float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream) {
+    QINFER_CHECK(k >= 1 && k <= kMaxK, "moe_combine_norm: k must be in [1, ", kMaxK, "], got ", k);
+    QINFER_CHECK(moe_combine_norm_supported(H) && glue::aligned16(y) && glue::aligned16(h) && glue::aligned16(norm_w) &&
+                     glue::aligned16(xb),
+                 "moe_combine_norm: needs H % 4 == 0, H <= ", 4 * kCombineNormCache * 256,
+                 " and 16-byte aligned rows (H = ", H, ")");
+    if (T <= 0) return;
+    // 256 threads, as rms_norm for H <= 2048: the same bits as moe_combine followed by rms_norm there.
+    const CombineNorm n{norm_w, eps, zero_centered, xb};
+    if (H <= 4 * 2 * 256)
+        launch(moe_combine_kernel<true, 2>, static_cast<unsigned>(T), 256, 0, stream, y, sorted_pos, weights,
+               static_cast<int>(k), H, h, n);
+    else
+        launch(moe_combine_kernel<true, kCombineNormCache>, static_cast<unsigned>(T), 256, 0, stream, y, sorted_pos,
+               weights, static_cast<int>(k), H, h, n);
 }
 
 }  // namespace qinfer::cuda

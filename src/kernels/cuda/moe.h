@@ -42,4 +42,12 @@ void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int
 void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
                  float* h, cudaStream_t stream);
 
+// moe_combine, then the RMSNorm of each finished h row (the next layer's input norm, elementwise.h rms_norm with
+// x = h, ldx = H): xb bf16 [T, H] = norm(h[t]) · (zero_centered ? 1 + norm_w : norm_w). One launch instead of two in
+// decode, where the combine is the last writer of h in a layer. Bitwise equal to the two kernels for H <= 2048.
+// Needs H % 4 == 0, H <= 8192 and 16-byte aligned buffers (moe_combine_norm_supported; throws otherwise).
+bool moe_combine_norm_supported(int64_t H);
+void moe_combine_norm(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                      float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream);
+
 }  // namespace qinfer::cuda

@@ -323,9 +323,22 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
     const DeviceLinear& embed = params_.linear("embed_tokens.weight");
     embedding(static_cast<const bf16*>(embed.segments.front().weight.data().data()), c.vocab_size, H,
               w.ids.as<int32_t>(), T, h, s);
+    const float* final_norm = params_.vec("norm.weight");
+    bool xb_ready = false;  // the previous layer's last kernel already wrote this layer's normed input into xb
+    // The MoE combine as the layer's last writer of h: it also norms h for what comes next (next layer or final norm).
+    const auto combine = [&](size_t li, const int32_t* pos, const float* wts, int64_t T_, int64_t slots) {
+        const float* next_norm = li + 1 < layers_.size() ? layers_[li + 1].input_norm : final_norm;
+        if (moe_combine_norm_supported(H)) {
+            moe_combine_norm(w.ys.as<float>(), pos, wts, T_, slots, H, h, next_norm, eps, true, xb, s);
+            xb_ready = true;
+        } else {
+            moe_combine(w.ys.as<float>(), pos, wts, T_, slots, H, h, s);
+        }
+    };
     for (size_t li = 0; li < layers_.size(); ++li) {
         const Layer& L = layers_[li];
-        rms_norm(h, H, L.input_norm, eps, true, T, H, xb, s);
+        if (!xb_ready) rms_norm(h, H, L.input_norm, eps, true, T, H, xb, s);
+        xb_ready = false;
         if (L.type == LayerType::FullAttention) {
             L.qkv->forward(xb, T, H, proj, qkv_dim, OutMode::StoreBF16, g, s);
             KvCache cache;
@@ -387,7 +400,7 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
                            w.ys.data(), H, OutMode::StoreF32, g, s, L.sh_down_as_expert);
-            moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, slots, H, h, s);
+            combine(li, w.identity.as<int32_t>(), w.topk_w.as<float>(), T, slots);
             continue;
         }
         moe_route(logits, ldl, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(), w.topk_w.as<float>(), s);
@@ -400,7 +413,10 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
                            w.ys.data(), H, OutMode::StoreF32, g, s);
-            moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
+            if (L.gate_up == nullptr)
+                combine(li, w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k);
+            else
+                moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
         } else {
             moe_permute(w.topk_ids.as<int32_t>(), T, k, E, w.offsets.as<int32_t>(), w.src_token.as<int32_t>(),
                         w.sorted_pos.as<int32_t>(), w.expert_of_row.as<int32_t>(), w.permute_scratch.data(), s);
@@ -410,7 +426,10 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_grouped(wdn, w.acts.as<bf16>(), rows, I, w.offsets.as<int32_t>(), w.ys.data(), H,
                            OutMode::StoreF32, g, s);
-            moe_combine(w.ys.as<float>(), w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
+            if (L.gate_up == nullptr)
+                combine(li, w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, k);
+            else
+                moe_combine(w.ys.as<float>(), w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
         }
         if (L.gate_up != nullptr) {
             const int64_t Is = L.gate_up->n / 2;
@@ -424,7 +443,7 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             }
         }
     }
-    rms_norm(h, H, params_.vec("norm.weight"), eps, true, T, H, xb, s);
+    if (!xb_ready) rms_norm(h, H, final_norm, eps, true, T, H, xb, s);
 }
 
 void CudaModel::lm_head(int64_t row0, int64_t rows) {
