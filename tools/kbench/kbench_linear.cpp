@@ -2,7 +2,8 @@
 //   floor = max(bytes / 3.0 TB/s, flops / 800 TFLOP/s), bytes = weight bytes read (only the selected experts' for
 //   linear_indexed, every expert with rows for linear_grouped) + activations in + results out.
 // Weights are rotated among copies so that each timed run reads >= 200 MB of distinct weights (L2 is 50 MB).
-// Usage: kbench_linear [--quick | --prefill]   (--prefill: only the large-M section, with more dense shapes)
+// Usage: kbench_linear [--quick | --prefill | --m64]   (--prefill: only the large-M section, with more dense shapes;
+// --m64: the dense NVFP4 shapes of a 35B-A3B decode of 16 / 64 sequences, tensor-core GEMM vs dequantize + cuBLASLt)
 
 #include <algorithm>
 #include <cmath>
@@ -180,8 +181,8 @@ void prefill(bool wide, GemmContext& ctx, cudaStream_t s) {
 
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
-    QINFER_CHECK(mode.empty() || mode == "--quick" || mode == "--prefill",
-                 "usage: kbench_linear [--quick | --prefill]");
+    QINFER_CHECK(mode.empty() || mode == "--quick" || mode == "--prefill" || mode == "--m64",
+                 "usage: kbench_linear [--quick | --prefill | --m64]");
     cudaStream_t s;
     QINFER_CUDA_CHECK(cudaStreamCreate(&s));
     GemmContext ctx;
@@ -191,6 +192,16 @@ int main(int argc, char** argv) {
         return 0;
     }
     const auto A = GemmPath::Auto, G = GemmPath::Gemv, T = GemmPath::TensorCore, D = GemmPath::DequantBlas;
+    if (mode == "--m64") {
+        std::printf(
+            "== dense NVFP4 at M = 16 / 64 (35B-A3B: in_proj_qkvz, in_proj_ba, out_proj / o_proj, qkv_proj, "
+            "shared gate_up, shared down)\n");
+        const std::pair<int64_t, int64_t> nks[] = {{12288, 2048}, {64, 2048},   {2048, 4096},
+                                                   {9216, 2048},  {1024, 2048}, {2048, 512}};
+        for (auto [n, k] : nks) dense(WeightFormat::NVFP4, n, k, {16, 64}, {T, D}, ctx, s);
+        QINFER_CUDA_CHECK(cudaStreamDestroy(s));
+        return 0;
+    }
     std::printf("== decode (floor = weight bytes / 3.0 TB/s)\n");
     for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16}) {
         dense(f, 12288, 2048, {1, 8}, {A}, ctx, s);

@@ -795,6 +795,13 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
         // cuBLASLt beats the WMMA tile kernel for every format (NVFP4 [12288, 2048]: 65 vs 83 us at M = 64,
         // 115 vs 384 us at M = 1024), so the tile kernel serves only linear_grouped.
         path = m <= 8 ? GemmPath::Gemv : GemmPath::DequantBlas;
+        // NVFP4 at 9..64 rows (decode of 9..64 sequences): the tensor-core GEMM (128-row CTAs, weights read once,
+        // no BF16 copy) wins where it gets >= 64 CTAs or K is short; with few CTAs over a long K its pipeline latency
+        // loses to dequantize + cuBLASLt. Measured (kbench_linear --m64, M = 64, us, TC vs dequant): [12288, 2048]
+        // 30 vs 49, [9216, 2048] 30 vs 37, [2048, 512] 13 vs 20; [2048, 4096] 51 vs 24, [1024, 2048] 29 vs 20,
+        // [64, 2048] 29 vs 20.
+        if (w.format() == WeightFormat::NVFP4 && m > 8 && m <= 64 && (w.n() >= 64 * 128 || w.k() <= 512))
+            path = GemmPath::TensorCore;
     }
     switch (path) {
         case GemmPath::Auto:

@@ -287,8 +287,12 @@ void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s) {
     const size_t out_bytes = a.mode == OutMode::StoreBF16 ? 2 : 4;
     b.vec_store = a.ldy % 4 == 0 && reinterpret_cast<uintptr_t>(a.y) % (4 * out_bytes) == 0;
     // 2 tiles x 16 token groups per warp (CTA 256 weight rows x 128 tokens): measured best of (4, 8), (2, 16), (2, 8)
-    // (docs/perf/linear.md).
-    launch_wt<kWarpTiles, kWarpGroups>(b, gy, s);
+    // (docs/perf/linear.md). A dense GEMM of at most 64 rows (decode of 9..64 sequences) runs 2 tiles x 8 groups
+    // (CTA 128 weight rows x 64 live tokens): twice the CTAs, so a [12288, 2048] weight spreads over 96 SMs, not 48.
+    if (!a.offsets && rows <= 64)
+        launch_wt<kWarpTiles, 8>(b, gy, s);
+    else
+        launch_wt<kWarpTiles, kWarpGroups>(b, gy, s);
 }
 
 }  // namespace qinfer::cuda::nvfp4
