@@ -171,7 +171,12 @@ protected:
     // run on the GPU's expert choices (see the file comment).
     void expect_matches(const Tensor& out, const std::string& name, const RoutingWatch* w, const std::string& what) const {
         const Tensor want = ref(name);
-        if (w == nullptr) return expect_close(out, want, kBf16ModelTol, what);
+        if (w == nullptr) {
+            // Printed for every case, passing or not: the spread of the errors over the cases is what a tolerance
+            // discussion needs (perf-notes.md, the ct_nvfp4_moe failures).
+            std::printf("  %s: logits rel L2 %.3e (bound %.0e)\n", what.c_str(), rel_l2(out, want), kBf16ModelTol);
+            return expect_close(out, want, kBf16ModelTol, what);
+        }
         w->finish(want.dim(0), what);
         const bool renorm = cpu_->config().norm_topk_prob;
         const Taps replay([](const std::string&, const Tensor&) {},
@@ -202,6 +207,8 @@ protected:
         SequenceState st = cpu_->new_sequence();
         const Tensor replayed = cpu_->forward(ids_, st, &replay);
         ASSERT_EQ(out.shape(), replayed.shape()) << what;
+        std::printf("  %s: logits rel L2 %.3e vs the reference on the GPU's routing (bound %.0e)\n", what.c_str(),
+                    rel_l2(out, replayed), kBf16ModelTol);
         expect_close(out, replayed, kBf16ModelTol, what + " (vs the reference on the GPU's routing)");
     }
     // Prefill ids[0:P] then decode one token at a time; returns the logits of every position [T, V].
