@@ -44,29 +44,14 @@ __device__ __forceinline__ void grid_dependency_sync() {
 __device__ __forceinline__ void prefetch_l2(const void* p, long long bytes, int lane, int lanes) {
     const unsigned long long a = reinterpret_cast<unsigned long long>(p);
     const unsigned long long first = a & ~127ULL, end = a + static_cast<unsigned long long>(bytes);
-    for (unsigned long long l = first + 128ULL * static_cast<unsigned>(lane); l < end; l += 128ULL * static_cast<unsigned>(lanes))
+    for (unsigned long long l = first + 128ULL * static_cast<unsigned>(lane); l < end;
+         l += 128ULL * static_cast<unsigned>(lanes))
         asm volatile("prefetch.global.L2 [%0];" ::"l"(l));
 }
 #endif
 
-// Launches kernel(args...) on (grid, block, smem, stream) with the PDL attribute when pdl_enabled(), plus an optional
-// cluster shape; checks the launch.
-template <class... Params, class... Args>
-void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args&&... args) {
-    cudaLaunchConfig_t cfg{};
-    cfg.gridDim = grid;
-    cfg.blockDim = block;
-    cfg.dynamicSmemBytes = smem;
-    cfg.stream = stream;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    cfg.attrs = attr;
-    cfg.numAttrs = pdl_enabled() ? 1 : 0;
-    QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
-}
-
-// As launch(), for kernels whose CTAs form clusters of `cluster` CTAs along x (grid.x a multiple of it).
+// Launches kernel(args...) on (grid, block, smem, stream) with the PDL attribute when pdl_enabled(), and with clusters
+// of `cluster` CTAs along x when cluster > 0 (grid.x a multiple of it); checks the launch.
 template <class... Params, class... Args>
 void launch_clustered(void (*kernel)(Params...), dim3 grid, dim3 block, unsigned cluster, size_t smem,
                       cudaStream_t stream, Args&&... args) {
@@ -76,15 +61,28 @@ void launch_clustered(void (*kernel)(Params...), dim3 grid, dim3 block, unsigned
     cfg.dynamicSmemBytes = smem;
     cfg.stream = stream;
     cudaLaunchAttribute attr[2];
-    attr[0].id = cudaLaunchAttributeClusterDimension;
-    attr[0].val.clusterDim.x = cluster;
-    attr[0].val.clusterDim.y = 1;
-    attr[0].val.clusterDim.z = 1;
-    attr[1].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[1].val.programmaticStreamSerializationAllowed = 1;
+    unsigned n = 0;
+    if (cluster > 0) {
+        attr[n].id = cudaLaunchAttributeClusterDimension;
+        attr[n].val.clusterDim.x = cluster;
+        attr[n].val.clusterDim.y = 1;
+        attr[n].val.clusterDim.z = 1;
+        ++n;
+    }
+    if (pdl_enabled()) {
+        attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        attr[n].val.programmaticStreamSerializationAllowed = 1;
+        ++n;
+    }
     cfg.attrs = attr;
-    cfg.numAttrs = pdl_enabled() ? 2 : 1;
+    cfg.numAttrs = n;
     QINFER_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
+}
+
+// launch_clustered without clusters: the launch every other kernel uses.
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args&&... args) {
+    launch_clustered(kernel, grid, block, 0, smem, stream, std::forward<Args>(args)...);
 }
 
 }  // namespace qinfer::cuda

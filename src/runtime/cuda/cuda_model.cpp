@@ -42,10 +42,10 @@ struct CudaModel::Layer {
     // down and combine launch for both, its sigmoid gate as the (k+1)-th routing weight) when its weights have the
     // routed experts' format and shape; else these are null and it runs as its own GEMVs.
     const DeviceWeight* sh_gate_up_as_expert = nullptr;
+    const DeviceWeight* sh_down_as_expert = nullptr;
     // The router and the shared-expert gate in one BF16/FP8 GEMV ([E + 1, H], row E the gate; CudaModel::derived_)
     // when both are single weights of one format; else null and they run apart.
     const DeviceLinear* router_and_gate = nullptr;
-    const DeviceWeight* sh_down_as_expert = nullptr;
 };
 
 // Device buffers for one step of up to `rows` tokens (rows = max(prefill_chunk, max_batch)).
@@ -325,10 +325,12 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
               w.ids.as<int32_t>(), T, h, s);
     const float* final_norm = params_.vec("norm.weight");
     bool xb_ready = false;  // the previous layer's last kernel already wrote this layer's normed input into xb
-    // The MoE combine as the layer's last writer of h: it also norms h for what comes next (next layer or final norm).
-    const auto combine = [&](size_t li, const int32_t* pos, const float* wts, int64_t T_, int64_t slots) {
-        const float* next_norm = li + 1 < layers_.size() ? layers_[li + 1].input_norm : final_norm;
-        if (moe_combine_norm_supported(H)) {
+    // The MoE combine. When it is the layer's last writer of h, it also norms h for what comes next (the next layer's
+    // input norm or the final norm), and that norm is skipped.
+    const auto combine = [&](size_t li, bool last_writer, const int32_t* pos, const float* wts, int64_t T_,
+                             int64_t slots) {
+        if (last_writer && moe_combine_norm_supported(H)) {
+            const float* next_norm = li + 1 < layers_.size() ? layers_[li + 1].input_norm : final_norm;
             moe_combine_norm(w.ys.as<float>(), pos, wts, T_, slots, H, h, next_norm, eps, true, xb, s);
             xb_ready = true;
         } else {
@@ -388,35 +390,27 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         const int64_t ldg = L.router_and_gate != nullptr ? ldl : 1;
         if (L.sh_gate != nullptr && L.router_and_gate == nullptr)
             L.sh_gate->forward(xb, T, H, w.shared_gate.data(), 1, OutMode::StoreF32, g, s);
-        if (T <= 8 && L.sh_gate_up_as_expert != nullptr) {
-            // Few tokens, the shared expert as slot k of every token (expert id E): one launch each for the routed and
-            // shared experts' gate_up, SiLU·mul, down and the combine (its sigmoid gate is the slot's weight).
-            const int64_t slots = k + 1, rows = T * slots;
+        // Few tokens with a matching shared expert: it runs as slot k of every token (expert id E), so one launch
+        // each does the routed and shared experts' gate_up, SiLU·mul, down and the combine (its sigmoid gate is the
+        // slot's weight).
+        const bool fold_shared = T <= 8 && L.sh_gate_up_as_expert != nullptr;
+        const int64_t slots = fold_shared ? k + 1 : k, rows = T * slots;
+        if (fold_shared)
             moe_route_shared(logits, ldl, T, E, k, c.norm_topk_prob, gate, ldg, w.topk_ids.as<int32_t>(),
                              w.topk_w.as<float>(), s);
-            if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T, ldl, slots);
-            linear_indexed(wgu, xb, H, w.row_div_k1.as<int32_t>(), w.topk_ids.as<int32_t>(), rows, w.gus.data(), 2 * I,
-                           OutMode::StoreBF16, g, s, L.sh_gate_up_as_expert);
-            silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
-            linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
-                           w.ys.data(), H, OutMode::StoreF32, g, s, L.sh_down_as_expert);
-            combine(li, w.identity.as<int32_t>(), w.topk_w.as<float>(), T, slots);
-            continue;
-        }
-        moe_route(logits, ldl, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(), w.topk_w.as<float>(), s);
-        if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T, ldl, k);
-        const int64_t rows = T * k;
+        else
+            moe_route(logits, ldl, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(), w.topk_w.as<float>(), s);
+        if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T, ldl, slots);
+        const bool last_writer = fold_shared || L.gate_up == nullptr;  // no shared expert left to add after
         if (T <= 8) {
             // Few tokens: each (token, slot) row reads its own expert's weights directly (only selected experts).
-            linear_indexed(wgu, xb, H, w.row_div_k.as<int32_t>(), w.topk_ids.as<int32_t>(), rows, w.gus.data(), 2 * I,
-                           OutMode::StoreBF16, g, s);
+            const DeviceBuffer& row_token = fold_shared ? w.row_div_k1 : w.row_div_k;
+            linear_indexed(wgu, xb, H, row_token.as<int32_t>(), w.topk_ids.as<int32_t>(), rows, w.gus.data(), 2 * I,
+                           OutMode::StoreBF16, g, s, fold_shared ? L.sh_gate_up_as_expert : nullptr);
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
-                           w.ys.data(), H, OutMode::StoreF32, g, s);
-            if (L.gate_up == nullptr)
-                combine(li, w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k);
-            else
-                moe_combine(w.ys.as<float>(), w.identity.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
+                           w.ys.data(), H, OutMode::StoreF32, g, s, fold_shared ? L.sh_down_as_expert : nullptr);
+            combine(li, last_writer, w.identity.as<int32_t>(), w.topk_w.as<float>(), T, slots);
         } else {
             moe_permute(w.topk_ids.as<int32_t>(), T, k, E, w.offsets.as<int32_t>(), w.src_token.as<int32_t>(),
                         w.sorted_pos.as<int32_t>(), w.expert_of_row.as<int32_t>(), w.permute_scratch.data(), s);
@@ -426,12 +420,9 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_grouped(wdn, w.acts.as<bf16>(), rows, I, w.offsets.as<int32_t>(), w.ys.data(), H,
                            OutMode::StoreF32, g, s);
-            if (L.gate_up == nullptr)
-                combine(li, w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, k);
-            else
-                moe_combine(w.ys.as<float>(), w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, k, H, h, s);
+            combine(li, last_writer, w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, slots);
         }
-        if (L.gate_up != nullptr) {
+        if (!last_writer) {
             const int64_t Is = L.gate_up->n / 2;
             L.gate_up->forward(xb, T, H, proj, 2 * Is, OutMode::StoreBF16, g, s);
             silu_mul(proj, T, Is, mix, s);
