@@ -317,6 +317,21 @@ TEST(CudaLinear, IndexedExtraExpertIsExpertE) {
     }
 }
 
+// DeviceWeight::copy_rows_from (the load-time router + gate concatenation): BF16 / FP8 of one k only, and the rows
+// must fit; anything else is refused naming both shapes.
+TEST(CudaLinear, CopyRowsFromRejectsWhatDoesNotFit) {
+    QINFER_REQUIRE_GPU();
+    const TestWeight src = make_weight(WeightFormat::BF16, 1, 8, 64);
+    cuda::DeviceWeight cat(WeightFormat::BF16, 1, 16, 64);
+    cat.copy_rows_from(8, src.dw);  // fits: no error
+    EXPECT_ERROR_CONTAINS(cat.copy_rows_from(9, src.dw), "copy_rows_from", "[9, 17)");
+    const TestWeight other_k = make_weight(WeightFormat::BF16, 1, 8, 128);
+    EXPECT_ERROR_CONTAINS(cat.copy_rows_from(0, other_k.dw), "copy_rows_from", "[8, 128]");
+    const TestWeight fp4 = make_weight(WeightFormat::NVFP4, 1, 16, 64);
+    cuda::DeviceWeight fp4_cat(WeightFormat::NVFP4, 1, 32, 64);
+    EXPECT_ERROR_CONTAINS(fp4_cat.copy_rows_from(0, fp4.dw), "copy_rows_from", "BF16 / FP8 only");
+}
+
 // linear_gated: the shared expert's sigmoid-gated add in the NVFP4 GEMV's store. Same products as linear(), then
 // one fp32 scale: the exact-path tolerances apply (1e-4 f32, 4e-3 bf16 output).
 TEST(CudaLinear, GatedGemvScalesEachRowBySigmoidOfItsGate) {

@@ -16,6 +16,7 @@
 #include "kernels/cpu/moe.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/moe.h"
+#include "test_util.h"
 
 namespace qinfer::test::gpu {
 namespace {
@@ -294,6 +295,25 @@ TEST(CudaMoeRouting, CombineNormIsCombineThenRmsNorm) {
     }
     EXPECT_FALSE(cuda::moe_combine_norm_supported(8196));
     EXPECT_FALSE(cuda::moe_combine_norm_supported(1001));
+}
+
+// The error paths of the shared-slot routing and the combine + norm: refused with the reason, before any launch.
+TEST(CudaMoeRouting, RouteSharedAndCombineNormRejectWhatTheyCannotRun) {
+    QINFER_REQUIRE_GPU();
+    const auto dl = upload_f32(randn({2, 8}));
+    auto di = poisoned(2 * 3 * 4), dw = poisoned(2 * 3 * 4);
+    EXPECT_ERROR_CONTAINS(
+        cuda::moe_route_shared(dl.as<float>(), 8, 2, 8, 2, true, nullptr, 1, di.as<int32_t>(), dw.as<float>(), nullptr),
+        "moe_route_shared", "null");
+    const int64_t H = 1001;  // not a multiple of 4
+    cuda::DeviceBuffer y(static_cast<size_t>(2 * H) * 4), h(static_cast<size_t>(H) * 4), nw(static_cast<size_t>(H) * 4),
+        xb(static_cast<size_t>(H) * 2);
+    const std::vector<int32_t> pos = {0, 1};
+    const auto dpos = upload_i32(pos);
+    EXPECT_ERROR_CONTAINS(
+        cuda::moe_combine_norm(y.as<float>(), dpos.as<int32_t>(), dw.as<float>(), 1, 2, H, h.as<float>(),
+                               nw.as<float>(), 1e-6f, true, xb.as<cuda::bf16>(), nullptr),
+        "moe_combine_norm", "H = 1001");
 }
 
 }  // namespace
