@@ -226,9 +226,9 @@ __global__ void gather_rows_kernel(const bf16* __restrict__ x, int64_t ldx, cons
     }
 }
 
-// ---- moe_combine: one block per token. The k rows are visited in ascending sorted row, i.e. ascending expert id
-// (sorted rows are grouped by expert): acc = Σ w·y in that order from 0 (as kernels/cpu/moe.cpp's moe_experts), then
-// h += acc. Unfused mul/add (__fmul_rn/__fadd_rn): no FMA contraction, deterministic and order-fixed.
+// ---- moe_combine: one block per token. The k rows are visited in ascending sorted row: after moe_permute that is
+// ascending expert id (sorted rows are grouped by expert), as kernels/cpu/moe.cpp's moe_experts; with the identity
+// positions of the indexed decode it is slot order (NUMERICS.md). acc = Σ w·y in that order from 0, then h += acc. Unfused mul/add (__fmul_rn/__fadd_rn): no FMA contraction, deterministic and order-fixed.
 // kNorm > 0 (moe_combine_norm; vector path, H <= 4 * kNorm * blockDim): the block keeps its finished h row in
 // registers and writes the next RMSNorm of it to xb (norm_row.cuh, the same rounding as rms_norm_kernel).
 struct CombineNorm {
