@@ -20,7 +20,7 @@ Tensor GatedAttention::forward(const Tensor& x, std::span<const int64_t> positio
                                const Taps* taps, const std::string& tap_prefix) const {
     const int64_t T = x.dim(0);
     const int64_t hq = cfg_.num_attention_heads, hkv = cfg_.num_key_value_heads, hd = cfg_.head_dim;
-    const Tensor qkv = qkv_proj_.forward(x);  // f32 [T, 2*hq*hd + 2*hkv*hd]
+    const Tensor qkv = qkv_proj_.forward(x, Store::Bf16);  // f32 [T, 2*hq*hd + 2*hkv*hd]
 
     Tensor q({T, hq, hd});      // f32 [T, Hq, hd]
     Tensor gate({T, hq * hd});  // f32 [T, Hq*hd]
@@ -41,6 +41,10 @@ Tensor GatedAttention::forward(const Tensor& x, std::span<const int64_t> positio
     k = ops::rms_norm(k, k_norm_, static_cast<float>(cfg_.rms_norm_eps), /*zero_centered=*/true);
     ops::rope_inplace(q, positions, cfg_.rotary_dim, cfg_.rope_theta);
     ops::rope_inplace(k, positions, cfg_.rotary_dim, cfg_.rope_theta);
+    if (qkv_proj_.emulates_bf16()) {  // a bf16 engine's KV cache, and its query operand of the QK^T product
+        round_to_bf16(q);
+        round_to_bf16(k);
+    }
 
     const int64_t past = cache.k.dim(0);
     cache.k.vec().insert(cache.k.vec().end(), k.vec().begin(), k.vec().end());

@@ -23,8 +23,8 @@ Tensor GatedDeltaNet::forward(const Tensor& x, LinearLayerState& state, const Ta
     const int64_t dk = cfg_.linear_key_head_dim, dv = cfg_.linear_value_head_dim;
     const int64_t kd = hk * dk, vd = hv * dv, conv_dim = 2 * kd + vd;
 
-    const Tensor qkvz = in_proj_qkvz_.forward(x);  // f32 [T, conv_dim + vd]
-    const Tensor ba = in_proj_ba_.forward(x);         // f32 [T, 2*HV]
+    const Tensor qkvz = in_proj_qkvz_.forward(x, Store::Bf16);                 // f32 [T, conv_dim + vd]
+    const Tensor ba = in_proj_ba_.forward(x, Store::Bf16);                     // f32 [T, 2*HV]
     const Tensor mixed_qkv = slice_cols(qkvz, 0, conv_dim);                    // f32 [T, conv_dim]
     const Tensor z = slice_cols(qkvz, conv_dim, conv_dim + vd).reshape({T * hv, dv});  // f32 [T*HV, dv]
     const Tensor b = slice_cols(ba, 0, hv);                                     // f32 [T, HV]

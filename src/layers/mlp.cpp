@@ -11,7 +11,7 @@ SwiGluMlp::SwiGluMlp(const ModelWeights& weights, const std::string& prefix)
 
 Tensor SwiGluMlp::forward(const Tensor& x) const {
     const int64_t f = gate_up_proj_.weight().dim(0) / 2;
-    const Tensor gu = gate_up_proj_.forward(x);  // f32 [T, 2F]
+    const Tensor gu = gate_up_proj_.forward(x, Store::Bf16);                         // f32 [T, 2F]
     const Tensor h = ops::silu_mul(slice_cols(gu, 0, f), slice_cols(gu, f, 2 * f));  // f32 [T, F]
     return down_proj_.forward(h);
 }
@@ -25,7 +25,8 @@ SparseMoe::SparseMoe(const ModelConfig& cfg, const ModelWeights& weights, const 
       down_segments_(weights.segments(prefix + "experts.down_proj")),
       gate_up_name_(prefix + "experts.gate_up_proj"),
       down_name_(prefix + "experts.down_proj"),
-      observer_(&weights.observer) {
+      observer_(&weights.observer),
+      bf16_(weights.bf16_activations) {
     if (cfg.shared_expert_intermediate_size > 0) {
         shared_expert_.emplace(weights, prefix + "shared_expert.");
         shared_expert_gate_.emplace(weights.linear(prefix + "shared_expert_gate.weight"));
@@ -55,11 +56,14 @@ Tensor SparseMoe::experts_token_by_token(const Tensor& x, const std::vector<int3
         std::sort(picks.begin(), picks.end());
         for (const auto& [e, w] : picks) {
             Tensor xi({1, H}, std::vector<float>(x.row(t), x.row(t) + H));
+            if (bf16_) round_to_bf16(xi);
             if (observe) (*observer_)(gate_up_name_, e * 2 * I, (e + 1) * 2 * I, xi);
             if (const LinearSegment* s = segment_at(gate_up_segments_, e * 2 * I)) fake_quantize_input(xi, *s);
             Tensor gu({1, 2 * I});
             kernels::cpu::linear_into(xi.data(), 1, H, experts_gate_up_.data() + e * 2 * I * H, 2 * I, gu.data());
+            if (bf16_) round_to_bf16(gu);
             Tensor h = ops::silu_mul(slice_cols(gu, 0, I), slice_cols(gu, I, 2 * I));  // f32 [1, I]
+            if (bf16_) round_to_bf16(h);
             if (observe) (*observer_)(down_name_, e * H, (e + 1) * H, h);
             if (const LinearSegment* s = segment_at(down_segments_, e * H)) fake_quantize_input(h, *s);
             Tensor y({1, H});
@@ -75,7 +79,7 @@ Tensor SparseMoe::forward(const Tensor& x, const Taps* taps, const std::string& 
     QINFER_TAP(taps, logits, tap_prefix, "router_logits");
     ops::Routing routing = ops::moe_route(logits, cfg_.num_experts_per_tok, cfg_.norm_topk_prob);
     if (taps != nullptr) taps->route(tap_prefix, logits, routing.expert, routing.weight);
-    const bool per_token = !gate_up_segments_.empty() || !down_segments_.empty() || *observer_;
+    const bool per_token = !gate_up_segments_.empty() || !down_segments_.empty() || *observer_ || bf16_;
     Tensor out = per_token ? experts_token_by_token(x, routing.expert, routing.weight)
                            : ops::moe_experts(x, routing, experts_gate_up_, experts_down_);  // f32 [T, H]
     if (shared_expert_) {

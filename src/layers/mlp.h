@@ -44,6 +44,7 @@ private:
     std::vector<LinearSegment> gate_up_segments_, down_segments_;  // non-empty only when emulating activation quant
     std::string gate_up_name_, down_name_;                         // runtime names, for the observer
     const InputObserver* observer_;                                // ModelWeights::observer
+    bool bf16_ = false;                                            // emulating a bf16 engine (layers/weights.h)
     std::optional<SwiGluMlp> shared_expert_;
     std::optional<Linear> shared_expert_gate_;  // f32 [1, H]
 };

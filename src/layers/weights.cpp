@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/check.h"
+#include "core/dtype.h"
 #include "kernels/cpu/linear.h"
 #include "ops/linear.h"
 #include "quant/fp8.h"
@@ -23,7 +24,21 @@ void fake_quantize_input(Tensor& x, const LinearSegment& s) {
     }
 }
 
-Tensor Linear::forward(const Tensor& x) const {
+void round_to_bf16(Tensor& t) {
+    for (float& v : t.span()) v = round_bf16(v);
+}
+
+Tensor Linear::forward(const Tensor& x, Store store) const {
+    if (bf16_) {
+        QINFER_CHECK(segments_.empty(), "the bf16 engine emulation and --activation-quant do not combine");
+        Tensor xb = x;
+        round_to_bf16(xb);
+        if (observer_ != nullptr && *observer_) [[unlikely]]
+            (*observer_)(name_, 0, weight_.dim(0), xb);
+        Tensor y = ops::linear(xb, weight_);
+        if (store == Store::Bf16) round_to_bf16(y);
+        return y;
+    }
     if (observer_ != nullptr && *observer_) [[unlikely]] (*observer_)(name_, 0, weight_.dim(0), x);
     if (segments_.empty()) return ops::linear(x, weight_);
     const int64_t T = x.dim(0), K = x.dim(1), N = weight_.dim(0);
@@ -59,7 +74,7 @@ const std::vector<LinearSegment>& ModelWeights::segments(const std::string& name
 }
 
 Linear ModelWeights::linear(const std::string& name) const {
-    return Linear(name, tensor(name), segments(name), &observer);
+    return Linear(name, tensor(name), segments(name), &observer, bf16_activations);
 }
 
 }  // namespace qinfer::layers

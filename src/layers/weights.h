@@ -8,6 +8,13 @@
 // Shards of one fused module may differ (mixed shards run as separate GEMMs, each in its own format); the segments
 // say so exactly.
 //
+// A bf16-activation engine (the CUDA backend) is emulated on request too (LoadOptions::bf16_activations, tests only):
+// every GEMM input is rounded to bf16, and so is every GEMM output that such an engine keeps as a bf16 activation
+// (Linear::forward with Store::Bf16: the projections feeding attention, GDN and SiLU·mul; not the residual-stream
+// outputs, which it accumulates in f32). Comparing a bf16 engine with this reference does not depend on how well
+// conditioned the model is at each token: both see the same rounded operands, so a head whose output nearly cancels
+// (tests/cuda/test_model_gpu.cpp) does not amplify rounding noise into a mismatch.
+//
 // Calibration (`qinfer quantize`, quant/calibrate.h) needs the input of every GEMM: ModelWeights::observer, when set,
 // is called by Linear::forward and by the routed-expert path of SparseMoe. Unset, it costs one branch per GEMM.
 
@@ -48,22 +55,34 @@ using InputObserver =
 // Applies x (in place, f32 [T, K]) the activation quantization of a segment.
 void fake_quantize_input(Tensor& x, const LinearSegment& s);
 
+// Rounds every element of t to the nearest bf16 (ties to even), in place.
+void round_to_bf16(Tensor& t);
+
+// How a GEMM's result is kept by the bf16 engine the reference may emulate (see the file comment).
+enum class Store : uint8_t {
+    F32,   // accumulated into the f32 residual stream, or an f32 result (router logits)
+    Bf16,  // a bf16 activation: rounded when emulating
+};
+
 class Linear {
 public:
     // name: the runtime parameter (for the observer); weight: f32 [N, K]; segments: the row ranges whose input is
     // quantized (empty = plain fp32 GEMM); observer: called with every input when it points at a non-empty function.
+    // bf16: emulate a bf16-activation engine (round the input; and the output where `store` says so).
     Linear(std::string name, const Tensor& weight, std::vector<LinearSegment> segments,
-           const InputObserver* observer = nullptr)
-        : name_(std::move(name)), weight_(weight), segments_(std::move(segments)), observer_(observer) {}
-    Tensor forward(const Tensor& x) const;  // f32 [T, K] -> [T, N]
+           const InputObserver* observer = nullptr, bool bf16 = false)
+        : name_(std::move(name)), weight_(weight), segments_(std::move(segments)), observer_(observer), bf16_(bf16) {}
+    Tensor forward(const Tensor& x, Store store = Store::F32) const;  // f32 [T, K] -> [T, N]
     const Tensor& weight() const { return weight_; }
     const std::string& name() const { return name_; }
+    bool emulates_bf16() const { return bf16_; }
 
 private:
     std::string name_;
     const Tensor& weight_;
     std::vector<LinearSegment> segments_;
     const InputObserver* observer_;  // ModelWeights::observer; checked (not copied) at each call, so it can be set late
+    bool bf16_ = false;
 };
 
 struct ModelWeights {
@@ -71,6 +90,7 @@ struct ModelWeights {
     std::map<std::string, std::string> tied;                         // tied runtime name -> the parameter it shares
     std::map<std::string, std::vector<LinearSegment>> act_segments;  // only when activation quantization is emulated
     InputObserver observer;                                          // empty unless calibrating (see InputObserver)
+    bool bf16_activations = false;                                   // emulate a bf16-activation engine (tests)
 
     const Tensor& tensor(const std::string& name) const;  // throws naming the parameter if absent
     Linear linear(const std::string& name) const;  // observed through `observer`

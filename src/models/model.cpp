@@ -70,6 +70,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& dir, const LoadO
     }
     m->weights_.tied = plan.tied;
     if (options.activation_quant) m->weights_.act_segments = activation_segments(plan);
+    QINFER_CHECK(!(options.activation_quant && options.bf16_activations),
+                 "LoadOptions: activation_quant and bf16_activations do not combine");
+    m->weights_.bf16_activations = options.bf16_activations;
 
     const ModelConfig& c = m->config_;
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {

@@ -32,6 +32,9 @@ class SparseMoe;
 struct LoadOptions {
     bool activation_quant = false;  // emulate W4A4 / W8A8 input quantization of quantized shards (see layers/weights.h)
     bool progress = true;           // progress bar on stderr while converting weights (drawn only on a terminal)
+    // Tests: emulate a bf16-activation engine, rounding where the CUDA backend keeps activations in bf16 (see
+    // layers/weights.h). Not with activation_quant.
+    bool bf16_activations = false;
 };
 
 class Model {

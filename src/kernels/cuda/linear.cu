@@ -414,9 +414,15 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
 
 // ------------------------------------------------------------------------------------------------ dequantize to bf16
 
-// FP8: out[r, 0:Kp] = bf16(W[row0 + r, :] · row_scale[row0 + r]) for r < rows; one thread per 16-byte chunk.
+// The dequantizers write the weight exactly (an E4M3 value, or an E2M1 code times its E4M3 block scale times 2^-7,
+// fits bf16's 8-bit significand) and leave the row scale to the GEMM's alpha (dequant_blas), so the GEMM multiplies
+// the checkpoint's own weights. fold_scale multiplies it in instead (one bf16 rounding per weight): only for weights
+// whose scale changes every few rows (per-channel FP8), where one GEMM per scale would be too many.
+
+// FP8: out[r, 0:Kp] = bf16(W[row0 + r, :] (· row_scale[row0 + r] when fold_scale)) for r < rows; one thread per
+// 16-byte chunk.
 __global__ void dequant_fp8_kernel(const uint8_t* w, const float* rs, int64_t row_bytes, int chunks, int64_t row0,
-                                   int64_t rows, int kp, bf16* out) {
+                                   int64_t rows, int kp, bool fold_scale, bf16* out) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     constexpr int EPC = elems_per_chunk<WeightFormat::FP8>();
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -425,7 +431,7 @@ __global__ void dequant_fp8_kernel(const uint8_t* w, const float* rs, int64_t ro
     const int c = static_cast<int>(idx % chunks);
     const int64_t grow = row0 + r;
     const uint4 raw = ld_stream(w + grow * row_bytes + static_cast<int64_t>(c) * 16);
-    const float rsv = rs[grow];
+    const float rsv = fold_scale ? rs[grow] : 1.0f;
     uint4* dst = reinterpret_cast<uint4*>(out + r * kp + static_cast<int64_t>(c) * EPC);
 #pragma unroll
     for (int p = 0; p < EPC / 8; ++p) {
@@ -436,9 +442,10 @@ __global__ void dequant_fp8_kernel(const uint8_t* w, const float* rs, int64_t ro
     }
 }
 
-// NVFP4: out[r, 0:Kp] likewise for rows grow0 + r (global row = e * n + row in expert); one thread per block of 16.
-__global__ void dequant_nvfp4_kernel(const uint8_t* w, const uint8_t* sc, const float* rs, int64_t n,
-                                     int64_t np_tiles, int64_t kt64, int64_t grow0, int64_t rows, int kp, bf16* out) {
+// NVFP4: out[r, 0:Kp] for rows grow0 + r (global row = e * n + row in expert): code · block scale · 2^-7, times
+// row_scale · 2^7 when fold_scale; one thread per block of 16.
+__global__ void dequant_nvfp4_kernel(const uint8_t* w, const uint8_t* sc, const float* rs, int64_t n, int64_t np_tiles,
+                                     int64_t kt64, int64_t grow0, int64_t rows, int kp, bool fold_scale, bf16* out) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     const int blocks = kp / 16;
     const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -447,14 +454,18 @@ __global__ void dequant_nvfp4_kernel(const uint8_t* w, const uint8_t* sc, const 
     const nvfp4::BlockAt at = nvfp4::block_at(grow / n, grow % n, b, np_tiles, kt64);
     const uint2 v = ld_stream8(w + at.code);
     const uint32_t sp = nvfp4::scale_pair(sc[at.scale]);
-    const float post = rs[grow] * nvfp4::kPostScale;
     const uint32_t words[2] = {v.x, v.y};
     uint32_t o[8];
 #pragma unroll
-    for (int q = 0; q < 8; ++q) {
-        float lo, hi;
-        bf16x2_to_f32(nvfp4::scaled_pair(words[q >> 2], q & 3, sp), lo, hi);  // exact: code * scale * 2^-7
-        o[q] = pack_bf16x2(lo * post, hi * post);
+    for (int q = 0; q < 8; ++q) o[q] = nvfp4::scaled_pair(words[q >> 2], q & 3, sp);  // exact: code * scale * 2^-7
+    if (fold_scale) {
+        const float post = rs[grow] * nvfp4::kPostScale;
+#pragma unroll
+        for (int q = 0; q < 8; ++q) {
+            float lo, hi;
+            bf16x2_to_f32(o[q], lo, hi);
+            o[q] = pack_bf16x2(lo * post, hi * post);
+        }
     }
     uint4* dst = reinterpret_cast<uint4*>(out + r * kp + b * 16);
     dst[0] = make_uint4(o[0], o[1], o[2], o[3]);
@@ -607,8 +618,9 @@ void launch_tc(WeightFormat f, const TcArgs& a, int64_t tiles_y, cudaStream_t s)
 
 // y[M, N] (mode)= x[M, K] · W[N, K]ᵀ with W bf16 row-major (row stride ldw), through cuBLASLt (column-major view:
 // Dᵀ[N, M] = Wᵀᵀ · xᵀ, i.e. A = W as K x N with op T, B = x as K x M).
-void lt_gemm(GemmContext& ctx, const bf16* W, int64_t ldw, int64_t n, int64_t k, const bf16* x, int64_t ldx,
-             int64_t m, void* y, int64_t ldy, OutMode mode, cudaStream_t s) {
+// alpha scales the product (a dequantized weight's row scale); AddF32 adds alpha · x Wᵀ to y.
+void lt_gemm(GemmContext& ctx, const bf16* W, int64_t ldw, int64_t n, int64_t k, const bf16* x, int64_t ldx, int64_t m,
+             void* y, int64_t ldy, OutMode mode, cudaStream_t s, float alpha = 1.0f) {
     const cudaDataType_t yt = mode == OutMode::StoreBF16 ? CUDA_R_16BF : CUDA_R_32F;
     cublasLtMatmulDesc_t op = nullptr;
     cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
@@ -623,11 +635,26 @@ void lt_gemm(GemmContext& ctx, const bf16* W, int64_t ldw, int64_t n, int64_t k,
     QINFER_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
     const size_t ws = ctx.workspace_bytes();
     QINFER_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    // The heuristic assumes 256-byte aligned matrices unless told otherwise; a scale run's rows start anywhere.
+    const auto alignment = [](const void* p) {
+        uint32_t a = 256;
+        while (a > 1 && reinterpret_cast<uintptr_t>(p) % a != 0) a /= 2;
+        return a;
+    };
+    const uint32_t al_a = alignment(W), al_b = alignment(x), al_c = alignment(y);
+    QINFER_CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a, sizeof al_a));
+    QINFER_CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b, sizeof al_b));
+    QINFER_CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof al_c));
+    QINFER_CUBLAS_CHECK(
+        cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof al_c));
     cublasLtMatmulHeuristicResult_t heur{};
     int found = 0;
     QINFER_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(ctx.handle(), op, la, lb, lc, lc, pref, 1, &heur, &found));
     QINFER_CHECK(found > 0, "linear: cuBLASLt has no algorithm for [", m, ", ", k, "] x [", n, ", ", k, "]ᵀ");
-    const float alpha = 1.0f, beta = mode == OutMode::AddF32 ? 1.0f : 0.0f;
+    const float beta = mode == OutMode::AddF32 ? 1.0f : 0.0f;
     QINFER_CUBLAS_CHECK(cublasLtMatmul(ctx.handle(), op, &alpha, W, la, x, lb, &beta, y, lc, y, lc, &heur.algo,
                                        ctx.workspace(), ws, s));
     cublasLtMatmulPreferenceDestroy(pref);
@@ -650,23 +677,43 @@ void dequant_blas(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t 
     bf16* scratch = static_cast<bf16*>(ctx.scratch(static_cast<size_t>(slice * kp) * 2));
     const int chunks = static_cast<int>(row_bytes / 16);
     const size_t ysz = mode == OutMode::StoreBF16 ? 2 : 4;
+    const float unit = w.format() == WeightFormat::NVFP4 ? nvfp4::kPostScale : 1.0f;  // the dequantized values' 2^-7
+    constexpr size_t kMaxRuns = 8;  // scale runs per slice run as separate GEMMs; more are folded into the weights
+    std::vector<DeviceWeight::ScaleRun> runs;
     for (int64_t n0 = 0; n0 < w.n(); n0 += slice) {
         const int64_t rows = std::min(slice, w.n() - n0);
-        const int64_t threads = rows * chunks;
-        const unsigned blocks = static_cast<unsigned>((threads + 255) / 256);
         const int64_t grow0 = expert * w.n() + n0;
+        // The scale runs over this slice's flattened rows [grow0, grow0 + rows), clipped to it.
+        runs.clear();
+        for (const DeviceWeight::ScaleRun& r : w.scale_runs()) {
+            const int64_t a = std::max(r.row0, grow0), b = std::min(r.row0 + r.rows, grow0 + rows);
+            if (a < b) runs.push_back({a, b - a, r.scale});
+        }
+        QINFER_CHECK(!runs.empty() && runs.front().row0 == grow0 && runs.back().row0 + runs.back().rows == grow0 + rows,
+                     "linear: rows [", grow0, ", ", grow0 + rows, ") of a ", weight_format_name(w.format()),
+                     " weight were never uploaded");
+        const bool fold = runs.size() > kMaxRuns;
         const uint8_t* wd = w.data().as<uint8_t>();
         const float* rs = w.row_scale().as<float>();
         if (w.format() == WeightFormat::FP8) {
+            const unsigned blocks = static_cast<unsigned>((rows * chunks + 255) / 256);
             launch(dequant_fp8_kernel, blocks, 256, 0, s, wd, rs, row_bytes, chunks, grow0, rows, static_cast<int>(kp),
-                   scratch);
+                   fold, scratch);
         } else {
             const int64_t nthreads = rows * (kp / 16);
             launch(dequant_nvfp4_kernel, static_cast<unsigned>((nthreads + 255) / 256), 256, 0, s, wd,
                    w.scales().as<uint8_t>(), rs, w.n(), nvfp4::padded_rows(w.n()) / nvfp4::kTileRows,
-                   kp / nvfp4::kTileK, grow0, rows, static_cast<int>(kp), scratch);
+                   kp / nvfp4::kTileK, grow0, rows, static_cast<int>(kp), fold, scratch);
         }
-        lt_gemm(ctx, scratch, kp, rows, w.k(), x, ldx, m, static_cast<char*>(y) + n0 * ysz, ldy, mode, s);
+        if (fold) {
+            lt_gemm(ctx, scratch, kp, rows, w.k(), x, ldx, m, static_cast<char*>(y) + n0 * ysz, ldy, mode, s);
+            continue;
+        }
+        for (const DeviceWeight::ScaleRun& r : runs) {
+            const int64_t off = r.row0 - grow0;  // within the slice
+            lt_gemm(ctx, scratch + off * kp, kp, r.rows, w.k(), x, ldx, m, static_cast<char*>(y) + (n0 + off) * ysz,
+                    ldy, mode, s, r.scale * unit);
+        }
     }
 }
 
@@ -738,6 +785,39 @@ void DeviceWeight::upload_rows(int64_t row0, int64_t rows, const void* data, con
         const std::vector<float> rs(static_cast<size_t>(rows), scale);
         QINFER_CUDA_CHECK(cudaMemcpy(row_scale_.as<float>() + row0, rs.data(), rs.size() * sizeof(float),
                                      cudaMemcpyHostToDevice));
+        record_scale_run(row0, rows, scale);
+    }
+}
+
+void DeviceWeight::record_scale_run(int64_t row0, int64_t rows, float scale) {
+    if (rows == 0) return;
+    const int64_t end = row0 + rows;
+    if (scale_runs_.empty() || scale_runs_.back().row0 + scale_runs_.back().rows <= row0) {  // appending (usual)
+        ScaleRun* last = scale_runs_.empty() ? nullptr : &scale_runs_.back();
+        if (last != nullptr && last->row0 + last->rows == row0 && last->scale == scale)
+            last->rows += rows;
+        else
+            scale_runs_.push_back({row0, rows, scale});
+        return;
+    }
+    // Out of order or over earlier rows: keep the parts of earlier runs outside [row0, end), then sort and merge.
+    std::vector<ScaleRun> out;
+    for (const ScaleRun& r : scale_runs_) {
+        if (r.row0 < row0) out.push_back({r.row0, std::min(r.row0 + r.rows, row0) - r.row0, r.scale});
+        if (r.row0 + r.rows > end) {
+            const int64_t b = std::max(r.row0, end);
+            out.push_back({b, r.row0 + r.rows - b, r.scale});
+        }
+    }
+    out.push_back({row0, rows, scale});
+    std::sort(out.begin(), out.end(), [](const ScaleRun& a, const ScaleRun& b) { return a.row0 < b.row0; });
+    scale_runs_.clear();
+    for (const ScaleRun& r : out) {
+        ScaleRun* last = scale_runs_.empty() ? nullptr : &scale_runs_.back();
+        if (last != nullptr && last->row0 + last->rows == r.row0 && last->scale == r.scale)
+            last->rows += r.rows;
+        else
+            scale_runs_.push_back(r);
     }
 }
 
@@ -754,6 +834,7 @@ void DeviceWeight::copy_rows_from(int64_t row0, const DeviceWeight& src) {
     if (format_ != WeightFormat::BF16) {
         QINFER_CUDA_CHECK(cudaMemcpy(row_scale_.as<float>() + row0, src.row_scale_.data(),
                                      static_cast<size_t>(rows) * sizeof(float), cudaMemcpyDeviceToDevice));
+        for (const ScaleRun& r : src.scale_runs_) record_scale_run(row0 + r.row0, r.rows, r.scale);
     }
 }
 

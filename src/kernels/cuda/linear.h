@@ -16,6 +16,7 @@
 // each writing its own column range of y: the caller offsets y by the segment's first row and keeps ldy.
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cuda/buffer.h"
 #include "kernels/cuda/types.h"
@@ -57,6 +58,14 @@ public:
     const DeviceBuffer& data() const { return data_; }
     const DeviceBuffer& scales() const { return scales_; }
     const DeviceBuffer& row_scale() const { return row_scale_; }
+    // Rows of one scale, in order over the flattened [E*N] rows (host copy of row_scale, run-length encoded): the
+    // dequantize + cuBLASLt path keeps the dequantized weight exact in bf16 and applies each run's scale as the GEMM's
+    // alpha. Empty for BF16.
+    struct ScaleRun {
+        int64_t row0 = 0, rows = 0;
+        float scale = 1.0f;
+    };
+    const std::vector<ScaleRun>& scale_runs() const { return scale_runs_; }
 
 private:
     WeightFormat format_ = WeightFormat::BF16;
@@ -64,6 +73,8 @@ private:
     DeviceBuffer data_;       // BF16: bf16 [E*N, K]; NVFP4: codes; FP8: e4m3 [E*N, K]
     DeviceBuffer scales_;     // NVFP4 block scales (E4M3); empty otherwise
     DeviceBuffer row_scale_;  // f32 [E*N]; empty for BF16
+    std::vector<ScaleRun> scale_runs_;
+    void record_scale_run(int64_t row0, int64_t rows, float scale);
 };
 
 // Per-model GEMM resources: the cuBLASLt handle, its workspace, and scratch for kernels that need it. One per stream.

@@ -305,6 +305,17 @@ void CudaModel::observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, 
     routing_observer_(layer, pos0, logits, experts);
 }
 
+void CudaModel::observe_residual(int layer, bool after_mlp, int64_t pos0, int64_t T) {
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
+    if (capturing != cudaStreamCaptureStatusNone) return;
+    Tensor h({T, config_.hidden_size});
+    QINFER_CUDA_CHECK(cudaMemcpyAsync(h.data(), work_->h.data(), static_cast<size_t>(h.numel()) * 4,
+                                      cudaMemcpyDeviceToHost, stream_));
+    QINFER_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    residual_observer_(layer, after_mlp, pos0, h);
+}
+
 void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
     const ModelConfig& c = config_;
     Work& w = *work_;
@@ -369,12 +380,14 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             }
             L.out->forward(mix, T, vd, h, H, OutMode::AddF32, g, s);
         }
+        if (residual_observer_) observe_residual(static_cast<int>(li), false, pos0, T);
         rms_norm(h, H, L.post_norm, eps, true, T, H, xb, s);
         if (!L.moe) {
             const int64_t F = L.gate_up->n / 2;
             L.gate_up->forward(xb, T, H, proj, 2 * F, OutMode::StoreBF16, g, s);
             silu_mul(proj, T, F, mix, s);
             L.down->forward(mix, T, F, h, H, OutMode::AddF32, g, s);
+            if (residual_observer_) observe_residual(static_cast<int>(li), true, pos0, T);
             continue;
         }
         // ---- sparse MoE: route, run the selected experts, combine into h; then the gated shared expert
@@ -433,6 +446,7 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
                 add_sigmoid_gated(w.shared_y.as<float>(), gate, ldg, T, H, h, s);
             }
         }
+        if (residual_observer_) observe_residual(static_cast<int>(li), true, pos0, T);
     }
     if (!xb_ready) rms_norm(h, H, final_norm, eps, true, T, H, xb, s);
 }

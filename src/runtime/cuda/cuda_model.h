@@ -72,6 +72,12 @@ public:
     using RoutingObserver = std::function<void(int layer, int64_t pos0, const Tensor& router_logits,
                                                std::span<const int32_t> experts)>;
     void set_routing_observer(RoutingObserver observer) { routing_observer_ = std::move(observer); }
+    // Debugging and tests: in an eager step, `observer` receives the f32 residual stream h [rows, H] of layer `layer`
+    // after its token mixer's add (after_mlp false) and after its MLP / MoE add (after_mlp true), on the host, with
+    // pos0 as above. Localises a divergence from the CPU reference to a layer and a sublayer. Synchronises the
+    // stream twice per layer: off (empty) in serving.
+    using ResidualObserver = std::function<void(int layer, bool after_mlp, int64_t pos0, const Tensor& h)>;
+    void set_residual_observer(ResidualObserver observer) { residual_observer_ = std::move(observer); }
 
     uint64_t weight_bytes() const { return params_.bytes(); }
     DecodeBytes decode_bytes(int64_t B, int64_t ctx) const;
@@ -88,6 +94,7 @@ private:
     void lm_head(int64_t row0, int64_t rows);                        // logits_ rows [0, rows) from xb rows
     // ld: the router logits' row stride; slots: expert ids per token (k, or k + 1 with the shared expert's slot)
     void observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, int64_t slots);
+    void observe_residual(int layer, bool after_mlp, int64_t pos0, int64_t T);
     void decode_enqueue(std::span<const int> slots, std::span<const int64_t> ids, bool greedy);
 
     ModelConfig config_;
@@ -102,6 +109,7 @@ private:
     std::map<int64_t, cudaGraphExec_t> graphs_;  // decode graphs by batch size (and greedy flag in the key's sign)
     std::set<int64_t> warmed_;                   // keys whose first (eager) step has run
     RoutingObserver routing_observer_;
+    ResidualObserver residual_observer_;
     AttentionShape attn_shape_;
     GdnShape gdn_shape_;
 };
