@@ -58,19 +58,11 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, int64_t ldx, const 
         }
         glue::rms_norm_row(cache, H, w, eps, zero_centered, yr, red, &s_inv);
     } else {
-        double ss = 0.0;
+        double ss = 0.0;  // any H: one element at a time, the same formula as the vector path
         for (int64_t i = threadIdx.x; i < H; i += blockDim.x) ss += static_cast<double>(xr[i]) * xr[i];
-        ss = glue::block_sum(ss, red);
-        if (threadIdx.x == 0) {
-            const float mean = static_cast<float>(ss / static_cast<double>(H));
-            s_inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
-        }
-        __syncthreads();
-        const float inv = s_inv;
-        for (int64_t i = threadIdx.x; i < H; i += blockDim.x) {
-            const float scale = zero_centered ? __fadd_rn(1.0f, w[i]) : w[i];
-            yr[i] = __float2bfloat16_rn(__fmul_rn(__fmul_rn(xr[i], inv), scale));
-        }
+        const float inv = glue::rms_inv(ss, H, eps, red, &s_inv);
+        for (int64_t i = threadIdx.x; i < H; i += blockDim.x)
+            yr[i] = __float2bfloat16_rn(glue::rms_scaled(xr[i], inv, w[i], zero_centered));
     }
 }
 

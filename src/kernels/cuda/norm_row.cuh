@@ -13,6 +13,23 @@
 
 namespace qinfer::cuda::glue {
 
+// The block's fp64 sum of squares (each thread's part in ss) -> inv = 1 / sqrt(mean + eps), correctly rounded from the
+// fp32 mean; every thread gets it. red: __shared__ double[32]; s_inv: a __shared__ float.
+__device__ __forceinline__ float rms_inv(double ss, int64_t H, float eps, double* red, float* s_inv) {
+    ss = block_sum(ss, red);
+    if (threadIdx.x == 0) {
+        const float mean = static_cast<float>(ss / static_cast<double>(H));
+        *s_inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
+    }
+    __syncthreads();
+    return *s_inv;
+}
+
+// One normed element before its bf16 rounding: (x * inv) * scale, scale = 1 + w (zero_centered) or w.
+__device__ __forceinline__ float rms_scaled(float x, float inv, float w, bool zero_centered) {
+    return __fmul_rn(__fmul_rn(x, inv), zero_centered ? __fadd_rn(1.0f, w) : w);
+}
+
 // The block holds a row of H floats (H % 4 == 0) as float4s: cache[c] = float4 number threadIdx.x + c * blockDim.x
 // (those below H / 4). Sum of squares in fp64 per thread and a fixed fp64 block tree (the CPU reference sums in fp64
 // too), rounded to an fp32 mean; inv = 1 / sqrt(mean + eps) correctly rounded; y = bf16((x * inv) * scale) with
@@ -31,13 +48,7 @@ __device__ __forceinline__ void rms_norm_row(const float4 (&cache)[kCache], int6
                   static_cast<double>(v.w) * v.w;
         }
     }
-    ss = block_sum(ss, red);
-    if (threadIdx.x == 0) {
-        const float mean = static_cast<float>(ss / static_cast<double>(H));
-        *s_inv = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
-    }
-    __syncthreads();
-    const float inv = *s_inv;
+    const float inv = rms_inv(ss, H, eps, red, s_inv);
 #pragma unroll
     for (int c = 0; c < kCache; ++c) {
         const int64_t i = threadIdx.x + static_cast<int64_t>(c) * blockDim.x;
@@ -48,10 +59,7 @@ __device__ __forceinline__ void rms_norm_row(const float4 (&cache)[kCache], int6
             const float ws[4] = {wv.x, wv.y, wv.z, wv.w};
             float r[4];
 #pragma unroll
-            for (int j = 0; j < 4; ++j) {
-                const float scale = zero_centered ? __fadd_rn(1.0f, ws[j]) : ws[j];
-                r[j] = __fmul_rn(__fmul_rn(xs[j], inv), scale);
-            }
+            for (int j = 0; j < 4; ++j) r[j] = rms_scaled(xs[j], inv, ws[j], zero_centered);
             __nv_bfloat162 o[2];
             o[0] = __floats2bfloat162_rn(r[0], r[1]);
             o[1] = __floats2bfloat162_rn(r[2], r[3]);

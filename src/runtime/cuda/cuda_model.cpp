@@ -305,6 +305,12 @@ void CudaModel::observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, 
     routing_observer_(layer, pos0, logits, experts);
 }
 
+uint64_t CudaModel::weight_bytes() const {
+    uint64_t b = params_.bytes();
+    for (const auto& d : derived_) b += d->bytes();
+    return b;
+}
+
 void CudaModel::observe_residual(int layer, bool after_mlp, int64_t pos0, int64_t T) {
     cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
     QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));

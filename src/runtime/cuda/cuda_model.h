@@ -79,7 +79,8 @@ public:
     using ResidualObserver = std::function<void(int layer, bool after_mlp, int64_t pos0, const Tensor& h)>;
     void set_residual_observer(ResidualObserver observer) { residual_observer_ = std::move(observer); }
 
-    uint64_t weight_bytes() const { return params_.bytes(); }
+    // Device bytes of every weight held: the checkpoint's parameters and the load-time fusions made from them.
+    uint64_t weight_bytes() const;
     DecodeBytes decode_bytes(int64_t B, int64_t ctx) const;
     // Formats of the GEMM weights, e.g. {"nvfp4": 120 params, "bf16": 41} (for bench reports).
     std::map<std::string, int> format_counts() const;
