@@ -10,7 +10,8 @@
 // own expert; grouped: up to 8 rows of one expert); the warps split the 64-wide k tiles (warp w takes tiles
 // w, w + 4, ...) and their 16 x 8 fp32 partial sums meet in shared memory. Per k tile a lane issues one 16-byte code
 // load, one 2-byte scale load and (if its token exists) two 16-byte x loads, U tiles at a time before any math, so
-// a lane keeps U x 16 bytes of weights in flight. Per 256 weights a warp spends ~21 instructions (16 for decode and
+// a lane keeps U x 16 bytes of weights in flight. Grids of more than a wave load x at the math instead (kLateX:
+// 62 registers instead of 86, 8 CTAs per SM instead of 5; launch_gemv says when). Per 256 weights a warp spends ~21 instructions (16 for decode and
 // block scale, 1 mma, loads): about 1.7 warp instructions per SM cycle at 3 TB/s, half the issue rate.
 
 #include <cub/block/block_scan.cuh>
@@ -34,6 +35,8 @@ namespace {
 constexpr int kWarps = 4;
 constexpr int kUnroll = 4;
 
+// kLateX: each x fragment is loaded right before its mma instead of with the codes (fewer registers; launch_gemv).
+template <bool kLateX>
 __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
     if (a.expert_idx == nullptr && a.offsets == nullptr) {
         // Dense: the weight tiles are known before x is; this block's row tile is contiguous in codes and in scales.
@@ -91,24 +94,29 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
     for (int kt0 = warp; kt0 < kt_n; kt0 += kWarps * kUnroll) {
         uint4 q[kUnroll], xa[kUnroll], xb[kUnroll];
         uint32_t s[kUnroll];
+        const auto load_x = [&](int u) {
+            const int k0 = (kt0 + kWarps * u) * kTileK + 16 * t;
+            xa[u] = xb[u] = make_uint4(0, 0, 0, 0);
+            if (xr != nullptr && k0 < a.k) {  // K % 16 == 0: a lane's 16 k are all in or all out
+                xa[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0));
+                xb[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0 + 8));
+            }
+        };
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u) {
             const int kt = kt0 + kWarps * u;
-            q[u] = xa[u] = xb[u] = make_uint4(0, 0, 0, 0);
+            q[u] = make_uint4(0, 0, 0, 0);
             s[u] = 0;
             if (kt < kt_n) {
                 q[u] = ld_stream(cp + static_cast<int64_t>(kt) * kTileCodeBytes);
                 s[u] = sp[static_cast<int64_t>(kt) * 32];
-                const int k0 = kt * kTileK + 16 * t;
-                if (xr != nullptr && k0 < a.k) {  // K % 16 == 0: a lane's 16 k are all in or all out
-                    xa[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0));
-                    xb[u] = __ldg(reinterpret_cast<const uint4*>(xr + k0 + 8));
-                }
+                if (!kLateX) load_x(u);
             }
         }
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u) {
             if (kt0 + kWarps * u >= kt_n) continue;
+            if (kLateX) load_x(u);
             const uint32_t sg = scale_pair(s[u]), sg8 = scale_pair(s[u] >> 8);
 #pragma unroll
             for (int j = 0; j < 4; ++j) {
@@ -237,7 +245,20 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) 
         QINFER_CHECK(a.chunks != nullptr, "linear_grouped: no chunk table scratch");
         build_chunk_table(a.offsets, a.num_experts, a.m, 8, a.chunks, s);
     }
-    launch(gemv_kernel, dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s, a);
+    // Where x's registers go (kLateX): loading x with the codes, before the math, keeps its latency off the mma chain
+    // but holds 32 more registers (86 vs 62: 5 vs 8 CTAs per SM). A grid larger than one wave at 5 CTAs per SM gains
+    // more from the extra CTAs. Measured on the 35B-A3B decode step (nvfp4-all, p50, two runs each, one device call):
+    // always early B = 1 / 8 / 64: 2.80 / 6.57 / 19.19 ms; always late 2.87 / 6.21 / 17.38; this rule 2.78 / 6.06 /
+    // 17.40 (docs/perf-notes.md).
+    static const int64_t sms = [] {
+        int dev = 0, n = 0;
+        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
+        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
+        return static_cast<int64_t>(n);
+    }();
+    const bool late_x = a.np_tiles * gy > 5 * sms;
+    launch(late_x ? gemv_kernel<true> : gemv_kernel<false>,
+           dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s, a);
 }
 
 void upload_rows(uint8_t* codes, uint8_t* scales, int64_t n, int64_t k, int64_t row0, int64_t rows,
