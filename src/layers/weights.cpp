@@ -28,19 +28,27 @@ void round_to_bf16(Tensor& t) {
     for (float& v : t.span()) v = round_bf16(v);
 }
 
+Linear::Linear(std::string name, const Tensor& weight, std::vector<LinearSegment> segments,
+               const InputObserver* observer, bool bf16)
+    : name_(std::move(name)), weight_(weight), segments_(std::move(segments)), observer_(observer), bf16_(bf16) {
+    QINFER_CHECK(!(bf16_ && !segments_.empty()), name_,
+                 ": the bf16 engine emulation and --activation-quant do not combine");
+}
+
 Tensor Linear::forward(const Tensor& x, Store store) const {
+    Tensor rounded;  // the bf16 engine's input, when emulating one
     if (bf16_) {
-        QINFER_CHECK(segments_.empty(), "the bf16 engine emulation and --activation-quant do not combine");
-        Tensor xb = x;
-        round_to_bf16(xb);
-        if (observer_ != nullptr && *observer_) [[unlikely]]
-            (*observer_)(name_, 0, weight_.dim(0), xb);
-        Tensor y = ops::linear(xb, weight_);
-        if (store == Store::Bf16) round_to_bf16(y);
+        rounded = x;
+        round_to_bf16(rounded);
+    }
+    const Tensor& in = bf16_ ? rounded : x;
+    if (observer_ != nullptr && *observer_) [[unlikely]]
+        (*observer_)(name_, 0, weight_.dim(0), in);
+    if (segments_.empty()) {
+        Tensor y = ops::linear(in, weight_);
+        if (bf16_ && store == Store::Bf16) round_to_bf16(y);
         return y;
     }
-    if (observer_ != nullptr && *observer_) [[unlikely]] (*observer_)(name_, 0, weight_.dim(0), x);
-    if (segments_.empty()) return ops::linear(x, weight_);
     const int64_t T = x.dim(0), K = x.dim(1), N = weight_.dim(0);
     QINFER_CHECK(weight_.dim(1) == K, "linear: input width ", K, " does not match weight ", shape_str(weight_.shape()));
     Tensor y = ops::linear(x, weight_);  // f32 [T, N]: rows without a quantized input are final here

@@ -69,9 +69,9 @@ public:
     // name: the runtime parameter (for the observer); weight: f32 [N, K]; segments: the row ranges whose input is
     // quantized (empty = plain fp32 GEMM); observer: called with every input when it points at a non-empty function.
     // bf16: emulate a bf16-activation engine (round the input; and the output where `store` says so).
+    // (bf16 with segments is refused: the emulations do not combine.)
     Linear(std::string name, const Tensor& weight, std::vector<LinearSegment> segments,
-           const InputObserver* observer = nullptr, bool bf16 = false)
-        : name_(std::move(name)), weight_(weight), segments_(std::move(segments)), observer_(observer), bf16_(bf16) {}
+           const InputObserver* observer = nullptr, bool bf16 = false);
     Tensor forward(const Tensor& x, Store store = Store::F32) const;  // f32 [T, K] -> [T, N]
     const Tensor& weight() const { return weight_; }
     const std::string& name() const { return name_; }
@@ -82,7 +82,7 @@ private:
     const Tensor& weight_;
     std::vector<LinearSegment> segments_;
     const InputObserver* observer_;  // ModelWeights::observer; checked (not copied) at each call, so it can be set late
-    bool bf16_ = false;
+    bool bf16_;
 };
 
 struct ModelWeights {

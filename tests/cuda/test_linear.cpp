@@ -239,6 +239,26 @@ TEST(CudaLinear, ShardsWithTheirOwnScalesOnEveryPath) {
     }
 }
 
+// The scale runs dequantize + cuBLASLt splits its GEMMs by: merged where neighbours share a scale, kept in row order
+// when shards arrive out of order, and replaced where rows are uploaded again.
+TEST(CudaLinear, ScaleRunsFollowTheUploads) {
+    QINFER_REQUIRE_GPU();
+    const int64_t N = 128, K = 16;
+    DeviceWeight dw(WeightFormat::FP8, 1, N, K);
+    const std::vector<uint8_t> codes(static_cast<size_t>(N * K), 0x38);  // E4M3 1.0
+    const auto runs = [&] {
+        std::string s;
+        for (const auto& r : dw.scale_runs()) s += str_cat("[", r.row0, "+", r.rows, " x", r.scale, "]");
+        return s;
+    };
+    dw.upload_rows(64, 64, codes.data(), nullptr, 2.0f);  // out of order: the second half first
+    dw.upload_rows(0, 32, codes.data(), nullptr, 1.0f);
+    dw.upload_rows(32, 32, codes.data(), nullptr, 1.0f);  // touches the run before it, same scale: merged
+    EXPECT_EQ(runs(), "[0+64 x1][64+64 x2]");
+    dw.upload_rows(48, 32, codes.data(), nullptr, 3.0f);  // over both: splits them
+    EXPECT_EQ(runs(), "[0+48 x1][48+32 x3][80+48 x2]");
+}
+
 TEST(CudaLinear, GroupedWithEmptyExperts) {
     QINFER_REQUIRE_GPU();
     PathReset reset;

@@ -76,6 +76,13 @@ TEST(Bf16Emulation, ModelStaysWithinBf16ToleranceOfTheGolden) {
     EXPECT_LT(rel, 3e-2);
 }
 
+TEST(Bf16Emulation, LinearWithActivationQuantSegmentsIsRefused) {
+    const Tensor w = random_tensor({16, 32}, 3);
+    const std::vector<layers::LinearSegment> seg = {{0, 16, layers::ActivationQuant::Fp8, 1.0f}};
+    EXPECT_ERROR_CONTAINS(layers::Linear("layers.0.mlp.down_proj.weight", w, seg, nullptr, true),
+                          "layers.0.mlp.down_proj.weight", "do not combine");
+}
+
 TEST(Bf16Emulation, DoesNotCombineWithActivationQuant) {
     EXPECT_ERROR_CONTAINS(
         Model::load(golden_dir() / "dense_text",

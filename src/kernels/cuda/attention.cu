@@ -788,16 +788,6 @@ Rope make_rope(const AttentionShape& s) {
     return r;
 }
 
-int sm_count() {
-    static const int n = [] {
-        int dev = 0, v = 0;
-        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
-        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev));
-        return v;
-    }();
-    return n;
-}
-
 // Splits per (sequence, kv head): enough CTAs for ~2 per SM, at most one per 64-key tile of max_ctx.
 int decode_splits(const AttentionShape& s, int64_t B, int64_t max_ctx) {
     const int64_t ctas = std::max<int64_t>(1, B * s.hkv);

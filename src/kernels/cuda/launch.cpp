@@ -17,4 +17,14 @@ bool pdl_enabled() {
     return enabled;
 }
 
+int sm_count() {
+    static const int n = [] {
+        int dev = 0, v = 0;
+        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
+        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev));
+        return v;
+    }();
+    return n;
+}
+
 }  // namespace qinfer::cuda

@@ -1,5 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::launch (every kernel launch of the backend), pdl_enabled, grid_dependency_sync (device)
+// defines: qinfer::cuda::launch (every kernel launch of the backend), pdl_enabled, sm_count, grid_dependency_sync
+// (device)
 //
 // Programmatic dependent launch (PDL, sm_90+). A decode step is ~600 small dependent kernels; without PDL each one
 // starts only after its predecessor has drained, and the launch, the CTA rasterisation and the first DRAM round trip
@@ -30,6 +31,9 @@ namespace qinfer::cuda {
 // True when kernels are launched with the PDL attribute: the current device is sm_90+ and QINFER_PDL is not "0".
 // Read once per process.
 bool pdl_enabled();
+
+// Streaming multiprocessors of the current device, read once per process: grid sizing in waves.
+int sm_count();
 
 #if defined(__CUDACC__)
 __device__ __forceinline__ void grid_dependency_sync() {

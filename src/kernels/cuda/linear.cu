@@ -55,16 +55,6 @@ int64_t data_row_bytes(WeightFormat f, int64_t kp) {
 
 GemmPath g_path = GemmPath::Auto;
 
-int sm_count() {
-    static int n = [] {
-        int dev = 0, v = 0;
-        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
-        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev));
-        return v;
-    }();
-    return n;
-}
-
 // ------------------------------------------------------------------------------------------------ device helpers
 
 // Two e4m3 bytes (low 16 bits of v) -> float2 (exact).
@@ -791,16 +781,19 @@ void DeviceWeight::upload_rows(int64_t row0, int64_t rows, const void* data, con
 
 void DeviceWeight::record_scale_run(int64_t row0, int64_t rows, float scale) {
     if (rows == 0) return;
-    const int64_t end = row0 + rows;
-    if (scale_runs_.empty() || scale_runs_.back().row0 + scale_runs_.back().rows <= row0) {  // appending (usual)
-        ScaleRun* last = scale_runs_.empty() ? nullptr : &scale_runs_.back();
-        if (last != nullptr && last->row0 + last->rows == row0 && last->scale == scale)
-            last->rows += rows;
+    // Appends r, merged into the last run when the two touch and share the scale.
+    const auto push = [](std::vector<ScaleRun>& v, const ScaleRun& r) {
+        if (!v.empty() && v.back().row0 + v.back().rows == r.row0 && v.back().scale == r.scale)
+            v.back().rows += r.rows;
         else
-            scale_runs_.push_back({row0, rows, scale});
+            v.push_back(r);
+    };
+    if (scale_runs_.empty() || scale_runs_.back().row0 + scale_runs_.back().rows <= row0) {  // appending (usual)
+        push(scale_runs_, {row0, rows, scale});
         return;
     }
     // Out of order or over earlier rows: keep the parts of earlier runs outside [row0, end), then sort and merge.
+    const int64_t end = row0 + rows;
     std::vector<ScaleRun> out;
     for (const ScaleRun& r : scale_runs_) {
         if (r.row0 < row0) out.push_back({r.row0, std::min(r.row0 + r.rows, row0) - r.row0, r.scale});
@@ -812,13 +805,7 @@ void DeviceWeight::record_scale_run(int64_t row0, int64_t rows, float scale) {
     out.push_back({row0, rows, scale});
     std::sort(out.begin(), out.end(), [](const ScaleRun& a, const ScaleRun& b) { return a.row0 < b.row0; });
     scale_runs_.clear();
-    for (const ScaleRun& r : out) {
-        ScaleRun* last = scale_runs_.empty() ? nullptr : &scale_runs_.back();
-        if (last != nullptr && last->row0 + last->rows == r.row0 && last->scale == r.scale)
-            last->rows += r.rows;
-        else
-            scale_runs_.push_back(r);
-    }
+    for (const ScaleRun& r : out) push(scale_runs_, r);
 }
 
 void DeviceWeight::copy_rows_from(int64_t row0, const DeviceWeight& src) {

@@ -11,8 +11,9 @@
 // w, w + 4, ...) and their 16 x 8 fp32 partial sums meet in shared memory. Per k tile a lane issues one 16-byte code
 // load, one 2-byte scale load and (if its token exists) two 16-byte x loads, U tiles at a time before any math, so
 // a lane keeps U x 16 bytes of weights in flight. Grids of more than a wave load x at the math instead (kLateX:
-// 62 registers instead of 86, 8 CTAs per SM instead of 5; launch_gemv says when). Per 256 weights a warp spends ~21 instructions (16 for decode and
-// block scale, 1 mma, loads): about 1.7 warp instructions per SM cycle at 3 TB/s, half the issue rate.
+// 62 registers instead of 86, 8 CTAs per SM instead of 5; launch_gemv says when). Per 256 weights a warp spends ~21
+// instructions (16 for decode and block scale, 1 mma, loads): about 1.7 warp instructions per SM cycle at 3 TB/s,
+// half the issue rate.
 
 #include <cub/block/block_scan.cuh>
 
@@ -250,13 +251,7 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s) 
     // more from the extra CTAs. Measured on the 35B-A3B decode step (nvfp4-all, p50, two runs each, one device call):
     // always early B = 1 / 8 / 64: 2.80 / 6.57 / 19.19 ms; always late 2.87 / 6.21 / 17.38; this rule 2.78 / 6.06 /
     // 17.40 (docs/perf-notes.md).
-    static const int64_t sms = [] {
-        int dev = 0, n = 0;
-        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
-        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev));
-        return static_cast<int64_t>(n);
-    }();
-    const bool late_x = a.np_tiles * gy > 5 * sms;
+    const bool late_x = a.np_tiles * gy > 5 * static_cast<int64_t>(sm_count());
     launch(late_x ? gemv_kernel<true> : gemv_kernel<false>,
            dim3(static_cast<unsigned>(a.np_tiles), static_cast<unsigned>(gy)), kWarps * 32, 0, s, a);
 }

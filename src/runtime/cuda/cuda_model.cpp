@@ -286,10 +286,14 @@ void CudaModel::reset_slot(int slot) {
     }
 }
 
+bool CudaModel::capturing() const {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &status));
+    return status != cudaStreamCaptureStatusNone;
+}
+
 void CudaModel::observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, int64_t slots) {
-    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
-    QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
-    if (capturing != cudaStreamCaptureStatusNone) return;  // a graph replays without the host: nothing to observe
+    if (capturing()) return;  // a graph replays without the host: nothing to observe
     const int64_t E = config_.num_experts, k = config_.num_experts_per_tok;
     Tensor logits({T, E});
     std::vector<int32_t> ids(static_cast<size_t>(T * slots)), experts(static_cast<size_t>(T * k));
@@ -312,9 +316,7 @@ uint64_t CudaModel::weight_bytes() const {
 }
 
 void CudaModel::observe_residual(int layer, bool after_mlp, int64_t pos0, int64_t T) {
-    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
-    QINFER_CUDA_CHECK(cudaStreamIsCapturing(stream_, &capturing));
-    if (capturing != cudaStreamCaptureStatusNone) return;
+    if (capturing()) return;  // as observe_routing
     Tensor h({T, config_.hidden_size});
     QINFER_CUDA_CHECK(cudaMemcpyAsync(h.data(), work_->h.data(), static_cast<size_t>(h.numel()) * 4,
                                       cudaMemcpyDeviceToHost, stream_));

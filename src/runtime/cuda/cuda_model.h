@@ -96,6 +96,7 @@ private:
     // ld: the router logits' row stride; slots: expert ids per token (k, or k + 1 with the shared expert's slot)
     void observe_routing(int layer, int64_t pos0, int64_t T, int64_t ld, int64_t slots);
     void observe_residual(int layer, bool after_mlp, int64_t pos0, int64_t T);
+    bool capturing() const;  // stream_ is being captured into a graph (the observers then see nothing)
     void decode_enqueue(std::span<const int> slots, std::span<const int64_t> ids, bool greedy);
 
     ModelConfig config_;
