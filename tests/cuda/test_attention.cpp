@@ -142,10 +142,11 @@ Weights make_norm_weights(int hd) {
     return w;
 }
 
-void run_prefill_case(Heads heads, int hd, int rot, float theta, int64_t T, int64_t pos0) {
+void run_prefill_case(Heads heads, int hd, int rot, float theta, int64_t T, int64_t pos0,
+                      cuda::PrefillTile tile = cuda::PrefillTile::Auto) {
     SCOPED_TRACE("prefill Hq/Hkv " + std::to_string(heads.hq) + "/" + std::to_string(heads.hkv) + " hd " +
                  std::to_string(hd) + " rot " + std::to_string(rot) + " T " + std::to_string(T) + " pos0 " +
-                 std::to_string(pos0));
+                 std::to_string(pos0) + " tile " + std::to_string(static_cast<int>(tile)));
     const cuda::AttentionShape s = make_shape(heads, hd, rot, theta);
     const int64_t qkv_dim = 2LL * s.hq * hd + 2LL * s.hkv * hd;
     const int64_t slots = 3, slot = 1, max_ctx = pos0 + T + 9;
@@ -158,7 +159,7 @@ void run_prefill_case(Heads heads, int hd, int rot, float theta, int64_t T, int6
     const cuda::DeviceBuffer dout = poisoned(static_cast<size_t>(T * s.hq * hd) * sizeof(cuda::bf16));
     const cuda::KvCache cache{dkc.as<cuda::bf16>(), dvc.as<cuda::bf16>(), max_ctx};
     cuda::gated_attention_prefill(s, dqkv.as<cuda::bf16>(), T, static_cast<int>(slot), pos0, w.dq.as<float>(),
-                                  w.dk.as<float>(), cache, dout.as<cuda::bf16>(), nullptr);
+                                  w.dk.as<float>(), cache, dout.as<cuda::bf16>(), nullptr, tile);
     QINFER_CUDA_CHECK(cudaDeviceSynchronize());
 
     const RefOut ref = reference(s, qkv, cache_rows(kc0, max_ctx, slot, 0, pos0), cache_rows(vc0, max_ctx, slot, 0, pos0),
@@ -176,10 +177,15 @@ void run_prefill_case(Heads heads, int hd, int rot, float theta, int64_t T, int6
     EXPECT_EQ(changed_outside(vc, vc0, max_ctx, written), 0) << "v cache cells outside the new tokens changed";
 }
 
+// Both CTA shapes on every case (Auto would pick 64 rows for all of these small grids): 257 tokens are two full
+// 128-row blocks and a 1-row one, 64 tokens half a block.
 void prefill_suite(int hd, int rot, float theta) {
     for (Heads h : {Heads{16, 2}, Heads{8, 2}, Heads{4, 4}, Heads{4, 1}}) {
         for (int64_t T : {1, 7, 64, 257}) {
-            for (int64_t pos0 : {0, 5, 300}) run_prefill_case(h, hd, rot, theta, T, pos0);
+            for (int64_t pos0 : {0, 5, 300}) {
+                for (cuda::PrefillTile tile : {cuda::PrefillTile::Rows64, cuda::PrefillTile::Rows128})
+                    run_prefill_case(h, hd, rot, theta, T, pos0, tile);
+            }
         }
     }
     print_worst(("prefill hd " + std::to_string(hd)).c_str());
@@ -201,11 +207,13 @@ TEST(CudaAttentionPrefill, HeadDim48TinyModel) {
     QINFER_REQUIRE_GPU();
     prefill_suite(48, 24, 1e4f);
     run_prefill_case(Heads{2, 1}, 48, 12, 1e7f, 33, 17);
+    run_prefill_case(Heads{2, 1}, 48, 12, 1e7f, 300, 17, cuda::PrefillTile::Rows128);
 }
 TEST(CudaAttentionPrefill, HeadDim32TinyModel) {
     QINFER_REQUIRE_GPU();
     prefill_suite(32, 8, 1e7f);
     run_prefill_case(Heads{4, 2}, 32, 8, 1e7f, 130, 70);
+    run_prefill_case(Heads{4, 2}, 32, 8, 1e7f, 130, 70, cuda::PrefillTile::Rows128);
 }
 TEST(CudaAttentionPrefill, RejectsUnsupportedHeadDim) {
     QINFER_REQUIRE_GPU();

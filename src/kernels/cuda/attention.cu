@@ -3,9 +3,10 @@
 //
 // Launches:
 //   kv_prep_kernel        k = RoPE(RMSNorm(k)) and v of the new tokens → bf16 cache (one warp per (token, kv head)).
-//   prefill_kernel<HD>    grid (Hq, ceil(T/64)), 4 warps × 16 query rows; q is normed + roped while it is loaded
-//                         (fp32 math, then ROUNDED TO BF16 for the tensor cores); K/V tiles of 64 keys stream from
-//                         the cache through a 2-stage cp.async ring; online softmax (FA2); epilogue o/l · σ(gate).
+//   prefill_kernel<HD, R> grid (Hq, ceil(T/R)), R/16 warps × 16 query rows (R = 64 or 128, PrefillTile); q is normed
+//                         + roped while it is loaded (fp32 math, then ROUNDED TO BF16 for the tensor cores); K/V tiles
+//                         of 64 keys stream from the cache through a 2-stage cp.async ring shared by the CTA's warps;
+//                         online softmax (FA2); epilogue o/l · σ(gate).
 //   decode_kernel<HD>     flash-decoding: grid (nsplit, Hkv, B), the G = Hq/Hkv query heads of one kv head are the 16
 //                         rows of the mma (so K/V are read once per kv head), the 4 warps take 16 keys each of every
 //                         64-key tile; the context [0, pos] is cut into nsplit equal chunks computed on the device from
@@ -49,8 +50,7 @@ using attn::WarpState;
 
 constexpr int kMaxRotHalf = 128;
 constexpr int kTile = 64;      // keys per K/V tile (both kernels)
-constexpr int kQRows = 64;     // prefill query rows per CTA (4 warps × 16)
-constexpr int kThreads = 128;  // 4 warps
+constexpr int kThreads = 128;  // 4 warps (decode kernels)
 
 struct Rope {
     float inv_freq[kMaxRotHalf];
@@ -118,12 +118,12 @@ template <int HD>
 constexpr int ld() { return HD + 8; }
 
 // Issues the cp.async copies of keys [key0, key0 + 64) of one kv head (rows >= kv_end zero-filled; the row of key
-// skip_key, if any, is left alone: the fused decode fills it from shared memory).
-template <int HD>
+// skip_key, if any, is left alone: the fused decode fills it from shared memory). NTHREADS threads take part.
+template <int HD, int NTHREADS = kThreads>
 __device__ __forceinline__ void load_kv_tile(bf16* sK, bf16* sV, const bf16* kbase, const bf16* vbase,
                                              int64_t row_stride, int key0, int kv_end, int skip_key = -1) {
     constexpr int kChunks = HD / 8;
-    for (int idx = threadIdx.x; idx < kTile * kChunks; idx += kThreads) {
+    for (int idx = threadIdx.x; idx < kTile * kChunks; idx += NTHREADS) {
         const int r = idx / kChunks, ch = idx % kChunks;
         const int key = key0 + r;
         if (key == skip_key) continue;
@@ -134,13 +134,24 @@ __device__ __forceinline__ void load_kv_tile(bf16* sK, bf16* sV, const bf16* kba
     }
 }
 
-template <int HD>
-constexpr size_t prefill_smem() { return static_cast<size_t>(kQRows + 4 * kTile) * ld<HD>() * sizeof(bf16); }
+// Prefill CTA: QROWS query rows, one warp per 16. 128 rows (8 warps) where the grid is large: the smem ring (which
+// holds a CTA to one per SM at head_dim 256) then feeds 8 warps instead of 4, and each K/V tile serves twice the
+// rows. 8 warps x 255 registers fill the register file exactly.
+template <int QROWS>
+constexpr int prefill_threads() {
+    return QROWS * 2;
+}
+template <int HD, int QROWS>
+constexpr size_t prefill_smem() {
+    return static_cast<size_t>(QROWS + 4 * kTile) * ld<HD>() * sizeof(bf16);
+}
 
-template <int HD>
-__global__ void __launch_bounds__(kThreads, 1)
-    prefill_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, int T, int slot, int pos0, bf16* __restrict__ out) {
+template <int HD, int QROWS>
+__global__ void __launch_bounds__(prefill_threads<QROWS>(), 1)
+    prefill_kernel(Common c, Rope rope, const bf16* __restrict__ qkv, int T, int slot, int pos0,
+                   bf16* __restrict__ out) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
+    constexpr int kQRows = QROWS, kN = prefill_threads<QROWS>();
     constexpr int LD = ld<HD>();
     extern __shared__ __align__(16) unsigned char smem_raw[];
     bf16* sQ = reinterpret_cast<bf16*>(smem_raw);
@@ -157,7 +168,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     const bf16* kbase = c.kc + (static_cast<int64_t>(slot) * c.max_ctx * c.hkv + kvh) * HD;
     const bf16* vbase = c.vc + (static_cast<int64_t>(slot) * c.max_ctx * c.hkv + kvh) * HD;
 
-    load_kv_tile<HD>(sK, sV, kbase, vbase, row_stride, 0, kv_end);
+    load_kv_tile<HD, kN>(sK, sV, kbase, vbase, row_stride, 0, kv_end);
     cp_async_commit();
 
     // q rows of this warp: normed + roped, bf16 into sQ (rows past T are zeros).
@@ -178,8 +189,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int warp_last = pos0 + m0 + warp * 16 + 15;               // last key any row of this warp sees
     for (int b = 0; b < nblk; ++b) {
         if (b + 1 < nblk) {
-            load_kv_tile<HD>(sK + ((b + 1) & 1) * kTile * LD, sV + ((b + 1) & 1) * kTile * LD, kbase, vbase,
-                             row_stride, (b + 1) * kTile, kv_end);
+            load_kv_tile<HD, kN>(sK + ((b + 1) & 1) * kTile * LD, sV + ((b + 1) & 1) * kTile * LD, kbase, vbase,
+                                 row_stride, (b + 1) * kTile, kv_end);
             cp_async_commit();
             cp_async_wait<1>();
         } else {
@@ -886,11 +897,26 @@ int fused_splits(const AttentionShape& s, int64_t B, int64_t max_ctx) {
     return best;
 }
 
+template <int HD, int R>
+void launch_prefill(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, int slot, int64_t pos0, bf16* out,
+                    cudaStream_t stream) {
+    constexpr size_t smem = prefill_smem<HD, R>();
+    static const bool attr_set = [] {
+        QINFER_CUDA_CHECK(cudaFuncSetAttribute(prefill_kernel<HD, R>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(smem)));
+        return true;
+    }();
+    (void)attr_set;
+    const dim3 grid(c.hq, static_cast<unsigned>((T + R - 1) / R));
+    launch(prefill_kernel<HD, R>, grid, prefill_threads<R>(), smem, stream, c, rope, qkv, static_cast<int>(T), slot,
+           static_cast<int>(pos0), out);
+}
+
 }  // namespace
 
 void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                              const float* q_norm, const float* k_norm, const KvCache& cache, bf16* out,
-                             cudaStream_t stream) {
+                             cudaStream_t stream, PrefillTile tile) {
     QINFER_CHECK(T >= 1 && pos0 >= 0 && pos0 + T <= cache.max_ctx, "gated_attention_prefill: pos0 ", pos0, " + T ", T,
                  " exceeds max_ctx ", cache.max_ctx);
     QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_prefill: max_ctx must fit int32");
@@ -898,18 +924,14 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
     const Rope rope = make_rope(s);
     launch(kv_prep_kernel, dim3(static_cast<unsigned>(T), s.hkv), 64, 0, stream, c, rope, qkv, nullptr, nullptr, slot,
            pos0);
+    const bool rows128 =
+        tile == PrefillTile::Rows128 || (tile == PrefillTile::Auto && 2 * s.hq * ((T + 127) / 128) >= sm_count());
     dispatch_hd(s.head_dim, [&](auto hdc) {
         constexpr int HD = decltype(hdc)::value;
-        constexpr size_t smem = prefill_smem<HD>();
-        static const bool attr_set = [] {
-            QINFER_CUDA_CHECK(cudaFuncSetAttribute(prefill_kernel<HD>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                   static_cast<int>(smem)));
-            return true;
-        }();
-        (void)attr_set;
-        const dim3 grid(s.hq, static_cast<unsigned>((T + kQRows - 1) / kQRows));
-        launch(prefill_kernel<HD>, grid, kThreads, smem, stream, c, rope, qkv, static_cast<int>(T), slot,
-               static_cast<int>(pos0), out);
+        if (rows128)
+            launch_prefill<HD, 128>(c, rope, qkv, T, slot, pos0, out, stream);
+        else
+            launch_prefill<HD, 64>(c, rope, qkv, T, slot, pos0, out, stream);
     });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::AttentionShape, KvCache, DecodeKernel, gated_attention_prefill, gated_attention_decode,
+// defines: qinfer::cuda::AttentionShape, KvCache, PrefillTile, DecodeKernel, gated_attention_prefill,
+// gated_attention_decode,
 //          gated_attention_decode_workspace_bytes, gated_attention_decode_splits
 //
 // Gated full attention (qwen3_5_architecture.md §3.5; CPU reference: layers/gated_attention.cpp) from the qkv_proj
@@ -32,12 +33,19 @@ struct KvCache {
     int64_t slot_stride() const { return max_ctx; }  // in positions; elements = slot_stride * Hkv * hd
 };
 
+// Query rows per prefill CTA. Rows64: 4 warps; Rows128: 8 warps sharing each K/V tile (more warps per SM to hide
+// latency, half the K/V shared-memory fills per query). Auto: Rows128 when its grid fills at least half the SMs
+// (Hq * ceil(T/128) >= SMs / 2), else Rows64 (twice the CTAs for short prompts). Measured at Hq 16, hd 256 on the
+// H100 (docs/perf/attention.md): Rows128 wins at 1k (128 CTAs: 0.138 vs 0.173 ms), 4k and 8k tokens. Same results
+// either way (each row's arithmetic is identical); tests run both.
+enum class PrefillTile { Auto, Rows64, Rows128 };
+
 // T tokens of one sequence in `slot` at positions pos0 .. pos0+T-1 (pos0 = tokens already cached; pos0 + T <=
 // max_ctx, checked on the host). q_norm, k_norm: f32 [hd] zero-centred weights. out bf16 [T, Hq*hd].
 // Flash-style (no [T, S] score matrix in memory), causal, any T >= 1 and pos0 >= 0.
 void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                              const float* q_norm, const float* k_norm, const KvCache& cache, bf16* out,
-                             cudaStream_t stream);
+                             cudaStream_t stream, PrefillTile tile = PrefillTile::Auto);
 
 // Which decode implementation runs.
 //   Fused:        one launch (sm_90+): each CTA of a thread-block cluster takes one key chunk of one (sequence, kv
