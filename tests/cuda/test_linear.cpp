@@ -259,6 +259,8 @@ TEST(CudaLinear, ScaleRunsFollowTheUploads) {
     EXPECT_EQ(runs(), "[0+48 x1][48+32 x3][80+48 x2]");
 }
 
+// Also gathered (x_gather, the MoE prefill's token permutation read in place): sorted row r reads x[gather[r]], from
+// fewer x rows than M, with repeats, and the table only M long (rows past offsets[E] must not read it).
 TEST(CudaLinear, GroupedWithEmptyExperts) {
     QINFER_REQUIRE_GPU();
     PathReset reset;
@@ -271,40 +273,48 @@ TEST(CudaLinear, GroupedWithEmptyExperts) {
     const int64_t M = offsets.back();
     const int64_t m_bound = M + 20;  // an upper bound: rows >= offsets[E] must stay untouched
     const int64_t E = static_cast<int64_t>(counts.size());
-    const cuda::DeviceBuffer d_off = upload_i32(offsets);
-    for (WeightFormat f : kFormats)
-        for (auto [N, K] : nks) {
-            const TestWeight w = make_weight(f, E, N, K);
-            const TestX x = make_x(m_bound, K, K + 16);
-            Tensor ref({M, N});
-            for (int64_t e = 0; e < E; ++e) {
-                if (counts[static_cast<size_t>(e)] == 0) continue;
-                Tensor xe({counts[static_cast<size_t>(e)], K});
-                for (int64_t r = 0; r < counts[static_cast<size_t>(e)]; ++r)
-                    std::memcpy(xe.row(r), x.x.row(offsets[static_cast<size_t>(e)] + r), static_cast<size_t>(K) * 4);
-                const Tensor ye = ops::linear(xe, w.dq[static_cast<size_t>(e)]);
-                for (int64_t r = 0; r < ye.shape()[0]; ++r)
-                    std::memcpy(ref.row(offsets[static_cast<size_t>(e)] + r), ye.row(r), static_cast<size_t>(N) * 4);
-            }
-            std::vector<int64_t> rows(static_cast<size_t>(M));
-            for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
-            const int64_t ldy = N + 3;
-            // NVFP4: the 8-row-chunk GEMV (Auto's choice for few rows per expert) and the tile kernel, both forced.
-            const std::vector<GemmPath> paths = f == WeightFormat::NVFP4 ? std::vector<GemmPath>{GemmPath::Gemv,
-                                                                                               GemmPath::TensorCore}
-                                                                          : std::vector<GemmPath>{GemmPath::Auto};
-            for (GemmPath p : paths)
-                for (OutMode mode : kModes) {
-                    cuda::set_gemm_path(p);
-                    const std::string what = str_cat("grouped ", cuda::weight_format_name(f), " E=", E, " M=", M,
-                                                     " N=", N, " K=", K, " ", cuda::gemm_path_name(p), " ",
-                                                     mode_name(mode));
-                    run_and_check(mode, m_bound, N, ldy, ref, rows, tol_for(mode), what, [&](void* y) {
-                        cuda::linear_grouped(w.dw, x.d.as<cuda::bf16>(), m_bound, x.ldx, d_off.as<int32_t>(), y, ldy,
-                                             mode, ctx, nullptr);
-                    });
+    const int64_t X = 45;  // gathered: source rows
+    std::vector<int32_t> gather(static_cast<size_t>(M));
+    for (int64_t r = 0; r < M; ++r) gather[static_cast<size_t>(r)] = static_cast<int32_t>((r * 7 + r / 3) % X);
+    const cuda::DeviceBuffer d_off = upload_i32(offsets), d_gather = upload_i32(gather);
+    for (bool gathered : {false, true})
+        for (WeightFormat f : kFormats)
+            for (auto [N, K] : nks) {
+                const TestWeight w = make_weight(f, E, N, K);
+                const TestX x = make_x(gathered ? X : m_bound, K, K + 16);
+                Tensor ref({M, N});
+                for (int64_t e = 0; e < E; ++e) {
+                    const int32_t cnt = counts[static_cast<size_t>(e)], off = offsets[static_cast<size_t>(e)];
+                    if (cnt == 0) continue;
+                    Tensor xe({cnt, K});
+                    for (int64_t r = 0; r < cnt; ++r) {
+                        const int64_t src = gathered ? gather[static_cast<size_t>(off + r)] : off + r;
+                        std::memcpy(xe.row(r), x.x.row(src), static_cast<size_t>(K) * 4);
+                    }
+                    const Tensor ye = ops::linear(xe, w.dq[static_cast<size_t>(e)]);
+                    for (int64_t r = 0; r < ye.shape()[0]; ++r)
+                        std::memcpy(ref.row(off + r), ye.row(r), static_cast<size_t>(N) * 4);
                 }
-        }
+                std::vector<int64_t> rows(static_cast<size_t>(M));
+                for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
+                const int64_t ldy = N + 3;
+                // NVFP4: the 8-row-chunk GEMV (Auto's choice for few rows per expert) and the tile kernel, both
+                // forced.
+                const std::vector<GemmPath> paths = f == WeightFormat::NVFP4
+                                                        ? std::vector<GemmPath>{GemmPath::Gemv, GemmPath::TensorCore}
+                                                        : std::vector<GemmPath>{GemmPath::Auto};
+                for (GemmPath p : paths)
+                    for (OutMode mode : kModes) {
+                        cuda::set_gemm_path(p);
+                        const std::string what =
+                            str_cat(gathered ? "gathered " : "", "grouped ", cuda::weight_format_name(f), " E=", E,
+                                    " M=", M, " N=", N, " K=", K, " ", cuda::gemm_path_name(p), " ", mode_name(mode));
+                        run_and_check(mode, m_bound, N, ldy, ref, rows, tol_for(mode), what, [&](void* y) {
+                            cuda::linear_grouped(w.dw, x.d.as<cuda::bf16>(), m_bound, x.ldx, d_off.as<int32_t>(), y,
+                                                 ldy, mode, ctx, nullptr, gathered ? d_gather.as<int32_t>() : nullptr);
+                        });
+                    }
+            }
 }
 
 TEST(CudaLinear, IndexedRepeatedExpertsAndRows) {

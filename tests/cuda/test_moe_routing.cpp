@@ -199,28 +199,6 @@ TEST(CudaMoeRouting, PermuteIsTheStableCountingSort) {
     }
 }
 
-TEST(CudaMoeRouting, GatherRowsCopiesRows) {
-    QINFER_REQUIRE_GPU();
-    for (const int64_t H : {2048, 33}) {
-        for (const int64_t pad : {0, 8}) {
-            const int64_t ldx = H + pad, T = 300, n = 777;
-            const Tensor x = round_to_bf16(randn({T, ldx}));
-            std::vector<int32_t> rows(static_cast<size_t>(n));
-            std::uniform_int_distribution<int32_t> d(0, static_cast<int32_t>(T - 1));
-            for (auto& r : rows) r = d(rng());
-            const auto dx = upload_bf16(x);
-            const auto dr = upload_i32(rows);
-            auto dout = poisoned(static_cast<size_t>(n * H) * 2);
-            cuda::gather_rows(dx.as<cuda::bf16>(), ldx, dr.as<int32_t>(), n, H, dout.as<cuda::bf16>(), nullptr);
-            const Tensor out = download_bf16(dout, {n, H});
-            Tensor ref({n, H});
-            for (int64_t r = 0; r < n; ++r)
-                for (int64_t i = 0; i < H; ++i) ref.data()[r * H + i] = x.data()[rows[r] * ldx + i];
-            EXPECT_EQ(max_abs_diff(out, ref), 0.0) << "H=" << H << " ldx=" << ldx;  // a copy: exact
-        }
-    }
-}
-
 TEST(CudaMoeRouting, CombineMatchesCpuOrder) {
     QINFER_REQUIRE_GPU();
     struct Case { int64_t T, E, k, H; };

@@ -190,19 +190,6 @@ int main() {
         row("moe_permute (graph)", shape, perm_bytes, graph_ms(s, perm));
         row("moe_route+permute (graph)", shape, route_bytes + perm_bytes, graph_ms(s, [&] { route(); perm(); }));
     }
-    // gather_rows for the expert GEMM inputs at prefill: [T*8, 2048] bf16 rows of x [T, 2048].
-    {
-        const int64_t T = 8192, n = T * k;
-        const DeviceBuffer x = random_bf16(static_cast<size_t>(T * H), 3);
-        DeviceBuffer out(static_cast<size_t>(n * H) * 2);
-        std::vector<int32_t> rows(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) rows[i] = static_cast<int32_t>((i * 7919) % T);
-        const DeviceBuffer dr = to_device(std::span<const int32_t>(rows));
-        const double ms = kbench::time_ms([&](int) {
-            gather_rows(x.as<bf16>(), H, dr.as<int32_t>(), n, H, out.as<bf16>(), s);
-        }, s);
-        row("gather_rows", "n=65536 H=2048 (x 32 MB, L2-resident)", static_cast<double>(n * H * 2 + T * H * 2), ms);
-    }
     QINFER_CUDA_CHECK(cudaStreamSynchronize(s));
     table.print();
     QINFER_CUDA_CHECK(cudaStreamDestroy(s));

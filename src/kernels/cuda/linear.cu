@@ -233,6 +233,7 @@ struct TcArgs {
     int n, k, kp;
     int64_t expert;
     const int4* tiles;       // grouped: chunk table of 128-row tiles (nvfp4::build_chunk_table); null for dense
+    const int32_t* x_gather;  // grouped, optional: row r reads x[x_gather[r]]
     const bf16* x;
     int64_t ldx;
     int64_t m;
@@ -333,7 +334,8 @@ __global__ void __launch_bounds__(256) tc_kernel(TcArgs a) {
             const int r = (tid >> 2) + j * 64, ch = tid & 3;
             const int kk = kt * kBK + ch * 8;
             const bool ok = r < rows && kk < a.k;
-            const bf16* src = ok ? a.x + (row0 + r) * a.ldx + kk : a.x;
+            const int64_t xr = a.x_gather != nullptr && ok ? a.x_gather[row0 + r] : row0 + r;
+            const bf16* src = ok ? a.x + xr * a.ldx + kk : a.x;
             cp_async16(&As[buf][r * kLDS + ch * 8], src, ok ? 16 : 0);
         }
         cp_async_commit();
@@ -891,7 +893,7 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
 }
 
 void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, const int32_t* offsets, void* y,
-                    int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream) {
+                    int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream, const int32_t* x_gather) {
     QINFER_CHECK(m >= 0, "linear_grouped: M = ", m);
     if (m == 0) return;
     check_io(w, x, ldx, y, ldy, "linear_grouped");
@@ -905,6 +907,7 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         const bool gemv = path == GemmPath::Gemv;
         nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
         a.offsets = offsets;
+        a.x_gather = x_gather;
         a.num_experts = static_cast<int>(w.experts());
         a.chunks = static_cast<int4*>(
             ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), gemv ? 8 : nvfp4::kGemmTokens)));
@@ -918,6 +921,7 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
     int4* tiles = static_cast<int4*>(ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), kBM)));
     nvfp4::build_chunk_table(offsets, static_cast<int>(w.experts()), m, kBM, tiles, stream);
     a.tiles = tiles;
+    a.x_gather = x_gather;
     // Every expert's last tile may be partial: at most ceil(m / 128) + E tiles.
     launch_tc(w.format(), a, (m + kBM - 1) / kBM + w.experts(), stream);
 }

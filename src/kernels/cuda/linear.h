@@ -108,12 +108,15 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
             OutMode mode, GemmContext& ctx, cudaStream_t stream);
 
 // Grouped (MoE prefill): rows of x are sorted by expert; expert e owns rows [offsets[e], offsets[e+1]) (device int32
-// [E+1], offsets[E] = M). y[r] (mode)= x[r] · W[e]ᵀ. Reads offsets on the device (no host synchronisation), so it can be
-// captured in a CUDA graph; `m` is the total row count (an upper bound is fine: rows >= offsets[E] are not touched).
+// [E+1], offsets[E] = M). y[r] (mode)= x[r] · W[e]ᵀ. Reads offsets on the device (no host synchronisation), so it can
+// be captured in a CUDA graph; `m` is the total row count (an upper bound is fine: rows >= offsets[E] are not touched).
 // NVFP4 with m <= 8 E (few rows per expert) runs the tensor-core GEMV in 8-row chunks per expert, else the tile
 // kernel; GemmPath Gemv / TensorCore force one of them (NVFP4 only; other formats always use the tile kernel).
+// x_gather (device int32 [m], optional): row r of the grouped input is x[x_gather[r]] instead of x[r], so the MoE's
+// token permutation is read in place (every kernel gathers its own rows; no permuted copy of x is written).
 void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, const int32_t* offsets, void* y,
-                    int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream);
+                    int64_t ldy, OutMode mode, GemmContext& ctx, cudaStream_t stream,
+                    const int32_t* x_gather = nullptr);
 
 // Indexed (MoE decode): for r in [0, rows): y[r] (mode)= x[x_row[r]] · W[expert[r]]ᵀ. Only the selected experts'
 // weights are read. x_row and expert are device int32 [rows]. With `extra` (one expert of w's format and [n, k]),

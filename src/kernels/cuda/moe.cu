@@ -210,22 +210,6 @@ __global__ void moe_permute_scatter_kernel(const int32_t* __restrict__ ids, int 
     scatter_chunk(ids, n, k, blockIdx.x * kChunk, cnt, src_token, sorted_pos, expert_of_row);
 }
 
-// ---- gather_rows: one block per output row; 16-byte copies when rows allow.
-template <bool kVec>
-__global__ void gather_rows_kernel(const bf16* __restrict__ x, int64_t ldx, const int32_t* __restrict__ rows,
-                                   int64_t H, bf16* __restrict__ out) {
-    grid_dependency_sync();  // PDL: first statement (launch.h)
-    const int64_t r = blockIdx.x;
-    const bf16* src = x + static_cast<int64_t>(rows[r]) * ldx;
-    bf16* dst = out + r * H;
-    if constexpr (kVec) {
-        for (int64_t i = threadIdx.x; i < H / 8; i += blockDim.x)
-            reinterpret_cast<uint4*>(dst)[i] = reinterpret_cast<const uint4*>(src)[i];
-    } else {
-        for (int64_t i = threadIdx.x; i < H; i += blockDim.x) dst[i] = src[i];
-    }
-}
-
 // ---- moe_combine: one block per token. The k rows are visited in ascending sorted row: after moe_permute that is
 // ascending expert id (sorted rows are grouped by expert), as kernels/cpu/moe.cpp's moe_experts; with the identity
 // positions of the indexed decode it is slot order (NUMERICS.md). acc = Σ w·y in that order from 0, then h += acc. Unfused mul/add (__fmul_rn/__fadd_rn): no FMA contraction, deterministic and order-fixed.
@@ -361,16 +345,6 @@ void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* o
            offsets);
     launch(moe_permute_scatter_kernel, static_cast<unsigned>(nb), 32, 0, stream, ids, n, static_cast<int>(k),
            static_cast<int>(E), counts, offsets, src_token, sorted_pos, expert_of_row);
-}
-
-void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int64_t H, bf16* out,
-                 cudaStream_t stream) {
-    if (n <= 0 || H <= 0) return;
-    const bool vec = H % 8 == 0 && ldx % 8 == 0 && glue::aligned16(x) && glue::aligned16(out);
-    if (vec)
-        launch(gather_rows_kernel<true>, static_cast<unsigned>(n), 128, 0, stream, x, ldx, rows, H, out);
-    else
-        launch(gather_rows_kernel<false>, static_cast<unsigned>(n), 128, 0, stream, x, ldx, rows, H, out);
 }
 
 void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,

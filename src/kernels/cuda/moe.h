@@ -1,5 +1,5 @@
 #pragma once
-// defines: qinfer::cuda::moe_route, moe_permute, gather_rows, moe_combine, MoeRouting
+// defines: qinfer::cuda::moe_route, moe_permute, moe_combine, MoeRouting
 //
 // The MoE glue around the expert GEMMs (kernels/cuda/linear.h linear_grouped / linear_indexed), as the CPU reference
 // (ops/moe.h, qwen3_5_architecture.md §3.11): router logits → softmax over E in fp32 → top-k (ties: lower expert id
@@ -31,10 +31,6 @@ void moe_route_shared(const float* logits, int64_t ld, int64_t T, int64_t E, int
 size_t moe_permute_scratch_bytes(int64_t T, int64_t k, int64_t E);
 void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* offsets, int32_t* src_token,
                  int32_t* sorted_pos, int32_t* expert_of_row, void* scratch, cudaStream_t stream);
-
-// out[r, :] = x[rows[r], :] for r in [0, n). x bf16 [*, H] (row stride ldx); out bf16 [n, H].
-void gather_rows(const bf16* x, int64_t ldx, const int32_t* rows, int64_t n, int64_t H, bf16* out,
-                 cudaStream_t stream);
 
 // h[t, :] += Σ_j weights[t, j] · y[sorted_pos[t*k + j], :]. y f32 [T*k, H]. The sum is accumulated in fp32 from 0 in a
 // fixed order, ascending sorted row = ascending expert id (as the CPU reference's moe_experts, which adds each token's

@@ -149,8 +149,17 @@ __global__ void __launch_bounds__(256, 1) gemm_kernel(GemvArgs a) {
     const uint8_t* scale_src =
         a.scales + ((e * a.np_tiles + rt0 + (tid >> 2)) * a.kt) * kTileScaleBytes + (tid & 3) * 16;
     const int x_r = tid >> 3, x_ch = tid & 7;  // x chunk j: token x_r + 32 j, k chunk x_ch (8 bf16)
-    const bf16* x_src = a.x + (row0 + x_r) * a.ldx + x_ch * 8;
-    const int64_t x_jstride = 32 * a.ldx;
+    // Row x_r + 32 j of the chunk reads x row row0 + x_r + 32 j, or that row's entry of x_gather (the MoE's token
+    // permutation: the GEMM gathers its own rows instead of a gather kernel writing a permuted copy of x). Kept as
+    // 32-bit row numbers (4 registers; 64-bit pointers spilled at 255 registers), the address formed per stage.
+    int x_row[kTokensPerCta / 32];
+#pragma unroll
+    for (int j = 0; j < kTokensPerCta / 32; ++j) {
+        const int64_t r = row0 + x_r + 32 * j;
+        const bool live = x_r + 32 * j < rows;
+        x_row[j] = static_cast<int>(a.x_gather != nullptr ? (live ? a.x_gather[r] : 0) : r);
+    }
+    const bf16* x_base = a.x + x_ch * 8;
     auto load_stage = [&](int kt, int st) {
         uint8_t* sb = smem + st * C::kStageBytes;
 #pragma unroll
@@ -167,7 +176,7 @@ __global__ void __launch_bounds__(256, 1) gemm_kernel(GemvArgs a) {
 #pragma unroll
         for (int j = 0; j < kTokensPerCta / 32; ++j) {
             const bool ok = k_ok && x_r + 32 * j < rows;
-            cp_async16(xs + 32 * j * kXStride, ok ? x_src + j * x_jstride + kt * kTileK : a.x, ok ? 16 : 0);
+            cp_async16(xs + 32 * j * kXStride, ok ? x_base + x_row[j] * a.ldx + kt * kTileK : a.x, ok ? 16 : 0);
         }
     };
 

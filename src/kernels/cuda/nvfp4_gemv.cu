@@ -78,7 +78,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         e = ch.x;
         yrow0 = ch.y;
         mcount = ch.z;
-        if (g < mcount) xr = a.x + (yrow0 + g) * a.ldx;
+        if (g < mcount)
+            xr = a.x + (a.x_gather != nullptr ? static_cast<int64_t>(a.x_gather[yrow0 + g]) : yrow0 + g) * a.ldx;
     } else {
         const int m0 = static_cast<int>(blockIdx.y) * 8;
         e = a.expert;

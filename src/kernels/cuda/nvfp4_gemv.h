@@ -25,6 +25,7 @@ struct GemvArgs {
     const int32_t* offsets;   // grouped mode (non-null): rows of x sorted by expert, expert e owns
     int num_experts;          //   [offsets[e], offsets[e+1]) (device int32 [E+1]); m = total row bound
     int4* chunks;             // grouped mode: device scratch of grouped_chunk_table_bytes (filled by launch_gemv)
+    const int32_t* x_gather;  // grouped mode, optional: row r reads x[x_gather[r]] (null: x[r])
     void* y;
     int64_t ldy;
     OutMode mode;

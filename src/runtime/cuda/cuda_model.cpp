@@ -70,7 +70,7 @@ struct CudaModel::Work {
     DeviceBuffer offsets, src_token, sorted_pos, expert_of_row, permute_scratch;
     DeviceBuffer row_div_k, identity;          // int32 [moe_rows]: r / k and r (decode's indexed path)
     DeviceBuffer row_div_k1;  // int32 [moe_rows]: r / (k + 1) (decode with the shared expert as a slot)
-    DeviceBuffer xs, gus, acts, ys;            // [moe_rows, H] bf16, [moe_rows, 2I] bf16, [moe_rows, I] bf16, [moe_rows, H] f32
+    DeviceBuffer gus, acts, ys;                // [moe_rows, 2I] bf16, [moe_rows, I] bf16, [moe_rows, H] f32
     DeviceBuffer shared_y, shared_gate;        // f32 [rows, H], f32 [rows]
     DeviceBuffer logits;                       // f32 [logit_rows, V]
     int32_t* host_i32 = nullptr;               // pinned staging: ids, slots, positions
@@ -259,7 +259,6 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
         w->row_div_k = to_device(std::span<const int32_t>(div));
         w->row_div_k1 = to_device(std::span<const int32_t>(div1));
         w->identity = to_device(std::span<const int32_t>(id));
-        w->xs = DeviceBuffer(static_cast<size_t>(MR * H) * 2);
         w->gus = DeviceBuffer(static_cast<size_t>(MR * 2 * I) * 2);
         w->acts = DeviceBuffer(static_cast<size_t>(MR * I) * 2);
         w->ys = DeviceBuffer(static_cast<size_t>(MR * H) * 4);
@@ -440,9 +439,9 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         } else {
             moe_permute(w.topk_ids.as<int32_t>(), T, k, E, w.offsets.as<int32_t>(), w.src_token.as<int32_t>(),
                         w.sorted_pos.as<int32_t>(), w.expert_of_row.as<int32_t>(), w.permute_scratch.data(), s);
-            gather_rows(xb, H, w.src_token.as<int32_t>(), rows, H, w.xs.as<bf16>(), s);
-            linear_grouped(wgu, w.xs.as<bf16>(), rows, H, w.offsets.as<int32_t>(), w.gus.data(), 2 * I,
-                           OutMode::StoreBF16, g, s);
+            // gate_up reads each sorted row's token straight from xb (src_token: the permutation).
+            linear_grouped(wgu, xb, rows, H, w.offsets.as<int32_t>(), w.gus.data(), 2 * I, OutMode::StoreBF16, g, s,
+                           w.src_token.as<int32_t>());
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_grouped(wdn, w.acts.as<bf16>(), rows, I, w.offsets.as<int32_t>(), w.ys.data(), H,
                            OutMode::StoreF32, g, s);
