@@ -166,7 +166,8 @@ TEST(CudaLinear, DenseAllFormatsPathsModes) {
                 std::vector<int64_t> rows(static_cast<size_t>(M));
                 for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
                 const int64_t ldy = M % 2 ? N + 5 : N;
-                for (GemmPath p : {GemmPath::Auto, GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas}) {
+                for (GemmPath p :
+                     {GemmPath::Auto, GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas, GemmPath::Wgmma}) {
                     cuda::set_gemm_path(p);
                     for (OutMode mode : kModes) {
                         const std::string what = str_cat(cuda::weight_format_name(f), " M=", M, " N=", N, " K=", K,
@@ -223,7 +224,7 @@ TEST(CudaLinear, ShardsWithTheirOwnScalesOnEveryPath) {
             const Tensor ref = ops::linear(x.x, dq);
             std::vector<int64_t> rows(static_cast<size_t>(M));
             for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
-            for (GemmPath p : {GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas}) {
+            for (GemmPath p : {GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas, GemmPath::Wgmma}) {
                 cuda::set_gemm_path(p);
                 for (OutMode mode : kModes) {
                     const bool folded = p == GemmPath::DequantBlas && per_row;
@@ -298,11 +299,12 @@ TEST(CudaLinear, GroupedWithEmptyExperts) {
                 std::vector<int64_t> rows(static_cast<size_t>(M));
                 for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
                 const int64_t ldy = N + 3;
-                // NVFP4: the 8-row-chunk GEMV (Auto's choice for few rows per expert) and the tile kernel, both
-                // forced.
-                const std::vector<GemmPath> paths = f == WeightFormat::NVFP4
-                                                        ? std::vector<GemmPath>{GemmPath::Gemv, GemmPath::TensorCore}
-                                                        : std::vector<GemmPath>{GemmPath::Auto};
+                // NVFP4: the 8-row-chunk GEMV (Auto's choice for few rows per expert) and both tile kernels (mma.sync,
+                // wgmma), each forced.
+                const std::vector<GemmPath> paths =
+                    f == WeightFormat::NVFP4
+                        ? std::vector<GemmPath>{GemmPath::Gemv, GemmPath::TensorCore, GemmPath::Wgmma}
+                        : std::vector<GemmPath>{GemmPath::Auto};
                 for (GemmPath p : paths)
                     for (OutMode mode : kModes) {
                         cuda::set_gemm_path(p);
@@ -546,7 +548,7 @@ TEST(CudaLinear, Nvfp4EdgeScalesAndCodesMatchTheCodec) {
         const Tensor ref = ops::linear(x.x, dq);
         std::vector<int64_t> rows(static_cast<size_t>(M));
         for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
-        for (GemmPath p : {GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas}) {
+        for (GemmPath p : {GemmPath::Gemv, GemmPath::TensorCore, GemmPath::DequantBlas, GemmPath::Wgmma}) {
             cuda::set_gemm_path(p);
             const std::string what = str_cat("nvfp4 edge M=", M, " ", cuda::gemm_path_name(p));
             run_and_check(OutMode::StoreF32, M, N, N, ref, rows, tol_for(OutMode::StoreF32), what, [&](void* y) {

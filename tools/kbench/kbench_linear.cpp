@@ -45,11 +45,27 @@ void report(const Row& r) {
     std::fflush(stdout);
 }
 
+// Every row uploaded (a constant pattern: weight 1.0 in each format): the timings do not depend on the values, but
+// the dequantize + cuBLASLt path refuses rows that were never uploaded.
+DeviceWeight filled_weight(WeightFormat f, int64_t e, int64_t n, int64_t k) {
+    DeviceWeight w(f, e, n, k);
+    const int64_t rows = e * n, step = std::max<int64_t>(1, (64 << 20) / (2 * k));
+    const size_t row_bytes = static_cast<size_t>(f == WeightFormat::NVFP4 ? k / 2 : f == WeightFormat::FP8 ? k : 2 * k);
+    std::vector<uint8_t> data(row_bytes * static_cast<size_t>(std::min(step, rows)));
+    std::vector<uint8_t> scales(f == WeightFormat::NVFP4 ? data.size() / row_bytes * static_cast<size_t>(k / 16) : 0,
+                                0x38);        // E4M3 1.0
+    for (size_t i = 0; i < data.size(); ++i)  // NVFP4 code 2 (1.0) twice; FP8 0x38 (1.0); BF16 0x3f80 (1.0)
+        data[i] = f == WeightFormat::NVFP4 ? 0x22 : f == WeightFormat::FP8 ? 0x38 : (i % 2 ? 0x3f : 0x80);
+    for (int64_t r = 0; r < rows; r += step)
+        w.upload_rows(r, std::min(step, rows - r), data.data(), scales.empty() ? nullptr : scales.data(), 1.0f);
+    return w;
+}
+
 std::vector<DeviceWeight> weights(WeightFormat f, int64_t e, int64_t n, int64_t k, double min_bytes = 200e6) {
     std::vector<DeviceWeight> ws;
-    ws.emplace_back(f, e, n, k);
+    ws.push_back(filled_weight(f, e, n, k));
     const int copies = static_cast<int>(std::min<double>(16, std::ceil(min_bytes / static_cast<double>(ws[0].bytes()))));
-    for (int i = 1; i < copies; ++i) ws.emplace_back(f, e, n, k);
+    for (int i = 1; i < copies; ++i) ws.push_back(filled_weight(f, e, n, k));
     return ws;
 }
 
@@ -91,7 +107,7 @@ void dense(WeightFormat f, int64_t n, int64_t k, const std::vector<int64_t>& ms,
 // MoE decode: `tokens` tokens x top-8 experts of 256, distinct experts per token, rotated among 16 index sets.
 void indexed(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& ctx, cudaStream_t s) {
     const int64_t E = 256, top = 8, rows = tokens * top;
-    DeviceWeight w(f, E, n, k);
+    const DeviceWeight w = filled_weight(f, E, n, k);
     std::mt19937 g(11);
     std::vector<DeviceBuffer> eidx;
     std::vector<double> sel_bytes;
@@ -128,9 +144,10 @@ void indexed(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& 
 }
 
 // MoE prefill: tokens x top-8 rows over 256 experts (random routing), sorted by expert.
-void grouped(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& ctx, cudaStream_t s) {
+void grouped(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmPath path, GemmContext& ctx, cudaStream_t s) {
+    set_gemm_path(path);
     const int64_t E = 256, top = 8, rows = tokens * top;
-    DeviceWeight w(f, E, n, k);
+    const DeviceWeight w = filled_weight(f, E, n, k);
     std::mt19937 g(13);
     std::vector<int32_t> counts(E, 0);
     for (int64_t t = 0; t < tokens; ++t) {
@@ -153,18 +170,22 @@ void grouped(WeightFormat f, int64_t n, int64_t k, int64_t tokens, GemmContext& 
             linear_grouped(w, x.as<bf16>(), rows, k, doff.as<int32_t>(), y.data(), n, OutMode::StoreBF16, ctx, s);
         },
         s, 3, 10);
+    set_gemm_path(GemmPath::Auto);
     report({"grouped", weight_format_name(f), "[" + std::to_string(n) + "," + std::to_string(k) + "]x256",
-            f == WeightFormat::NVFP4 && rows <= 8 * E ? "gemv-chunks" : "tensorcore", rows, ms_ * 1e3,
+            f == WeightFormat::NVFP4 && rows <= 8 * E ? "gemv-chunks" : gemm_path_name(path), rows, ms_ * 1e3,
             used * static_cast<double>(w.expert_bytes()) + 2.0 * rows * k + 2.0 * rows * n, 2.0 * rows * n * k});
 }
 
 // Large M: dense projections (every path) and the MoE expert GEMMs at 1k and 8k tokens.
 void prefill(bool wide, GemmContext& ctx, cudaStream_t s) {
-    const auto T = GemmPath::TensorCore, D = GemmPath::DequantBlas;
+    const auto T = GemmPath::TensorCore, D = GemmPath::DequantBlas, W = GemmPath::Wgmma;
     std::printf("== prefill (floor = max(bytes / 3.0 TB/s, flops / 800 TFLOP/s))\n");
     for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::FP8, WeightFormat::BF16})
         dense(f, 12288, 2048, {1024, 8192},
-              f == WeightFormat::BF16 ? std::vector<GemmPath>{D, T} : std::vector<GemmPath>{T, D}, ctx, s);
+              f == WeightFormat::BF16    ? std::vector<GemmPath>{D, T}
+              : f == WeightFormat::NVFP4 ? std::vector<GemmPath>{T, W, D}
+                                         : std::vector<GemmPath>{T, D},
+              ctx, s);
     if (wide) {
         dense(WeightFormat::NVFP4, 12288, 2048, {64, 256}, {T, D}, ctx, s);
         dense(WeightFormat::NVFP4, 2048, 4096, {64, 256, 1024, 8192}, {T, D}, ctx, s);  // o_proj / out_proj
@@ -172,8 +193,10 @@ void prefill(bool wide, GemmContext& ctx, cudaStream_t s) {
     }
     for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16})
         for (int64_t tokens : {1024, 8192}) {
-            grouped(f, 1024, 2048, tokens, ctx, s);
-            grouped(f, 2048, 512, tokens, ctx, s);
+            for (GemmPath p : f == WeightFormat::NVFP4 ? std::vector<GemmPath>{T, W} : std::vector<GemmPath>{T}) {
+                grouped(f, 1024, 2048, tokens, p, ctx, s);
+                grouped(f, 2048, 512, tokens, p, ctx, s);
+            }
         }
 }
 
@@ -219,8 +242,8 @@ int main(int argc, char** argv) {
         }
     std::printf("== MoE decode of 64 sequences: linear_grouped (8-row chunks per expert for NVFP4)\n");
     for (WeightFormat f : {WeightFormat::NVFP4, WeightFormat::BF16}) {
-        grouped(f, 1024, 2048, 64, ctx, s);
-        grouped(f, 2048, 512, 64, ctx, s);
+        grouped(f, 1024, 2048, 64, GemmPath::Auto, ctx, s);
+        grouped(f, 2048, 512, 64, GemmPath::Auto, ctx, s);
     }
     if (mode != "--quick") prefill(false, ctx, s);
     QINFER_CUDA_CHECK(cudaStreamDestroy(s));

@@ -729,6 +729,8 @@ const char* gemm_path_name(GemmPath p) {
         case GemmPath::Gemv: return "gemv";
         case GemmPath::TensorCore: return "tensorcore";
         case GemmPath::DequantBlas: return "dequant+cublaslt";
+        case GemmPath::Wgmma:
+            return "wgmma";
     }
     return "?";
 }
@@ -876,11 +878,15 @@ void linear(const DeviceWeight& w, int64_t expert, const bf16* x, int64_t m, int
     switch (path) {
         case GemmPath::Auto:
         case GemmPath::Gemv: launch_gemv(w, expert, x, ldx, m, nullptr, nullptr, y, ldy, mode, stream); break;
-        case GemmPath::TensorCore: {
+        case GemmPath::TensorCore:
+        case GemmPath::Wgmma: {
             if (w.format() == WeightFormat::NVFP4) {
                 nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
                 a.expert = expert;
-                nvfp4::launch_gemm(a, m, stream);
+                if (path == GemmPath::Wgmma)
+                    nvfp4::launch_gemm_wgmma(a, m, stream);
+                else
+                    nvfp4::launch_gemm(a, m, stream);
                 break;
             }
             TcArgs a = tc_args(w, x, ldx, m, y, ldy, mode);
@@ -902,7 +908,15 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
     if (path == GemmPath::Auto || path == GemmPath::DequantBlas)
         // Few rows per expert (decode of many sequences: B = 64 puts ~2 rows on each of ~220 experts): the tensor-core
         // GEMV reads each expert's weights once per 8 rows, where a 128-row tile would be nearly empty.
-        path = w.format() == WeightFormat::NVFP4 && m <= 8 * w.experts() ? GemmPath::Gemv : GemmPath::TensorCore;
+        // Many rows: the tile GEMM. NVFP4 with at least one full 128-row chunk per expert on average (an 8k-token
+        // prefill: 256) runs on wgmma where the device has it; with fewer rows most chunks are partial, which the
+        // mma.sync kernel skips in 8-token groups and wgmma (n = 128 always) does not. Measured (kbench_linear
+        // --prefill, 256 experts, top-8, us, mma.sync / wgmma): 8k tokens gate_up 975 / 858, down 598 / 540; 1k tokens
+        // 282 / 335, 177 / 206 (docs/perf/linear.md, seventh session).
+        path = w.format() == WeightFormat::NVFP4 && m <= 8 * w.experts() ? GemmPath::Gemv
+               : w.format() == WeightFormat::NVFP4 && m >= 128 * w.experts() && nvfp4::wgmma_gemm_supported()
+                   ? GemmPath::Wgmma
+                   : GemmPath::TensorCore;
     if (w.format() == WeightFormat::NVFP4) {
         const bool gemv = path == GemmPath::Gemv;
         nvfp4::GemvArgs a = nvfp4_gemv_args(w, x, ldx, m, y, ldy, mode);
@@ -913,6 +927,8 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
             ctx.chunk_table(nvfp4::grouped_chunk_table_bytes(m, w.experts(), gemv ? 8 : nvfp4::kGemmTokens)));
         if (gemv)
             nvfp4::launch_gemv(a, m, false, stream);
+        else if (path == GemmPath::Wgmma)
+            nvfp4::launch_gemm_wgmma(a, m, stream);
         else
             nvfp4::launch_gemm(a, m, stream);
         return;

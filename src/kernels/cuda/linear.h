@@ -137,8 +137,10 @@ void linear_gated(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx, 
 //   TensorCore  qinfer's tiled mma kernels reading the stored format directly (also linear_grouped's): NVFP4
 //               nvfp4_gemm.cu (weights decoded in registers), BF16 / FP8 the WMMA tile kernel in linear.cu
 //   DequantBlas BF16: cuBLASLt directly; NVFP4/FP8: dequantize to BF16 scratch (row scale folded in) + cuBLASLt
+//   Wgmma       NVFP4: the prefill GEMM on Hopper's warpgroup MMA (nvfp4_wgmma.cu; sm_90 only, throws elsewhere);
+//               other formats: as TensorCore
 // Process-wide, not thread-safe: set it only in tests / benchmarks.
-enum class GemmPath : uint8_t { Auto, Gemv, TensorCore, DequantBlas };
+enum class GemmPath : uint8_t { Auto, Gemv, TensorCore, DequantBlas, Wgmma };
 void set_gemm_path(GemmPath p);
 const char* gemm_path_name(GemmPath p);
 

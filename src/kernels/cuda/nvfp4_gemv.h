@@ -48,6 +48,10 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
 // `rows` = M; grouped (a.offsets set): `rows` = the row bound m, each expert's rows in chunks of kGemmTokens.
 constexpr int kGemmTokens = 128;
 void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
+// The same GEMM on Hopper's warpgroup MMA (nvfp4_wgmma.cu): 256 weight rows x 128 tokens per CTA, dense or grouped
+// (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices (wgmma_gemm_supported()).
+bool wgmma_gemm_supported();
+void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s);
 
 // Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
 // table[1 + c] = (expert, first row, rows, 0), table[0].w = number of chunks; built on the device by one block, so
