@@ -51,9 +51,10 @@ struct CudaModel::Layer {
 // Device buffers for one step of up to `rows` tokens (rows = max(prefill_chunk, max_batch)).
 struct CudaModel::Work {
     int64_t rows = 0, moe_rows = 0, logit_rows = 0;
-    // Row stride of router_logits: E + 1 rounded up to 4 floats, so every row is 16-byte aligned. With the odd
-    // stride E + 1 = 257 cuBLASLt had no aligned kernel for the prefill router GEMM and ran a generic one
-    // ("Kernel2": 158 us per layer at 8k tokens, 6.3 ms of an 8k prefill).
+    // Row stride of router_logits: E + 1 rounded up to 4 floats, so every row is 16-byte aligned (E + 1 = 257 gave
+    // cuBLASLt unaligned output rows). This alone did not move the prefill router GEMM off cuBLASLt's generic kernel
+    // ("Kernel2", 159 us per layer at 8k tokens, ncu in the seventh session): M = E + 1 = 257 itself remains, see
+    // docs/perf-notes.md.
     int64_t ld_logits = 0;
     DeviceBuffer ids, slots, positions, next;  // int32 [rows], [B], [B], [B]
     DeviceBuffer h;                            // f32 [rows, H] residual
