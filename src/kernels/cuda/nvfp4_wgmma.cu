@@ -32,6 +32,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/nvfp4_gemm_store.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
 
@@ -271,46 +272,7 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
                 cs[tl * kOutStride + nl] = acc[i][4 * j + v];
             }
     __syncthreads();
-    // A warp stores 4 consecutive n per lane (128 n) of one token row; two column passes.
-#pragma unroll
-    for (int cp = 0; cp < kRows / 128; ++cp) {
-        const int n4 = cp * 128 + lane * 4;
-        const int nb = static_cast<int>(blockIdx.x) * kRows + n4;
-        float rs[4];
-#pragma unroll
-        for (int v = 0; v < 4; ++v) rs[v] = nb + v < a.n ? a.row_scale[e * a.n + nb + v] * kPostScale : 0.0f;
-        const bool vec = a.vec_store && nb + 3 < a.n;
-        for (int r = warp; r < rows; r += 8) {
-            const float4 s4 = *reinterpret_cast<const float4*>(cs + r * kOutStride + n4);
-            const float v4[4] = {s4.x * rs[0], s4.y * rs[1], s4.z * rs[2], s4.w * rs[3]};
-            const int64_t at = (row0 + r) * a.ldy + nb;
-            if (vec) {
-                if (a.mode == OutMode::StoreBF16) {
-                    const __nv_bfloat162 lo = __floats2bfloat162_rn(v4[0], v4[1]);
-                    const __nv_bfloat162 hi = __floats2bfloat162_rn(v4[2], v4[3]);
-                    uint2 u;
-                    memcpy(&u.x, &lo, 4);
-                    memcpy(&u.y, &hi, 4);
-                    *reinterpret_cast<uint2*>(static_cast<bf16*>(a.y) + at) = u;
-                } else {
-                    float4* dst = reinterpret_cast<float4*>(static_cast<float*>(a.y) + at);
-                    float4 o = make_float4(v4[0], v4[1], v4[2], v4[3]);
-                    if (a.mode == OutMode::AddF32) {
-                        const float4 old = *dst;
-                        o.x += old.x;
-                        o.y += old.y;
-                        o.z += old.z;
-                        o.w += old.w;
-                    }
-                    *dst = o;
-                }
-            } else {
-#pragma unroll
-                for (int v = 0; v < 4; ++v)
-                    if (nb + v < a.n) store_out(a.y, at + v, v4[v], a.mode);
-            }
-        }
-    }
+    store_staged_tile<kRows>(a, cs, kOutStride, e, row0, rows);
 }
 
 }  // namespace
