@@ -32,7 +32,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
-#include "kernels/cuda/nvfp4_gemm_store.cuh"
+#include "kernels/cuda/nvfp4_gemm_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
 
@@ -133,20 +133,9 @@ __device__ __forceinline__ void decode_step(const uint8_t* codes, const uint8_t*
 __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     extern __shared__ __align__(1024) uint8_t smem[];
-    int64_t e, row0;
-    int rows;
-    if (a.offsets) {
-        const int ch_i = static_cast<int>(blockIdx.y);
-        if (ch_i >= a.chunks[0].w) return;  // surplus block (grid sized for the worst case); uniform per block
-        const int4 ch = a.chunks[1 + ch_i];
-        e = ch.x;
-        row0 = ch.y;
-        rows = ch.z;
-    } else {
-        e = a.expert;
-        row0 = static_cast<int64_t>(blockIdx.y) * kTokens;
-        rows = static_cast<int>(min(static_cast<int64_t>(kTokens), a.m - row0));
-    }
+    int64_t e = 0, row0 = 0;
+    int rows = 0;
+    if (!cta_rows(a, kTokens, e, row0, rows)) return;  // surplus block: uniform per block
     const int rt0 = static_cast<int>(blockIdx.x) * kTiles;
     const int tid = static_cast<int>(threadIdx.x), warp = tid >> 5, lane = tid & 31;
     const int g = lane >> 2, c = lane & 3;

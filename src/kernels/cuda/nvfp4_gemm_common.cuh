@@ -1,6 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::nvfp4::store_staged_tile -- the epilogue store shared by the NVFP4 prefill GEMMs
-// (nvfp4_gemm.cu: mma.sync, nvfp4_wgmma.cu: wgmma); private to src/kernels/cuda.
+// defines: qinfer::cuda::nvfp4::cta_rows, store_staged_tile -- the CTA's token rows and the epilogue store shared by
+// the NVFP4 prefill GEMMs (nvfp4_gemm.cu: mma.sync, nvfp4_wgmma.cu: wgmma); private to src/kernels/cuda.
 //
 // Both kernels stage their fp32 output tile in shared memory transposed to [token][n] (each from its own accumulator
 // layout), then write it with this: coalesced rows of y, the row scale x 2^7 of the fragment-tile encoding
@@ -16,6 +16,25 @@
 #include "kernels/cuda/nvfp4_tiles.cuh"
 
 namespace qinfer::cuda::nvfp4 {
+
+// The tokens of this CTA (blockIdx.y): grouped, chunk blockIdx.y of the device chunk table (expert, first row, rows);
+// dense, rows blockIdx.y * tokens_per_cta .. + tokens_per_cta of a.m. False for a surplus block of the grouped grid
+// (sized for the worst case; uniform per block: the kernel returns before any barrier).
+__device__ __forceinline__ bool cta_rows(const GemvArgs& a, int tokens_per_cta, int64_t& e, int64_t& row0, int& rows) {
+    if (a.offsets) {
+        const int ch_i = static_cast<int>(blockIdx.y);
+        if (ch_i >= a.chunks[0].w) return false;
+        const int4 ch = a.chunks[1 + ch_i];
+        e = ch.x;
+        row0 = ch.y;
+        rows = ch.z;
+    } else {
+        e = a.expert;
+        row0 = static_cast<int64_t>(blockIdx.y) * tokens_per_cta;
+        rows = static_cast<int>(min(static_cast<int64_t>(tokens_per_cta), a.m - row0));
+    }
+    return true;
+}
 
 // cs: the staged tile, float [rows][out_stride], columns 0 .. kRows of weight rows blockIdx.x * kRows + column, of
 // expert e; rows: the CTA's live tokens, written to y rows row0 .. row0 + rows. 256 threads (8 warps): a warp stores
