@@ -233,18 +233,24 @@ void launch_wt(const GemvArgs& b, int64_t gy, cudaStream_t s) {
 
 }  // namespace
 
-void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s) {
+GemvArgs prepare_gemm(const GemvArgs& a, int64_t rows, int64_t* gy, cudaStream_t s) {
     QINFER_CHECK(a.sigmoid_gate == nullptr && a.expert_idx == nullptr, "nvfp4 GEMM: no gated or indexed mode");
     // grouped: every expert's last chunk may be partial: at most ceil(m / 128) + E chunks
-    const int64_t gy = (rows + kTokensPerCta - 1) / kTokensPerCta + (a.offsets ? a.num_experts : 0);
-    QINFER_CHECK(gy <= 65535, "linear: too many rows for the NVFP4 GEMM grid (", rows, ")");
+    *gy = (rows + kGemmTokens - 1) / kGemmTokens + (a.offsets ? a.num_experts : 0);
+    QINFER_CHECK(*gy <= 65535, "linear: too many rows for the NVFP4 GEMM grid (", rows, ")");
     if (a.offsets) {
         QINFER_CHECK(a.chunks != nullptr, "linear_grouped: no chunk table scratch");
-        build_chunk_table(a.offsets, a.num_experts, a.m, kTokensPerCta, a.chunks, s);
+        build_chunk_table(a.offsets, a.num_experts, a.m, kGemmTokens, a.chunks, s);
     }
     GemvArgs b = a;
     const size_t out_bytes = a.mode == OutMode::StoreBF16 ? 2 : 4;
     b.vec_store = a.ldy % 4 == 0 && reinterpret_cast<uintptr_t>(a.y) % (4 * out_bytes) == 0;
+    return b;
+}
+
+void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s) {
+    int64_t gy = 0;
+    const GemvArgs b = prepare_gemm(a, rows, &gy, s);
     // 2 tiles x 16 token groups per warp (CTA 256 weight rows x 128 tokens): measured best of (4, 8), (2, 16), (2, 8)
     // (docs/perf/linear.md). A dense GEMM of at most 64 rows (decode of 9..64 sequences) runs 2 tiles x 8 groups
     // (CTA 128 weight rows x 64 live tokens): twice the CTAs, so a [12288, 2048] weight spreads over 96 SMs, not 48.

@@ -52,6 +52,9 @@ void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
 // (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices (wgmma_gemm_supported()).
 bool wgmma_gemm_supported();
 void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s);
+// Shared by both GEMM launches: checks the mode, sizes the grid's y (token chunks; *gy), builds the grouped chunk
+// table (chunks of kGemmTokens) on stream s, and returns a copy of a with vec_store set.
+GemvArgs prepare_gemm(const GemvArgs& a, int64_t rows, int64_t* gy, cudaStream_t s);
 
 // Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
 // table[1 + c] = (expert, first row, rows, 0), table[0].w = number of chunks; built on the device by one block, so

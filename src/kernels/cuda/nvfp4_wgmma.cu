@@ -279,16 +279,8 @@ bool wgmma_gemm_supported() {
 
 void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s) {
     QINFER_CHECK(wgmma_gemm_supported(), "nvfp4 wgmma GEMM: needs an sm_90 (Hopper) device");
-    QINFER_CHECK(a.sigmoid_gate == nullptr && a.expert_idx == nullptr, "nvfp4 GEMM: no gated or indexed mode");
-    const int64_t gy = (rows + kTokens - 1) / kTokens + (a.offsets ? a.num_experts : 0);
-    QINFER_CHECK(gy <= 65535, "linear: too many rows for the NVFP4 GEMM grid (", rows, ")");
-    if (a.offsets) {
-        QINFER_CHECK(a.chunks != nullptr, "linear_grouped: no chunk table scratch");
-        build_chunk_table(a.offsets, a.num_experts, a.m, kTokens, a.chunks, s);
-    }
-    GemvArgs b = a;
-    const size_t out_bytes = a.mode == OutMode::StoreBF16 ? 2 : 4;
-    b.vec_store = a.ldy % 4 == 0 && reinterpret_cast<uintptr_t>(a.y) % (4 * out_bytes) == 0;
+    int64_t gy = 0;
+    const GemvArgs b = prepare_gemm(a, rows, &gy, s);
     static const bool configured = [] {
         QINFER_CUDA_CHECK(
             cudaFuncSetAttribute(gemm_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
