@@ -16,14 +16,16 @@
 // CTA: 256 threads = 2 warpgroups over 256 weight rows x 128 tokens; warpgroup w owns rows 128 w .. + 128 as two
 // m64n128k16 wgmma per k16 step (warp q of the group: rows 16 q .. + 16 of each 64; 2 x 64 fp32 accumulators per
 // thread). Per 64-wide k tile the 8 wgmma (4 k16 steps x 2 tiles) are issued back to back as one group, and the next
-// k tile's A fragments are decoded while they run (two register buffers of a whole k tile; wgmma.wait_group 1). The
-// first version decoded step by step and drained the group at every k tile: 190 us where mma.sync takes 170 (dense
-// [12288, 2048], 1024 tokens); with the whole-tile groups and the no-swizzle layout still 1416 vs 1283 us at 8192
-// tokens; with the 128-byte swizzle 1036 us. An n64 wgmma for chunks of <= 64 rows (a runtime branch in the loop)
-// made the 8k grouped GEMMs slower (902 vs 858 us) and was dropped. kStages-deep cp.async ring (x chunks, codes, scales) as nvfp4_gemm.cu, refilled one
-// k tile later (the stage k tile kt - 1 read, once its group has completed); the async proxy reads shared memory, so
-// every thread fences (fence.proxy.async) its landed copies before the barrier. The
-// epilogue is nvfp4_gemm.cu's (fp32 tile staged through shared memory, row scale x 2^7, coalesced rows of y).
+// k tile's A fragments are decoded while they run (two register buffers of a whole k tile; wgmma.wait_group 1).
+// kStages-deep cp.async ring (x chunks, codes, scales) as nvfp4_gemm.cu, refilled one k tile later (the stage k tile
+// kt - 1 read, once its group has completed); the async proxy reads shared memory, so every thread fences
+// (fence.proxy.async) its landed copies before the barrier. The CTA's rows and the epilogue (fp32 tile staged through
+// shared memory, row scale x 2^7, coalesced rows of y) are nvfp4_gemm_common.cuh's, shared with nvfp4_gemm.cu.
+//
+// Versions measured (kbench_linear --prefill, docs/perf/linear.md): step-by-step groups drained at every k tile:
+// 190 us where mma.sync takes 170 (dense [12288, 2048], 1024 tokens); whole-tile groups, no-swizzle layout: still
+// 1416 vs 1283 us at 8192 tokens; with the 128-byte swizzle (this file) 1036 us. An n64 wgmma for chunks of <= 64
+// rows (a runtime branch in the loop) made the 8k grouped GEMMs slower (902 vs 858 us) and was dropped.
 // Needs sm_90a (wgmma): compiled only for that target (QINFER_WGMMA), launch_gemm_wgmma checks the device.
 
 #include <type_traits>
