@@ -835,6 +835,9 @@ uint64_t DeviceWeight::expert_bytes() const { return experts_ > 0 ? bytes() / st
 GemmContext::GemmContext() {
     QINFER_CUBLAS_CHECK(cublasLtCreate(&handle_));
     workspace_ = DeviceBuffer(size_t{32} << 20);
+    // Settles (once per process, with a probe launch and a copy) whether the wgmma GEMM can run, here rather than at
+    // the first large prefill, which could be inside a stream capture.
+    (void)nvfp4::wgmma_gemm_supported();
 }
 GemmContext::~GemmContext() {
     if (handle_) cublasLtDestroy(handle_);

@@ -49,7 +49,8 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
 constexpr int kGemmTokens = 128;
 void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
 // The same GEMM on Hopper's warpgroup MMA (nvfp4_wgmma.cu): 256 weight rows x 128 tokens per CTA, dense or grouped
-// (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices (wgmma_gemm_supported()).
+// (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices running a build with the sm_90a
+// target (wgmma_gemm_supported(): checked once per process, with a probe kernel).
 bool wgmma_gemm_supported();
 void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s);
 // Shared by both GEMM launches: checks the mode, sizes the grid's y (token chunks; *gy), builds the grouped chunk

@@ -31,6 +31,7 @@
 #include <type_traits>
 
 #include "core/check.h"
+#include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
@@ -266,6 +267,17 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
     store_staged_tile<kRows>(a, cs, kOutStride, e, row0, rows);
 }
 
+// 1 when the variant of this file that runs on the device was compiled with wgmma (an sm_90a target), else 0: an
+// sm_90 build without the "a" features would otherwise reach the kernel's __trap().
+__global__ void wgmma_probe_kernel(int* out) {
+    grid_dependency_sync();  // PDL: first statement (launch.h)
+#if defined(QINFER_WGMMA)
+    *out = 1;
+#else
+    *out = 0;
+#endif
+}
+
 }  // namespace
 
 bool wgmma_gemm_supported() {
@@ -274,7 +286,12 @@ bool wgmma_gemm_supported() {
         QINFER_CUDA_CHECK(cudaGetDevice(&dev));
         QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
         QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-        return major == 9 && minor == 0;
+        if (major != 9 || minor != 0) return false;
+        DeviceBuffer flag(sizeof(int));
+        launch(wgmma_probe_kernel, 1, 1, 0, nullptr, flag.as<int>());
+        int compiled = 0;
+        QINFER_CUDA_CHECK(cudaMemcpy(&compiled, flag.data(), sizeof(int), cudaMemcpyDeviceToHost));
+        return compiled == 1;
     }();
     return ok;
 }
