@@ -51,13 +51,13 @@ constexpr int kTokens = kGemmTokens;       // 128 tokens per CTA (B's N)
 constexpr int kTiles = 16;                 // fragment tiles per CTA: 256 weight rows
 constexpr int kRows = kTiles * kTileRows;  // 256
 constexpr int kStages = 5;
-constexpr int kXBytes = kTokens * kTileK * 2;              // 16 KB: 8 chunks x 16 token groups x 128 B
-constexpr int kCodeBytes = kTiles * kTileCodeBytes;        // 8 KB
-constexpr int kScaleBytes = kTiles * kTileScaleBytes;      // 1 KB
+constexpr int kXBytes = kTokens * kTileK * 2;                    // 16 KB: 8 chunks x 16 token groups x 128 B
+constexpr int kCodeBytes = kTiles * kTileCodeBytes;              // 8 KB
+constexpr int kScaleBytes = kTiles * kTileScaleBytes;            // 1 KB
 constexpr int kStageBytes = kXBytes + kCodeBytes + kScaleBytes;  // 25 KB (x first: 1 KB-aligned stage bases)
-constexpr int kOutStride = kRows + 4;  // floats per token row of the epilogue stage
+constexpr int kOutStride = kRows + 4;                            // floats per token row of the epilogue stage
 constexpr int kSmemBytes =
-    kStages * kStageBytes > kTokens * kOutStride * 4 ? kStages * kStageBytes : kTokens * kOutStride * 4;
+    kStages * kStageBytes > kTokens* kOutStride * 4 ? kStages* kStageBytes : kTokens* kOutStride * 4;
 constexpr uint32_t kSbo = 1024;  // bytes between token groups of 8 (one 128-byte-swizzle atom: 8 rows x 128 bytes)
 
 __device__ __forceinline__ void wgmma_fence() {
@@ -102,17 +102,19 @@ __device__ __forceinline__ void wgmma_m64n128k16(float (&d)[64], const uint32_t 
         ".reg .pred p;\n"
         "setp.ne.b32 p, %69, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
-        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, "
+        "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, "
+        "%45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
         "{%64, %65, %66, %67}, %68, p, 1, 1, 0;\n"
         "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]),
+          "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),
+          "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),
+          "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]),
+          "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]),
+          "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]),
+          "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]),
+          "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b_desc), "n"(1));
 #else
     (void)d, (void)a, (void)b_desc;
@@ -154,9 +156,10 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
     const int64_t code_jstride = 8 * a.kt * kTileCodeBytes;
     const bool scale_copy = tid < kScaleBytes / 16;
     const bool scale_ok = scale_copy && rt0 + (tid >> 2) < a.np_tiles;
-    const uint8_t* scale_src = a.scales + ((e * a.np_tiles + rt0 + (tid >> 2)) * a.kt) * kTileScaleBytes + (tid & 3) * 16;
+    const uint8_t* scale_src =
+        a.scales + ((e * a.np_tiles + rt0 + (tid >> 2)) * a.kt) * kTileScaleBytes + (tid & 3) * 16;
     const int x_r = lane & 7, x_chq = lane >> 3;
-    int x_row[2];      // source rows of tokens (warp, r) and (warp + 8, r); gathered when a.x_gather is set
+    int x_row[2];  // source rows of tokens (warp, r) and (warp + 8, r); gathered when a.x_gather is set
     bool x_live[2];
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
@@ -173,8 +176,8 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
             const int tg = warp + 8 * h;
             const int k0 = kt * kTileK + ch * 8;
             const bool ok = x_live[h] && k0 < a.k;  // K % 16 == 0: a chunk is all in or all out
-            cp_async16(sb + tg * 1024 + x_r * 128 + ((ch ^ x_r) * 16), ok ? a.x + static_cast<int64_t>(x_row[h]) * a.ldx + k0 : a.x,
-                       ok ? 16 : 0);
+            cp_async16(sb + tg * kSbo + x_r * 128 + ((ch ^ x_r) * 16),
+                       ok ? a.x + static_cast<int64_t>(x_row[h]) * a.ldx + k0 : a.x, ok ? 16 : 0);
         }
 #pragma unroll
         for (int j = 0; j < 2; ++j) {
@@ -203,7 +206,7 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
     // A fragments of a whole k tile (4 steps x 2 tiles), double-buffered across k tiles: k tile kt + 1 is decoded
     // while k tile kt's 8 wgmma run.
     uint32_t af[2][4][2][4];  // [buffer][step][tile][reg]
-    const auto decode_tile = [&](int st, uint32_t (&f)[4][2][4]) {
+    const auto decode_tile = [&](int st, uint32_t(&f)[4][2][4]) {
         const uint8_t* codes = smem + st * kStageBytes + kXBytes;
         const uint8_t* scales = codes + kCodeBytes;
 #pragma unroll
