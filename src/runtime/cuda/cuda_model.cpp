@@ -51,10 +51,7 @@ struct CudaModel::Layer {
 // Device buffers for one step of up to `rows` tokens (rows = max(prefill_chunk, max_batch)).
 struct CudaModel::Work {
     int64_t rows = 0, moe_rows = 0, logit_rows = 0;
-    // Row stride of router_logits: E + 1 rounded up to 4 floats, so every row is 16-byte aligned (E + 1 = 257 gave
-    // cuBLASLt unaligned output rows). This alone did not move the prefill router GEMM off cuBLASLt's generic kernel
-    // ("Kernel2", 159 us per layer at 8k tokens, ncu in the seventh session): M = E + 1 = 257 itself remains, see
-    // docs/perf-notes.md.
+    // Row stride of router_logits: router_logit_cols(E), the padded row count of the fused router + gate weight.
     int64_t ld_logits = 0;
     DeviceBuffer ids, slots, positions, next;  // int32 [rows], [B], [B], [B]
     DeviceBuffer h;                            // f32 [rows, H] residual
@@ -87,6 +84,12 @@ CudaModel::~CudaModel() {
 namespace {
 
 int64_t max_of(std::initializer_list<int64_t> v) { return *std::max_element(v.begin(), v.end()); }
+
+// Router logit columns for E experts: E router rows + the shared-expert gate row, rounded up to 8. It is both the row
+// count of the fused router + gate weight (zero rows past E + 1) and the logits' row stride: with M = E + 1 = 257 the
+// prefill router GEMM ran in cuBLASLt's generic "Kernel2" (159 us per layer at 8k tokens; seventh session, ncu),
+// and a 16-byte-aligned stride alone did not change that.
+int64_t router_logit_cols(int64_t E) { return (E + 1 + 7) / 8 * 8; }
 
 // Experts touched per layer by B tokens under uniform routing: E(1 − (1 − k/E)^B).
 double expected_distinct_experts(int64_t E, int64_t k, int64_t B) {
@@ -187,12 +190,23 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
                 if (rw != nullptr && gw != nullptr && rw->format() == gw->format() &&
                     rw->format() != WeightFormat::NVFP4 && rw->k() == gw->k() && rw->experts() == 1 &&
                     gw->experts() == 1) {
+                    // Rows: the E router rows, the gate row, then zero rows up to router_logit_cols (an M of 257
+                    // kept cuBLASLt's prefill GEMM on its generic "Kernel2", 159 us per layer at 8k tokens).
                     auto cat = std::make_unique<DeviceLinear>();
-                    cat->n = rw->n() + gw->n();
+                    const int64_t used = rw->n() + gw->n();
+                    cat->n = std::max(used, router_logit_cols(rw->n()));
                     cat->k = rw->k();
                     cat->segments.push_back({0, DeviceWeight(rw->format(), 1, cat->n, cat->k)});
-                    cat->segments[0].weight.copy_rows_from(0, *rw);
-                    cat->segments[0].weight.copy_rows_from(rw->n(), *gw);
+                    DeviceWeight& cw = cat->segments[0].weight;
+                    cw.copy_rows_from(0, *rw);
+                    cw.copy_rows_from(rw->n(), *gw);
+                    if (cat->n > used) {
+                        const size_t elem = rw->format() == WeightFormat::BF16 ? 2 : 1;
+                        const std::vector<uint8_t> zeros(static_cast<size_t>((cat->n - used) * cat->k) * elem, 0);
+                        // FP8: the gate's scale, so the pad joins its scale run (one cuBLASLt call per run).
+                        const float pad_scale = cw.scale_runs().empty() ? 1.0f : cw.scale_runs().back().scale;
+                        cw.upload_rows(used, cat->n - used, zeros.data(), nullptr, pad_scale);
+                    }
                     L.router_and_gate = cat.get();
                     m->derived_.push_back(std::move(cat));
                 }
@@ -242,7 +256,7 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
     }
     if (c.is_moe) {
         const int64_t MR = w->moe_rows;
-        w->ld_logits = (E + 1 + 3) / 4 * 4;
+        w->ld_logits = router_logit_cols(E);
         w->router_logits = DeviceBuffer(static_cast<size_t>(R * w->ld_logits) * 4);
         w->topk_ids = DeviceBuffer(static_cast<size_t>(MR) * 4);
         w->topk_w = DeviceBuffer(static_cast<size_t>(MR) * 4);
