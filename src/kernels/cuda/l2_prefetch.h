@@ -11,8 +11,8 @@
 // Measured (eighth session, 35B-A3B nvfp4-all, B = 1, 1k context): 2.743 -> 2.688 ms per step (-2 %; three runs
 // each, one call), B = 8 unchanged. The premise held only a little: the chain is bound by per-kernel latency more
 // than by its weights' DRAM round trips (perf-notes.md). Launched on the step's own stream instead, every following
-// kernel waited for the prefetch to land (a grid completes only when its prefetches have), and B = 1 lost 0.1-0.6 ms:
-// the caller runs it on a side stream that joins at the end of the step.
+// kernel waited for the prefetch to land (our reading: a grid completes only once its prefetches have; not shown
+// directly), and B = 1 lost 0.1-0.6 ms: the caller runs it on a side stream that joins at the end of the step.
 //
 // Only a hint: L2 is the point of coherence, so a prefetch can never make a result wrong, only slower or faster. The
 // plan is bounded by a byte budget below the L2 size (40 of 50 MB on an H100) so it does not evict what it brought in
