@@ -43,7 +43,9 @@ Route gpu_route(const Tensor& logits, int64_t ld, int64_t T, int64_t E, int64_t 
 
 TEST(CudaMoeRouting, RouteMatchesCpu) {
     QINFER_REQUIRE_GPU();
-    struct Case { int64_t E, k; };
+    struct Case {
+        int64_t E, k;
+    };
     for (const Case c : {Case{8, 2}, Case{256, 8}, Case{512, 10}, Case{60, 4}}) {
         for (const int64_t T : {1, 5, 300}) {
             for (const bool renorm : {true, false}) {
@@ -149,10 +151,12 @@ std::vector<int32_t> random_ids(int64_t T, int64_t k, int64_t E, int64_t hot = 0
 
 TEST(CudaMoeRouting, PermuteIsTheStableCountingSort) {
     QINFER_REQUIRE_GPU();
-    struct Case { int64_t T, E, k, hot; };
-    const Case cases[] = {{1, 8, 2, 0},     {5, 8, 2, 0},    {64, 256, 8, 0},  {1, 256, 8, 0},   {300, 256, 8, 0},
-                          {300, 8, 2, 0},   {5, 256, 8, 0},  {8192, 256, 8, 0}, {8192, 256, 8, 10}, {1000, 512, 10, 0},
-                          {65, 256, 8, 0},  {64, 8, 8, 0}};
+    struct Case {
+        int64_t T, E, k, hot;
+    };
+    const Case cases[] = {{1, 8, 2, 0},       {5, 8, 2, 0},       {64, 256, 8, 0}, {1, 256, 8, 0},
+                          {300, 256, 8, 0},   {300, 8, 2, 0},     {5, 256, 8, 0},  {8192, 256, 8, 0},
+                          {8192, 256, 8, 10}, {1000, 512, 10, 0}, {65, 256, 8, 0}, {64, 8, 8, 0}};
     for (const Case& c : cases) {
         const std::vector<int32_t> ids = random_ids(c.T, c.k, c.E, c.hot);
         const Perm got = gpu_permute(ids, c.T, c.k, c.E);
@@ -201,36 +205,47 @@ TEST(CudaMoeRouting, PermuteIsTheStableCountingSort) {
 
 TEST(CudaMoeRouting, CombineMatchesCpuOrder) {
     QINFER_REQUIRE_GPU();
-    struct Case { int64_t T, E, k, H; };
+    struct Case {
+        int64_t T, E, k, H;
+    };
     for (const Case c : {Case{1, 256, 8, 2048}, Case{5, 8, 2, 2048}, Case{300, 256, 8, 2048}, Case{300, 8, 2, 33},
                          Case{5, 256, 8, 1000}}) {
         const int64_t n = c.T * c.k;
         const Tensor logits = randn({c.T, c.E}, 2.0f);
         const Route r = cpu_route(logits, c.T, c.E, c.k, true);
         const Perm p = gpu_permute(r.ids, c.T, c.k, c.E);
-        const Tensor y = randn({n, c.H});
-        const Tensor h0 = randn({c.T, c.H});
-        // CPU reference (moe_experts): out = 0; out += y_e · w_e over the token's experts in ascending id; h + out.
-        Tensor ref = h0;
-        for (int64_t t = 0; t < c.T; ++t) {
-            std::vector<int64_t> js(static_cast<size_t>(c.k));
-            std::iota(js.begin(), js.end(), 0);
-            std::sort(js.begin(), js.end(), [&](int64_t a, int64_t b) { return r.ids[t * c.k + a] < r.ids[t * c.k + b]; });
-            for (int64_t i = 0; i < c.H; ++i) {
-                float acc = 0.0f;
-                for (const int64_t j : js) acc += y.data()[p.sorted_pos[t * c.k + j] * c.H + i] * r.w[t * c.k + j];
-                ref.data()[t * c.H + i] += acc;
+        for (const bool bf16y : {false, true}) {  // expert outputs as f32, and as bf16 (the model's)
+            const Tensor y = bf16y ? round_to_bf16(randn({n, c.H})) : randn({n, c.H});
+            const Tensor h0 = randn({c.T, c.H});
+            // CPU reference (moe_experts): out = 0; out += y_e · w_e over the token's experts in ascending id; h + out.
+            Tensor ref = h0;
+            for (int64_t t = 0; t < c.T; ++t) {
+                std::vector<int64_t> js(static_cast<size_t>(c.k));
+                std::iota(js.begin(), js.end(), 0);
+                std::sort(js.begin(), js.end(),
+                          [&](int64_t a, int64_t b) { return r.ids[t * c.k + a] < r.ids[t * c.k + b]; });
+                for (int64_t i = 0; i < c.H; ++i) {
+                    float acc = 0.0f;
+                    for (const int64_t j : js) acc += y.data()[p.sorted_pos[t * c.k + j] * c.H + i] * r.w[t * c.k + j];
+                    ref.data()[t * c.H + i] += acc;
+                }
             }
+            const auto dy = bf16y ? upload_bf16(y) : upload_f32(y);
+            const auto dpos = upload_i32(p.sorted_pos);
+            const auto dw = cuda::to_device(std::span<const float>(r.w));
+            auto dh = upload_f32(h0);
+            if (bf16y)
+                cuda::moe_combine(dy.as<cuda::bf16>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H,
+                                  dh.as<float>(), nullptr);
+            else
+                cuda::moe_combine(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, dh.as<float>(),
+                                  nullptr);
+            // Same order and unfused fp32 operations as the reference (bf16 y is exact in f32); 1e-6 leaves room only
+            // for a host compiler that contracts a*b+c into an FMA.
+            expect_close(download_f32(dh, {c.T, c.H}), ref, 1e-6,
+                         std::string("combine ") + (bf16y ? "bf16 y " : "") + "T=" + std::to_string(c.T) +
+                             " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H));
         }
-        const auto dy = upload_f32(y);
-        const auto dpos = upload_i32(p.sorted_pos);
-        const auto dw = cuda::to_device(std::span<const float>(r.w));
-        auto dh = upload_f32(h0);
-        cuda::moe_combine(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, dh.as<float>(), nullptr);
-        // Same order and unfused fp32 operations as the reference; 1e-6 leaves room only for a host compiler that
-        // contracts a*b+c into an FMA.
-        expect_close(download_f32(dh, {c.T, c.H}), ref, 1e-6,
-                     "combine T=" + std::to_string(c.T) + " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H));
     }
 }
 
@@ -246,29 +261,40 @@ TEST(CudaMoeRouting, CombineNormIsCombineThenRmsNorm) {
         const int64_t n = c.T * c.k;
         std::vector<int32_t> pos(static_cast<size_t>(n));
         std::iota(pos.begin(), pos.end(), 0);
-        const Tensor y = randn({n, c.H}), h0 = randn({c.T, c.H}, 3.0f), wts = randn({n}), nw = randn({c.H}, 0.2f);
-        const auto dy = upload_f32(y), dw = upload_f32(wts), dnw = upload_f32(nw);
-        const auto dpos = upload_i32(pos);
-        auto h1 = upload_f32(h0), h2 = upload_f32(h0);
-        cuda::DeviceBuffer x1(static_cast<size_t>(c.T * c.H) * 2), x2(static_cast<size_t>(c.T * c.H) * 2);
-        const float eps = 1e-6f;
-        cuda::moe_combine(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, h1.as<float>(), nullptr);
-        cuda::rms_norm(h1.as<float>(), c.H, dnw.as<float>(), eps, true, c.T, c.H, x1.as<cuda::bf16>(), nullptr);
-        ASSERT_TRUE(cuda::moe_combine_norm_supported(c.H));
-        cuda::moe_combine_norm(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, h2.as<float>(),
-                               dnw.as<float>(), eps, true, x2.as<cuda::bf16>(), nullptr);
-        const std::string what = "T=" + std::to_string(c.T) + " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H);
-        EXPECT_EQ(max_abs_diff(download_f32(h2, {c.T, c.H}), download_f32(h1, {c.T, c.H})), 0.0) << what;
-        const auto a = cuda::to_host<uint16_t>(x1.data(), static_cast<size_t>(c.T * c.H));
-        const auto b = cuda::to_host<uint16_t>(x2.data(), static_cast<size_t>(c.T * c.H));
-        int64_t differ = 0;
-        for (size_t i = 0; i < a.size(); ++i) {
-            const int d = std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
-            EXPECT_LE(d, 1) << what << " at " << i << ": more than one bf16 ulp apart";
-            differ += d != 0;
-        }
-        if (c.H <= 2048) {
-            EXPECT_EQ(differ, 0) << what << ": not bit-identical to moe_combine + rms_norm";
+        for (const bool bf16y : {false, true}) {  // expert outputs as f32, and as bf16 (the model's)
+            const Tensor y = round_to_bf16(randn({n, c.H})), h0 = randn({c.T, c.H}, 3.0f), wts = randn({n}),
+                         nw = randn({c.H}, 0.2f);
+            const auto dy = bf16y ? upload_bf16(y) : upload_f32(y), dw = upload_f32(wts), dnw = upload_f32(nw);
+            const auto dpos = upload_i32(pos);
+            auto h1 = upload_f32(h0), h2 = upload_f32(h0);
+            cuda::DeviceBuffer x1(static_cast<size_t>(c.T * c.H) * 2), x2(static_cast<size_t>(c.T * c.H) * 2);
+            const float eps = 1e-6f;
+            // y holds bf16 values either way, so the f32 combine of the first pass is the reference of both.
+            const auto yf = upload_f32(y);
+            cuda::moe_combine(yf.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H, h1.as<float>(),
+                              nullptr);
+            cuda::rms_norm(h1.as<float>(), c.H, dnw.as<float>(), eps, true, c.T, c.H, x1.as<cuda::bf16>(), nullptr);
+            ASSERT_TRUE(cuda::moe_combine_norm_supported(c.H));
+            if (bf16y)
+                cuda::moe_combine_norm(dy.as<cuda::bf16>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H,
+                                       h2.as<float>(), dnw.as<float>(), eps, true, x2.as<cuda::bf16>(), nullptr);
+            else
+                cuda::moe_combine_norm(dy.as<float>(), dpos.as<int32_t>(), dw.as<float>(), c.T, c.k, c.H,
+                                       h2.as<float>(), dnw.as<float>(), eps, true, x2.as<cuda::bf16>(), nullptr);
+            const std::string what = std::string(bf16y ? "bf16 y " : "") + "T=" + std::to_string(c.T) +
+                                     " k=" + std::to_string(c.k) + " H=" + std::to_string(c.H);
+            EXPECT_EQ(max_abs_diff(download_f32(h2, {c.T, c.H}), download_f32(h1, {c.T, c.H})), 0.0) << what;
+            const auto a = cuda::to_host<uint16_t>(x1.data(), static_cast<size_t>(c.T * c.H));
+            const auto b = cuda::to_host<uint16_t>(x2.data(), static_cast<size_t>(c.T * c.H));
+            int64_t differ = 0;
+            for (size_t i = 0; i < a.size(); ++i) {
+                const int d = std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
+                EXPECT_LE(d, 1) << what << " at " << i << ": more than one bf16 ulp apart";
+                differ += d != 0;
+            }
+            if (c.H <= 2048) {
+                EXPECT_EQ(differ, 0) << what << ": not bit-identical to moe_combine + rms_norm";
+            }
         }
     }
     EXPECT_FALSE(cuda::moe_combine_norm_supported(8196));

@@ -222,8 +222,18 @@ struct CombineNorm {
     bf16* xb = nullptr;  // bf16 [T, H]
 };
 
-template <bool kVec, int kNorm>
-__global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* __restrict__ sorted_pos,
+// Expert outputs are f32 or bf16 (the model's, half the bytes); either is summed in f32.
+__device__ __forceinline__ float4 load4(const float* row, int64_t c) { return reinterpret_cast<const float4*>(row)[c]; }
+__device__ __forceinline__ float4 load4(const bf16* row, int64_t c) {
+    const uint2 u = reinterpret_cast<const uint2*>(row)[c];  // 4 bf16 (8 bytes): bf16 -> f32 is a 16-bit shift
+    return make_float4(__uint_as_float(u.x << 16), __uint_as_float(u.x & 0xffff0000u), __uint_as_float(u.y << 16),
+                       __uint_as_float(u.y & 0xffff0000u));
+}
+__device__ __forceinline__ float load1(const float* p) { return *p; }
+__device__ __forceinline__ float load1(const bf16* p) { return __bfloat162float(*p); }
+
+template <class Y, bool kVec, int kNorm>
+__global__ void moe_combine_kernel(const Y* __restrict__ y, const int32_t* __restrict__ sorted_pos,
                                    const float* __restrict__ weights, int k, int64_t H, float* __restrict__ h,
                                    CombineNorm norm) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
@@ -252,7 +262,7 @@ __global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* _
 #pragma unroll
                 for (int u = 0; u < 8; ++u)
                     if (r0 + u < k)
-                        v[u] = reinterpret_cast<const float4*>(y + static_cast<int64_t>(s_pos[r0 + u]) * H)[c];
+                        v[u] = load4(y + static_cast<int64_t>(s_pos[r0 + u]) * H, c);
 #pragma unroll
                 for (int u = 0; u < 8; ++u) {
                     if (r0 + u >= k) break;
@@ -286,7 +296,8 @@ __global__ void moe_combine_kernel(const float* __restrict__ y, const int32_t* _
     } else {
         for (int64_t c = threadIdx.x; c < H; c += blockDim.x) {
             float acc = 0.0f;
-            for (int r = 0; r < k; ++r) acc = __fadd_rn(acc, __fmul_rn(y[static_cast<int64_t>(s_pos[r]) * H + c], s_w[r]));
+            for (int r = 0; r < k; ++r)
+                acc = __fadd_rn(acc, __fmul_rn(load1(y + static_cast<int64_t>(s_pos[r]) * H + c), s_w[r]));
             hr[c] = __fadd_rn(hr[c], acc);
         }
     }
@@ -347,40 +358,65 @@ void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* o
            static_cast<int>(E), counts, offsets, src_token, sorted_pos, expert_of_row);
 }
 
-void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
-                 float* h, cudaStream_t stream) {
+namespace {
+
+bool vec_aligned(const float* y) { return glue::aligned16(y); }
+bool vec_aligned(const bf16* y) { return reinterpret_cast<uintptr_t>(y) % 8 == 0; }
+
+template <class Y>
+void combine(const Y* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H, float* h,
+             cudaStream_t stream) {
     QINFER_CHECK(k >= 1 && k <= kMaxK, "moe_combine: k must be in [1, ", kMaxK, "], got ", k);
     if (T <= 0 || H <= 0) return;
-    const bool vec = H % 4 == 0 && glue::aligned16(y) && glue::aligned16(h);
+    const bool vec = H % 4 == 0 && vec_aligned(y) && glue::aligned16(h);
     const int threads = 256;
     if (vec)
-        launch(moe_combine_kernel<true, 0>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
+        launch(moe_combine_kernel<Y, true, 0>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
                static_cast<int>(k), H, h, CombineNorm{});
     else
-        launch(moe_combine_kernel<false, 0>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
+        launch(moe_combine_kernel<Y, false, 0>, static_cast<unsigned>(T), threads, 0, stream, y, sorted_pos, weights,
                static_cast<int>(k), H, h, CombineNorm{});
 }
 
-bool moe_combine_norm_supported(int64_t H) {
-    return H % 4 == 0 && H <= 4 * kCombineNormCache * 256;
-}
-
-void moe_combine_norm(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
-                      float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream) {
+template <class Y>
+void combine_norm(const Y* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                  float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream) {
     QINFER_CHECK(k >= 1 && k <= kMaxK, "moe_combine_norm: k must be in [1, ", kMaxK, "], got ", k);
-    QINFER_CHECK(moe_combine_norm_supported(H) && glue::aligned16(y) && glue::aligned16(h) && glue::aligned16(norm_w) &&
+    QINFER_CHECK(moe_combine_norm_supported(H) && vec_aligned(y) && glue::aligned16(h) && glue::aligned16(norm_w) &&
                      glue::aligned16(xb),
                  "moe_combine_norm: needs H % 4 == 0, H <= ", 4 * kCombineNormCache * 256,
-                 " and 16-byte aligned rows (H = ", H, ")");
+                 " and aligned rows (H = ", H, ")");
     if (T <= 0) return;
     // 256 threads, as rms_norm for H <= 2048: the same bits as moe_combine followed by rms_norm there.
     const CombineNorm n{norm_w, eps, zero_centered, xb};
     if (H <= 4 * 2 * 256)
-        launch(moe_combine_kernel<true, 2>, static_cast<unsigned>(T), 256, 0, stream, y, sorted_pos, weights,
+        launch(moe_combine_kernel<Y, true, 2>, static_cast<unsigned>(T), 256, 0, stream, y, sorted_pos, weights,
                static_cast<int>(k), H, h, n);
     else
-        launch(moe_combine_kernel<true, kCombineNormCache>, static_cast<unsigned>(T), 256, 0, stream, y, sorted_pos,
-               weights, static_cast<int>(k), H, h, n);
+        launch(moe_combine_kernel<Y, true, kCombineNormCache>, static_cast<unsigned>(T), 256, 0, stream, y,
+               sorted_pos, weights, static_cast<int>(k), H, h, n);
+}
+
+}  // namespace
+
+void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                 float* h, cudaStream_t stream) {
+    combine(y, sorted_pos, weights, T, k, H, h, stream);
+}
+void moe_combine(const bf16* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                 float* h, cudaStream_t stream) {
+    combine(y, sorted_pos, weights, T, k, H, h, stream);
+}
+
+bool moe_combine_norm_supported(int64_t H) { return H % 4 == 0 && H <= 4 * kCombineNormCache * 256; }
+
+void moe_combine_norm(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                      float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream) {
+    combine_norm(y, sorted_pos, weights, T, k, H, h, norm_w, eps, zero_centered, xb, stream);
+}
+void moe_combine_norm(const bf16* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                      float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream) {
+    combine_norm(y, sorted_pos, weights, T, k, H, h, norm_w, eps, zero_centered, xb, stream);
 }
 
 }  // namespace qinfer::cuda

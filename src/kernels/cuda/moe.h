@@ -32,18 +32,25 @@ size_t moe_permute_scratch_bytes(int64_t T, int64_t k, int64_t E);
 void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* offsets, int32_t* src_token,
                  int32_t* sorted_pos, int32_t* expert_of_row, void* scratch, cudaStream_t stream);
 
-// h[t, :] += Σ_j weights[t, j] · y[sorted_pos[t*k + j], :]. y f32 [T*k, H]. The sum is accumulated in fp32 from 0 in a
-// fixed order, ascending sorted row = ascending expert id (as the CPU reference's moe_experts, which adds each token's
-// experts in ascending id), then added to h: deterministic and independent of the batch.
+// h[t, :] += Σ_j weights[t, j] · y[sorted_pos[t*k + j], :]. The sum is accumulated in fp32 from 0 in a fixed order,
+// ascending sorted row = ascending expert id (as the CPU reference's moe_experts, which adds each token's experts in
+// ascending id), then added to h: deterministic and independent of the batch.
+// y is f32 or bf16 [T*k, H]. The model's expert GEMMs store bf16, as transformers' experts do: half the bytes of the
+// down projection's write and the combine's read (537 MB each per layer at an 8k-token prefill in f32).
 void moe_combine(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                 float* h, cudaStream_t stream);
+void moe_combine(const bf16* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
                  float* h, cudaStream_t stream);
 
 // moe_combine, then the RMSNorm of each finished h row (the next layer's input norm, elementwise.h rms_norm with
 // x = h, ldx = H): xb bf16 [T, H] = norm(h[t]) · (zero_centered ? 1 + norm_w : norm_w). One launch instead of two in
 // decode, where the combine is the last writer of h in a layer. Bitwise equal to the two kernels for H <= 2048.
-// Needs H % 4 == 0, H <= 8192 and 16-byte aligned buffers (moe_combine_norm_supported; throws otherwise).
+// Needs H % 4 == 0, H <= 8192 and 16-byte aligned buffers (y: 8-byte for bf16; moe_combine_norm_supported; throws
+// otherwise).
 bool moe_combine_norm_supported(int64_t H);
 void moe_combine_norm(const float* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
+                      float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream);
+void moe_combine_norm(const bf16* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H,
                       float* h, const float* norm_w, float eps, bool zero_centered, bf16* xb, cudaStream_t stream);
 
 }  // namespace qinfer::cuda

@@ -73,7 +73,7 @@ struct CudaModel::Work {
     DeviceBuffer offsets, src_token, sorted_pos, expert_of_row, permute_scratch;
     DeviceBuffer row_div_k, identity;          // int32 [moe_rows]: r / k and r (decode's indexed path)
     DeviceBuffer row_div_k1;  // int32 [moe_rows]: r / (k + 1) (decode with the shared expert as a slot)
-    DeviceBuffer gus, acts, ys;                // [moe_rows, 2I] bf16, [moe_rows, I] bf16, [moe_rows, H] f32
+    DeviceBuffer gus, acts, ys;                // bf16 [moe_rows, 2I], [moe_rows, I], [moe_rows, H] (moe.h: bf16 y)
     DeviceBuffer shared_y, shared_gate;        // f32 [rows, H], f32 [rows]
     DeviceBuffer logits;                       // f32 [logit_rows, V]
     int32_t* host_i32 = nullptr;               // pinned staging: ids, slots, positions
@@ -324,7 +324,7 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
         w->identity = to_device(std::span<const int32_t>(id));
         w->gus = DeviceBuffer(static_cast<size_t>(MR * 2 * I) * 2);
         w->acts = DeviceBuffer(static_cast<size_t>(MR * I) * 2);
-        w->ys = DeviceBuffer(static_cast<size_t>(MR * H) * 4);
+        w->ys = DeviceBuffer(static_cast<size_t>(MR * H) * 2);
         if (c.shared_expert_intermediate_size > 0) {
             w->shared_y = DeviceBuffer(static_cast<size_t>(R * H) * 4);
             w->shared_gate = DeviceBuffer(static_cast<size_t>(R) * 4);
@@ -420,10 +420,10 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
                              int64_t slots) {
         if (last_writer && moe_combine_norm_supported(H)) {
             const float* next_norm = li + 1 < layers_.size() ? layers_[li + 1].input_norm : final_norm;
-            moe_combine_norm(w.ys.as<float>(), pos, wts, T_, slots, H, h, next_norm, eps, true, xb, s);
+            moe_combine_norm(w.ys.as<bf16>(), pos, wts, T_, slots, H, h, next_norm, eps, true, xb, s);
             xb_ready = true;
         } else {
-            moe_combine(w.ys.as<float>(), pos, wts, T_, slots, H, h, s);
+            moe_combine(w.ys.as<bf16>(), pos, wts, T_, slots, H, h, s);
         }
     };
     // Decode of a MoE model: weights are pulled into L2 ahead of the kernels (kernels/cuda/l2_prefetch.h).
@@ -513,7 +513,7 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
                            OutMode::StoreBF16, g, s, fold_shared ? L.sh_gate_up_as_expert : nullptr);
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_indexed(wdn, w.acts.as<bf16>(), I, w.identity.as<int32_t>(), w.topk_ids.as<int32_t>(), rows,
-                           w.ys.data(), H, OutMode::StoreF32, g, s, fold_shared ? L.sh_down_as_expert : nullptr);
+                           w.ys.data(), H, OutMode::StoreBF16, g, s, fold_shared ? L.sh_down_as_expert : nullptr);
             combine(li, last_writer, w.identity.as<int32_t>(), w.topk_w.as<float>(), T, slots);
         } else {
             moe_permute(w.topk_ids.as<int32_t>(), T, k, E, w.offsets.as<int32_t>(), w.src_token.as<int32_t>(),
@@ -523,7 +523,7 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
                            w.src_token.as<int32_t>());
             silu_mul(w.gus.as<bf16>(), rows, I, w.acts.as<bf16>(), s);
             linear_grouped(wdn, w.acts.as<bf16>(), rows, I, w.offsets.as<int32_t>(), w.ys.data(), H,
-                           OutMode::StoreF32, g, s);
+                           OutMode::StoreBF16, g, s);
             combine(li, last_writer, w.sorted_pos.as<int32_t>(), w.topk_w.as<float>(), T, slots);
         }
         if (!last_writer) {
