@@ -75,51 +75,42 @@ TEST(CudaElementwise, RmsNormMatchesCpu) {
     }
 }
 
+// Plain, and with the shared expert's gate: out = bf16(sigmoid(g_t) · silu(gate) · up), the gate logit in column 0 of a
+// [T, 3] matrix.
 TEST(CudaElementwise, SiluMulMatchesCpu) {
     QINFER_REQUIRE_GPU();
     for (const int64_t I : {512, 1000, 33}) {
         for (const int64_t T : {1, 5, 300}) {
-            const Tensor gu = round_to_bf16(randn({T, 2 * I}, 2.0f));
-            Tensor g({T, I}), u({T, I});
-            for (int64_t t = 0; t < T; ++t)
-                for (int64_t i = 0; i < I; ++i) {
-                    g.data()[t * I + i] = gu.data()[t * 2 * I + i];
-                    u.data()[t * I + i] = gu.data()[t * 2 * I + I + i];
-                }
-            const Tensor ref = round_to_bf16(ops::silu_mul(g, u));
-            const auto dgu = upload_bf16(gu);
-            auto dout = poisoned(static_cast<size_t>(T * I) * 2);
-            cuda::silu_mul(dgu.as<cuda::bf16>(), T, I, dout.as<cuda::bf16>(), nullptr);
-            const Tensor out = download_bf16(dout, {T, I});
-            // Same formula x / (1 + e^-x) · up in fp32; CUDA's expf may differ from the host exp by an ulp, which
-            // flips a bf16 rounding rarely: rel L2 <= 1e-3 and >= 99 % bit-identical.
-            const std::string what = "silu_mul T=" + std::to_string(T) + " I=" + std::to_string(I);
-            expect_close(out, ref, 1e-3, what);
-            EXPECT_GE(frac_equal(out, ref), 0.99) << what;
-        }
-    }
-}
-
-TEST(CudaElementwise, AddSigmoidGatedMatchesCpu) {
-    QINFER_REQUIRE_GPU();
-    for (const int64_t H : {2048, 1000, 33}) {
-        for (const int64_t T : {1, 5, 300}) {
-            const int64_t ld_gate = 3;  // the gate logit is column 0 of a [T, 3] matrix
-            const Tensor y = randn({T, H});
-            const Tensor gate = randn({T, ld_gate}, 2.0f);
-            const Tensor h0 = randn({T, H});
-            Tensor ref = h0;
-            for (int64_t t = 0; t < T; ++t) {
-                const float s = ops::sigmoid(gate.data()[t * ld_gate]);
-                for (int64_t i = 0; i < H; ++i) ref.data()[t * H + i] += s * y.data()[t * H + i];
+            for (const bool gated : {false, true}) {
+                const Tensor gu = round_to_bf16(randn({T, 2 * I}, 2.0f));
+                const int64_t ld_gate = 3;
+                const Tensor gate = randn({T, ld_gate}, 2.0f);
+                Tensor g({T, I}), u({T, I});
+                for (int64_t t = 0; t < T; ++t)
+                    for (int64_t i = 0; i < I; ++i) {
+                        g.data()[t * I + i] = gu.data()[t * 2 * I + i];
+                        u.data()[t * I + i] = gu.data()[t * 2 * I + I + i];
+                    }
+                Tensor ref = ops::silu_mul(g, u);
+                if (gated)
+                    for (int64_t t = 0; t < T; ++t) {
+                        const float sg = ops::sigmoid(gate.data()[t * ld_gate]);
+                        for (int64_t i = 0; i < I; ++i) ref.data()[t * I + i] *= sg;
+                    }
+                ref = round_to_bf16(ref);
+                const auto dgu = upload_bf16(gu);
+                const auto dg = upload_f32(gate);
+                auto dout = poisoned(static_cast<size_t>(T * I) * 2);
+                cuda::silu_mul(dgu.as<cuda::bf16>(), T, I, dout.as<cuda::bf16>(), nullptr,
+                               gated ? dg.as<float>() : nullptr, ld_gate);
+                const Tensor out = download_bf16(dout, {T, I});
+                // Same formula x / (1 + e^-x) · up (· 1 / (1 + e^-g)) in fp32; CUDA's expf may differ from the host
+                // exp by an ulp, which flips a bf16 rounding rarely: rel L2 <= 1e-3 and >= 99 % bit-identical.
+                const std::string what = std::string("silu_mul") + (gated ? " gated" : "") + " T=" + std::to_string(T) +
+                                         " I=" + std::to_string(I);
+                expect_close(out, ref, 1e-3, what);
+                EXPECT_GE(frac_equal(out, ref), 0.99) << what;
             }
-            const auto dy = upload_f32(y);
-            const auto dg = upload_f32(gate);
-            auto dh = upload_f32(h0);
-            cuda::add_sigmoid_gated(dy.as<float>(), dg.as<float>(), ld_gate, T, H, dh.as<float>(), nullptr);
-            // fp32 throughout; only expf (<= 2 ulp from the host's exp) differs: rel L2 <= 1e-6.
-            expect_close(download_f32(dh, {T, H}), ref, 1e-6,
-                         "add_sigmoid_gated T=" + std::to_string(T) + " H=" + std::to_string(H));
         }
     }
 }

@@ -69,8 +69,15 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, int64_t ldx, const 
 // silu(x) = x / (1 + e^-x), as kernels/cpu/activation.h (expf is the accurate libdevice exp without fast-math).
 __device__ __forceinline__ float silu_f(float v) { return __fdiv_rn(v, __fadd_rn(1.0f, expf(-v))); }
 
-// ---- silu_mul: flat over T*I; 8 outputs per thread when I % 8 == 0.
-__global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {
+// ---- silu_mul: flat over T*I; 8 outputs per thread when I % 8 == 0. With a gate (the shared expert's), each row is
+// also scaled by s = sigmoid(gate[t * ld_gate]) before the one rounding to bf16: s · (x·W) = (s · x)·W, so the down
+// projection then adds into the residual itself (no f32 [T, H] buffer and no separate gated add).
+__device__ __forceinline__ float gate_of(const float* gate, int64_t ld_gate, int64_t t) {
+    return gate == nullptr ? 1.0f : __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gate[t * ld_gate])));
+}
+
+__global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, const float* __restrict__ gate,
+                                    int64_t ld_gate, bf16* __restrict__ out) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t per_row = I / 8;
     const int64_t n = T * per_row;
@@ -82,14 +89,22 @@ __global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int6
         glue::bf16x8_to_f32(reinterpret_cast<const uint4*>(row)[c], g);
         glue::bf16x8_to_f32(reinterpret_cast<const uint4*>(row + I)[c], u);
         __nv_bfloat162 o[4];
-        for (int j = 0; j < 4; ++j)
-            o[j] = __floats2bfloat162_rn(__fmul_rn(silu_f(g[2 * j]), u[2 * j]),
-                                         __fmul_rn(silu_f(g[2 * j + 1]), u[2 * j + 1]));
+        if (gate == nullptr) {
+            for (int j = 0; j < 4; ++j)
+                o[j] = __floats2bfloat162_rn(__fmul_rn(silu_f(g[2 * j]), u[2 * j]),
+                                             __fmul_rn(silu_f(g[2 * j + 1]), u[2 * j + 1]));
+        } else {
+            const float s = gate_of(gate, ld_gate, t);
+            for (int j = 0; j < 4; ++j)
+                o[j] = __floats2bfloat162_rn(__fmul_rn(s, __fmul_rn(silu_f(g[2 * j]), u[2 * j])),
+                                             __fmul_rn(s, __fmul_rn(silu_f(g[2 * j + 1]), u[2 * j + 1])));
+        }
         reinterpret_cast<uint4*>(out + t * I)[c] = *reinterpret_cast<const uint4*>(o);
     }
 }
 
-__global__ void silu_mul_scalar_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, bf16* __restrict__ out) {
+__global__ void silu_mul_scalar_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I,
+                                       const float* __restrict__ gate, int64_t ld_gate, bf16* __restrict__ out) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     const int64_t n = T * I;
     for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
@@ -97,32 +112,8 @@ __global__ void silu_mul_scalar_kernel(const bf16* __restrict__ gu, int64_t T, i
         const int64_t t = v / I, i = v - t * I;
         const float g = __bfloat162float(gu[t * 2 * I + i]);
         const float u = __bfloat162float(gu[t * 2 * I + I + i]);
-        out[v] = __float2bfloat16_rn(__fmul_rn(silu_f(g), u));
-    }
-}
-
-// ---- add_sigmoid_gated: h[t, :] += sigmoid(g[t]) * y[t, :] (CPU: out += s * shared, s = 1 / (1 + e^-g)).
-template <bool kVec>
-__global__ void add_sigmoid_gated_kernel(const float* __restrict__ y, const float* __restrict__ gate, int64_t ld_gate,
-                                         int64_t T, int64_t H, float* __restrict__ h) {
-    grid_dependency_sync();  // PDL: first statement (launch.h)
-    const int64_t W = kVec ? H / 4 : H;
-    const int64_t n = T * W;
-    for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < n;
-         v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t t = v / W;
-        const float s = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gate[t * ld_gate])));
-        if constexpr (kVec) {
-            const float4 yv = reinterpret_cast<const float4*>(y)[v];
-            float4 hv = reinterpret_cast<float4*>(h)[v];
-            hv.x = __fadd_rn(hv.x, __fmul_rn(s, yv.x));
-            hv.y = __fadd_rn(hv.y, __fmul_rn(s, yv.y));
-            hv.z = __fadd_rn(hv.z, __fmul_rn(s, yv.z));
-            hv.w = __fadd_rn(hv.w, __fmul_rn(s, yv.w));
-            reinterpret_cast<float4*>(h)[v] = hv;
-        } else {
-            h[v] = __fadd_rn(h[v], __fmul_rn(s, y[v]));
-        }
+        const float r = __fmul_rn(silu_f(g), u);
+        out[v] = __float2bfloat16_rn(gate == nullptr ? r : __fmul_rn(gate_of(gate, ld_gate, t), r));
     }
 }
 
@@ -160,26 +151,16 @@ void rms_norm(const float* x, int64_t ldx, const float* w, float eps, bool zero_
     }
 }
 
-void silu_mul(const bf16* gate_up, int64_t T, int64_t I, bf16* out, cudaStream_t stream) {
+void silu_mul(const bf16* gate_up, int64_t T, int64_t I, bf16* out, cudaStream_t stream, const float* gate_logit,
+              int64_t ld_gate) {
     if (T <= 0 || I <= 0) return;
     const int threads = 256;
     if (I % 8 == 0 && glue::aligned16(gate_up) && glue::aligned16(out)) {
-        launch(silu_mul_vec_kernel, flat_grid(T * I / 8, threads), threads, 0, stream, gate_up, T, I, out);
+        launch(silu_mul_vec_kernel, flat_grid(T * I / 8, threads), threads, 0, stream, gate_up, T, I, gate_logit,
+               ld_gate, out);
     } else {
-        launch(silu_mul_scalar_kernel, flat_grid(T * I, threads), threads, 0, stream, gate_up, T, I, out);
-    }
-}
-
-void add_sigmoid_gated(const float* y, const float* gate_logit, int64_t ld_gate, int64_t T, int64_t H, float* h,
-                       cudaStream_t stream) {
-    if (T <= 0 || H <= 0) return;
-    const int threads = 256;
-    if (H % 4 == 0 && glue::aligned16(y) && glue::aligned16(h)) {
-        launch(add_sigmoid_gated_kernel<true>, flat_grid(T * H / 4, threads), threads, 0, stream, y, gate_logit,
-               ld_gate, T, H, h);
-    } else {
-        launch(add_sigmoid_gated_kernel<false>, flat_grid(T * H, threads), threads, 0, stream, y, gate_logit, ld_gate,
-               T, H, h);
+        launch(silu_mul_scalar_kernel, flat_grid(T * I, threads), threads, 0, stream, gate_up, T, I, gate_logit,
+               ld_gate, out);
     }
 }
 

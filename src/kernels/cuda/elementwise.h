@@ -1,5 +1,5 @@
 #pragma once
-// defines: qinfer::cuda::embedding, rms_norm, silu_mul, add_sigmoid_gated, fill_f32
+// defines: qinfer::cuda::embedding, rms_norm, silu_mul
 //
 // The small fused kernels between GEMMs (memory-bound; one pass each). Shapes row-major; see types.h conventions.
 
@@ -20,10 +20,9 @@ void rms_norm(const float* x, int64_t ldx, const float* w, float eps, bool zero_
               bf16* y, cudaStream_t stream);
 
 // out[t, i] = bf16(silu(gu[t, i]) * gu[t, I + i]) for a fused [gate ‖ up] row gu bf16 [T, 2I]; out bf16 [T, I].
-void silu_mul(const bf16* gate_up, int64_t T, int64_t I, bf16* out, cudaStream_t stream);
-
-// Shared expert: h[t, :] += sigmoid(gate_logit[t]) * y[t, :]. y f32 [T, H]; gate_logit f32 [T] (row stride ld_gate).
-void add_sigmoid_gated(const float* y, const float* gate_logit, int64_t ld_gate, int64_t T, int64_t H, float* h,
-                       cudaStream_t stream);
+// With gate_logit (f32, row stride ld_gate; the shared expert's gate): out[t, i] = bf16(sigmoid(gate_logit[t]) *
+// silu(..) * up), so that the shared expert's down projection adds sigmoid(g)·y into the residual by itself.
+void silu_mul(const bf16* gate_up, int64_t T, int64_t I, bf16* out, cudaStream_t stream,
+              const float* gate_logit = nullptr, int64_t ld_gate = 0);
 
 }  // namespace qinfer::cuda

@@ -27,7 +27,7 @@ constexpr int kCombineNormCache = 8;  // float4s per thread: moe_combine_norm co
 // then k rounds of a warp argmax over p with ties to the lower expert id, then w = p / Σ_selected p (the sum in
 // selection order, sequential, as the CPU).
 // With shared_logit (moe_route_shared): each token gets k + 1 slots, the last one expert E (the shared expert) with
-// weight sigmoid(shared_logit[t * ld_shared]), computed as elementwise.cu's add_sigmoid_gated.
+// weight sigmoid(shared_logit[t * ld_shared]), computed as elementwise.cu's gated silu_mul.
 __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, int64_t T, int E, int k,
                                  bool renormalize, const float* __restrict__ shared_logit, int64_t ld_shared,
                                  int32_t* __restrict__ ids, float* __restrict__ weights) {

@@ -151,7 +151,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         const int tok = 2 * t + (i & 1);
         if (n < a.n && tok < mcount) {
             float v = c[i] * (row_scale[e * a.n + n] * kPostScale);
-            if (a.sigmoid_gate != nullptr) {  // as elementwise.cu's add_sigmoid_gated: s = 1 / (1 + e^-g), s * y
+            if (a.sigmoid_gate != nullptr) {  // as elementwise.cu's gated silu_mul: s = 1 / (1 + e^-g), s * y
                 const float gl = a.sigmoid_gate[(yrow0 + tok) * a.ld_gate];
                 v = __fmul_rn(__fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gl))), v);
             }

@@ -74,7 +74,7 @@ struct CudaModel::Work {
     DeviceBuffer row_div_k, identity;          // int32 [moe_rows]: r / k and r (decode's indexed path)
     DeviceBuffer row_div_k1;  // int32 [moe_rows]: r / (k + 1) (decode with the shared expert as a slot)
     DeviceBuffer gus, acts, ys;                // bf16 [moe_rows, 2I], [moe_rows, I], [moe_rows, H] (moe.h: bf16 y)
-    DeviceBuffer shared_y, shared_gate;        // f32 [rows, H], f32 [rows]
+    DeviceBuffer shared_gate;                  // f32 [rows]
     DeviceBuffer logits;                       // f32 [logit_rows, V]
     int32_t* host_i32 = nullptr;               // pinned staging: ids, slots, positions
     int64_t host_i32_count = 0;
@@ -326,7 +326,6 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
         w->acts = DeviceBuffer(static_cast<size_t>(MR * I) * 2);
         w->ys = DeviceBuffer(static_cast<size_t>(MR * H) * 2);
         if (c.shared_expert_intermediate_size > 0) {
-            w->shared_y = DeviceBuffer(static_cast<size_t>(R * H) * 4);
             w->shared_gate = DeviceBuffer(static_cast<size_t>(R) * 4);
         }
     }
@@ -529,12 +528,12 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         if (!last_writer) {
             const int64_t Is = L.gate_up->n / 2;
             L.gate_up->forward(xb, T, H, proj, 2 * Is, OutMode::StoreBF16, g, s);
-            silu_mul(proj, T, Is, mix, s);
             if (L.down->gated_supported(T)) {  // decode: the sigmoid-gated add in the down projection's store
+                silu_mul(proj, T, Is, mix, s);
                 L.down->forward_gated(mix, T, Is, h, H, OutMode::AddF32, gate, ldg, s);
-            } else {
-                L.down->forward(mix, T, Is, w.shared_y.data(), H, OutMode::StoreF32, g, s);
-                add_sigmoid_gated(w.shared_y.as<float>(), gate, ldg, T, H, h, s);
+            } else {  // the gate scales the activations (elementwise.h), the projection adds into h
+                silu_mul(proj, T, Is, mix, s, gate, ldg);
+                L.down->forward(mix, T, Is, h, H, OutMode::AddF32, g, s);
             }
         }
         if (residual_observer_) observe_residual(static_cast<int>(li), true, pos0, T);
