@@ -7,7 +7,6 @@
 #include "core/check.h"
 #include "core/progress.h"
 #include "kernels/cuda/elementwise.h"
-#include "kernels/cuda/l2_prefetch.h"
 #include "kernels/cuda/moe.h"
 #include "kernels/cuda/sampling.h"
 #include "models/registry.h"
@@ -47,10 +46,6 @@ struct CudaModel::Layer {
     // The router and the shared-expert gate in one BF16/FP8 GEMV ([E + 1, H], row E the gate; CudaModel::derived_)
     // when both are single weights of one format; else null and they run apart.
     const DeviceLinear* router_and_gate = nullptr;
-    // Decode L2 prefetch (kernels/cuda/l2_prefetch.h), MoE models at T <= 8. After the routing: this layer's selected
-    // experts, its shared expert when it runs apart, then the next layer's dense weights. At the start of a layer that
-    // no routing prefetched for (the first): its own dense weights.
-    L2Prefetch l2_after_route, l2_own_dense;
 };
 
 // Device buffers for one step of up to `rows` tokens (rows = max(prefill_chunk, max_batch)).
@@ -78,18 +73,11 @@ struct CudaModel::Work {
     DeviceBuffer logits;                       // f32 [logit_rows, V]
     int32_t* host_i32 = nullptr;               // pinned staging: ids, slots, positions
     int64_t host_i32_count = 0;
-    // The decode L2 prefetches run on their own stream, forked from the step's stream after each routing and joined
-    // at the end of the step, so that no kernel of the step waits for a prefetch to land.
-    cudaStream_t prefetch_stream = nullptr;
-    cudaEvent_t prefetch_fork = nullptr, prefetch_join = nullptr;
 };
 
 CudaModel::~CudaModel() {
     for (auto& [k, g] : graphs_) cudaGraphExecDestroy(g);
     if (work_ && work_->host_i32) cudaFreeHost(work_->host_i32);
-    if (work_ && work_->prefetch_fork) cudaEventDestroy(work_->prefetch_fork);
-    if (work_ && work_->prefetch_join) cudaEventDestroy(work_->prefetch_join);
-    if (work_ && work_->prefetch_stream) cudaStreamDestroy(work_->prefetch_stream);
     if (stream_) cudaStreamDestroy(stream_);
 }
 
@@ -102,16 +90,6 @@ int64_t max_of(std::initializer_list<int64_t> v) { return *std::max_element(v.be
 // prefill router GEMM ran in cuBLASLt's generic "Kernel2" (159 us per layer at 8k tokens; seventh session, ncu),
 // and a 16-byte-aligned stride alone did not change that.
 int64_t router_logit_cols(int64_t E) { return (E + 1 + 7) / 8 * 8; }
-
-// Bytes one decode L2 prefetch may bring in: below the H100's 50 MB of L2, so a plan does not evict its own first
-// ranges before they are read (l2_prefetch.h).
-constexpr uint64_t kL2PrefetchBudget = uint64_t{40} << 20;
-
-void add_linear(L2Prefetch& plan, const DeviceLinear* l) {
-    if (l == nullptr) return;
-    for (const DeviceLinear::Segment& seg : l->segments)
-        if (!plan.add_fixed(seg.weight)) return;
-}
 
 // Experts touched per layer by B tokens under uniform routing: E(1 − (1 − k/E)^B).
 double expected_distinct_experts(int64_t E, int64_t k, int64_t B) {
@@ -240,32 +218,6 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
         }
         m->layers_.push_back(L);
     }
-    // Decode L2 prefetch plans, in the order the layer's kernels read the weights.
-    for (size_t li = 0; li < m->layers_.size(); ++li) {
-        Layer& L = m->layers_[li];
-        for (const DeviceLinear* l : {L.qkv, L.o, L.in_qkvz, L.in_ba, L.out}) add_linear(L.l2_own_dense, l);
-        if (L.router_and_gate != nullptr) {
-            add_linear(L.l2_own_dense, L.router_and_gate);
-        } else {
-            add_linear(L.l2_own_dense, L.router);
-            add_linear(L.l2_own_dense, L.sh_gate);
-        }
-    }
-    for (size_t li = 0; li < m->layers_.size(); ++li) {
-        Layer& L = m->layers_[li];
-        if (!L.moe) continue;
-        L.l2_after_route.add_experts(L.e_gate_up->segments.front().weight, L.sh_gate_up_as_expert);
-        L.l2_after_route.add_experts(L.e_down->segments.front().weight, L.sh_down_as_expert);
-        if (L.sh_gate_up_as_expert == nullptr) {
-            add_linear(L.l2_after_route, L.gate_up);
-            add_linear(L.l2_after_route, L.down);
-        }
-        if (li + 1 < m->layers_.size()) {
-            const L2Prefetch& next = m->layers_[li + 1].l2_own_dense;
-            for (int i = 0; i < next.n_fixed && L.l2_after_route.n_fixed < L2Prefetch::kMaxFixed; ++i)
-                L.l2_after_route.fixed[L.l2_after_route.n_fixed++] = next.fixed[i];
-        }
-    }
 
     // ---- work buffers
     auto w = std::make_unique<Work>();
@@ -332,9 +284,6 @@ std::unique_ptr<CudaModel> CudaModel::load(const std::filesystem::path& dir, con
     w->logits = DeviceBuffer(static_cast<size_t>(w->logit_rows * V) * 4);
     w->host_i32_count = R + 2 * B;
     QINFER_CUDA_CHECK(cudaMallocHost(&w->host_i32, static_cast<size_t>(w->host_i32_count) * 4));
-    QINFER_CUDA_CHECK(cudaStreamCreateWithFlags(&w->prefetch_stream, cudaStreamNonBlocking));
-    QINFER_CUDA_CHECK(cudaEventCreateWithFlags(&w->prefetch_fork, cudaEventDisableTiming));
-    QINFER_CUDA_CHECK(cudaEventCreateWithFlags(&w->prefetch_join, cudaEventDisableTiming));
     m->work_ = std::move(w);
     m->positions_.assign(static_cast<size_t>(B), 0);
     return m;
@@ -425,20 +374,8 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
             moe_combine(w.ys.as<bf16>(), pos, wts, T_, slots, H, h, s);
         }
     };
-    // Decode of a MoE model: weights are pulled into L2 ahead of the kernels (kernels/cuda/l2_prefetch.h).
-    const bool prefetch = c.is_moe && T <= 8 && l2_prefetch_enabled();
-    // On the side stream (Work::prefetch_stream): issued inline, every following kernel waited for the prefetch
-    // to land and B = 1 lost 0.1-0.6 ms per step (eighth session, docs/perf-notes.md).
-    bool forked = false;
-    const auto prefetch_l2 = [&](const L2Prefetch& plan, const int32_t* ids, int64_t rows) {
-        QINFER_CUDA_CHECK(cudaEventRecord(w.prefetch_fork, s));
-        QINFER_CUDA_CHECK(cudaStreamWaitEvent(w.prefetch_stream, w.prefetch_fork, 0));
-        l2_prefetch(plan, ids, rows, kL2PrefetchBudget, w.prefetch_stream);
-        forked = true;
-    };
     for (size_t li = 0; li < layers_.size(); ++li) {
         const Layer& L = layers_[li];
-        if (prefetch && (li == 0 || !layers_[li - 1].moe)) prefetch_l2(L.l2_own_dense, nullptr, 0);
         if (!xb_ready) rms_norm(h, H, L.input_norm, eps, true, T, H, xb, s);
         xb_ready = false;
         if (L.type == LayerType::FullAttention) {
@@ -502,7 +439,6 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
                              w.topk_w.as<float>(), s);
         else
             moe_route(logits, ldl, T, E, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(), w.topk_w.as<float>(), s);
-        if (prefetch) prefetch_l2(L.l2_after_route, w.topk_ids.as<int32_t>(), rows);
         if (routing_observer_) observe_routing(static_cast<int>(li), pos0, T, ldl, slots);
         const bool last_writer = fold_shared || L.gate_up == nullptr;  // no shared expert left to add after
         if (T <= 8) {
@@ -539,10 +475,6 @@ void CudaModel::forward(Phase phase, int64_t T, int slot, int64_t pos0) {
         if (residual_observer_) observe_residual(static_cast<int>(li), true, pos0, T);
     }
     if (!xb_ready) rms_norm(h, H, final_norm, eps, true, T, H, xb, s);
-    if (forked) {
-        QINFER_CUDA_CHECK(cudaEventRecord(w.prefetch_join, w.prefetch_stream));
-        QINFER_CUDA_CHECK(cudaStreamWaitEvent(s, w.prefetch_join, 0));
-    }
 }
 
 void CudaModel::lm_head(int64_t row0, int64_t rows) {
