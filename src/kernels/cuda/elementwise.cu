@@ -73,7 +73,7 @@ __device__ __forceinline__ float silu_f(float v) { return __fdiv_rn(v, __fadd_rn
 // also scaled by s = sigmoid(gate[t * ld_gate]) before the one rounding to bf16: s · (x·W) = (s · x)·W, so the down
 // projection then adds into the residual itself (no f32 [T, H] buffer and no separate gated add).
 __device__ __forceinline__ float gate_of(const float* gate, int64_t ld_gate, int64_t t) {
-    return gate == nullptr ? 1.0f : __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gate[t * ld_gate])));
+    return gate == nullptr ? 1.0f : glue::sigmoid_rn(gate[t * ld_gate]);
 }
 
 __global__ void silu_mul_vec_kernel(const bf16* __restrict__ gu, int64_t T, int64_t I, const float* __restrict__ gate,

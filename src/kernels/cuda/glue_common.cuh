@@ -1,5 +1,6 @@
 #pragma once
-// defines: qinfer::cuda::glue helpers (bf16x8 unpack, alignment test, warp/block sums) for elementwise/moe/sampling .cu
+// defines: qinfer::cuda::glue helpers (bf16x8 unpack, alignment tests, the gate sigmoid, warp/block sums) for
+// elementwise/moe/sampling/nvfp4_gemv .cu
 
 #include <cuda_bf16.h>
 
@@ -8,6 +9,12 @@
 namespace qinfer::cuda::glue {
 
 inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+inline bool aligned8(const void* p) { return reinterpret_cast<uintptr_t>(p) % 8 == 0; }
+
+// The shared expert's gate, 1 / (1 + e^-x), correctly rounded step by step (no fast-math), as the CPU reference's
+// ops::sigmoid: every kernel that applies the gate (routing slot weight, gated SiLU·mul, gated GEMV store) calls this
+// one, so they agree bit for bit.
+__device__ __forceinline__ float sigmoid_rn(float x) { return __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-x))); }
 
 __device__ __forceinline__ void bf16x8_to_f32(const uint4 v, float* f) {
     const __nv_bfloat162* p = reinterpret_cast<const __nv_bfloat162*>(&v);

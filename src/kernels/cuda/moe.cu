@@ -27,7 +27,7 @@ constexpr int kCombineNormCache = 8;  // float4s per thread: moe_combine_norm co
 // then k rounds of a warp argmax over p with ties to the lower expert id, then w = p / Σ_selected p (the sum in
 // selection order, sequential, as the CPU).
 // With shared_logit (moe_route_shared): each token gets k + 1 slots, the last one expert E (the shared expert) with
-// weight sigmoid(shared_logit[t * ld_shared]), computed as elementwise.cu's gated silu_mul.
+// weight sigmoid(shared_logit[t * ld_shared]) (glue::sigmoid_rn).
 __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, int64_t T, int E, int k,
                                  bool renormalize, const float* __restrict__ shared_logit, int64_t ld_shared,
                                  int32_t* __restrict__ ids, float* __restrict__ weights) {
@@ -95,7 +95,7 @@ __global__ void moe_route_kernel(const float* __restrict__ logits, int64_t ld, i
         for (int s = 0; s < k; ++s) weights[t * slots + s] = renormalize ? __fdiv_rn(s_p[wid][s], sel) : s_p[wid][s];
         if (shared_logit != nullptr) {
             ids[t * slots + k] = E;
-            weights[t * slots + k] = __fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-shared_logit[t * ld_shared])));
+            weights[t * slots + k] = glue::sigmoid_rn(shared_logit[t * ld_shared]);
         }
     }
 }
@@ -360,8 +360,8 @@ void moe_permute(const int32_t* ids, int64_t T, int64_t k, int64_t E, int32_t* o
 
 namespace {
 
-bool vec_aligned(const float* y) { return glue::aligned16(y); }
-bool vec_aligned(const bf16* y) { return reinterpret_cast<uintptr_t>(y) % 8 == 0; }
+bool vec_aligned(const float* y) { return glue::aligned16(y); }  // float4 loads
+bool vec_aligned(const bf16* y) { return glue::aligned8(y); }     // 4 bf16 = 8-byte loads
 
 template <class Y>
 void combine(const Y* y, const int32_t* sorted_pos, const float* weights, int64_t T, int64_t k, int64_t H, float* h,

@@ -26,6 +26,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
+#include "kernels/cuda/glue_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
 
@@ -151,10 +152,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(GemvArgs a) {
         const int tok = 2 * t + (i & 1);
         if (n < a.n && tok < mcount) {
             float v = c[i] * (row_scale[e * a.n + n] * kPostScale);
-            if (a.sigmoid_gate != nullptr) {  // as elementwise.cu's gated silu_mul: s = 1 / (1 + e^-g), s * y
-                const float gl = a.sigmoid_gate[(yrow0 + tok) * a.ld_gate];
-                v = __fmul_rn(__fdiv_rn(1.0f, __fadd_rn(1.0f, expf(-gl))), v);
-            }
+            if (a.sigmoid_gate != nullptr)  // the shared expert's gate: s * y
+                v = __fmul_rn(glue::sigmoid_rn(a.sigmoid_gate[(yrow0 + tok) * a.ld_gate]), v);
             store_out(a.y, (yrow0 + tok) * a.ldy + n, v, a.mode);
         }
     }
