@@ -177,14 +177,30 @@ void run_prefill_case(Heads heads, int hd, int rot, float theta, int64_t T, int6
     EXPECT_EQ(changed_outside(vc, vc0, max_ctx, written), 0) << "v cache cells outside the new tokens changed";
 }
 
-// Both CTA shapes on every case (Auto would pick 64 rows for all of these small grids): 257 tokens are two full
-// 128-row blocks and a 1-row one, 64 tokens half a block.
+// The kernels that run at this head_dim: both mma.sync CTA shapes, and the wgmma kernel where it applies. On an sm_90
+// device the wgmma kernel must be available for head_dim 64 / 128 / 256 (an sm_90a build): a build that lost it would
+// otherwise pass by testing less.
+std::vector<cuda::PrefillTile> prefill_tiles(int hd) {
+    std::vector<cuda::PrefillTile> tiles{cuda::PrefillTile::Rows64, cuda::PrefillTile::Rows128};
+    const bool wgmma_hd = hd == 64 || hd == 128 || hd == 256;
+    int major = 0, minor = 0;
+    QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0));
+    QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0));
+    if (wgmma_hd && major == 9 && minor == 0) {
+        EXPECT_TRUE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, hd)) << "hd " << hd << " on sm_90";
+    }
+    if (cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, hd)) tiles.push_back(cuda::PrefillTile::Wgmma);
+    return tiles;
+}
+
+// Every kernel on every case (Auto would pick 64 rows for all of these small grids): 257 tokens are two full 128-row
+// blocks and a 1-row one, 64 tokens half a block (the wgmma kernel's second warpgroup then has no live row), pos0 300
+// starts mid-tile.
 void prefill_suite(int hd, int rot, float theta) {
     for (Heads h : {Heads{16, 2}, Heads{8, 2}, Heads{4, 4}, Heads{4, 1}}) {
         for (int64_t T : {1, 7, 64, 257}) {
             for (int64_t pos0 : {0, 5, 300}) {
-                for (cuda::PrefillTile tile : {cuda::PrefillTile::Rows64, cuda::PrefillTile::Rows128})
-                    run_prefill_case(h, hd, rot, theta, T, pos0, tile);
+                for (cuda::PrefillTile tile : prefill_tiles(hd)) run_prefill_case(h, hd, rot, theta, T, pos0, tile);
             }
         }
     }
@@ -220,6 +236,28 @@ TEST(CudaAttentionPrefill, RejectsUnsupportedHeadDim) {
     const cuda::AttentionShape s = make_shape(Heads{4, 2}, 40, 8, 1e4f);
     const cuda::KvCache cache{nullptr, nullptr, 16};
     EXPECT_THROW(cuda::gated_attention_prefill(s, nullptr, 1, 0, 0, nullptr, nullptr, cache, nullptr, nullptr),
+                 qinfer::Error);
+}
+// Longer prompts on the wgmma kernel: many key tiles through its 2- or 3-stage ring (each stage refilled many times),
+// both warpgroups on and off the diagonal, a prompt continuing a cached prefix at a position that is not a multiple
+// of the 64-key tile.
+TEST(CudaAttentionPrefill, WgmmaLongPrompts) {
+    QINFER_REQUIRE_GPU();
+    if (!cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 256)) GTEST_SKIP() << "no sm_90a wgmma on this device";
+    run_prefill_case(Heads{16, 2}, 256, 64, 1e7f, 1500, 0, cuda::PrefillTile::Wgmma);
+    run_prefill_case(Heads{16, 2}, 256, 64, 1e7f, 700, 901, cuda::PrefillTile::Wgmma);
+    run_prefill_case(Heads{8, 2}, 128, 32, 1e4f, 1100, 33, cuda::PrefillTile::Wgmma);
+    run_prefill_case(Heads{4, 1}, 64, 64, 1e4f, 999, 0, cuda::PrefillTile::Wgmma);
+    print_worst("prefill wgmma long");
+}
+TEST(CudaAttentionPrefill, WgmmaRejectsOtherHeadDims) {
+    QINFER_REQUIRE_GPU();
+    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 48));
+    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 192));
+    const cuda::AttentionShape s = make_shape(Heads{4, 2}, 48, 8, 1e4f);
+    const cuda::KvCache cache{nullptr, nullptr, 16};
+    EXPECT_THROW(cuda::gated_attention_prefill(s, nullptr, 1, 0, 0, nullptr, nullptr, cache, nullptr, nullptr,
+                                               cuda::PrefillTile::Wgmma),
                  qinfer::Error);
 }
 

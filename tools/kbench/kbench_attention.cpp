@@ -83,13 +83,15 @@ int main(int argc, char** argv) {
     }
 
     {
-        kbench::Table t{{"prefill T", "CTA rows", "ms", "TFLOP/s", "floor ms (800 TF)", "% of peak"}, {}};
+        kbench::Table t{{"prefill T", "kernel (CTA rows)", "ms", "TFLOP/s", "floor ms (800 TF)", "% of peak"}, {}};
         for (int64_t T : {1024, 4096, 8192}) {
             DeviceBuffer qkv = filled_bf16(static_cast<size_t>(T * qkv_dim), 2.0f);
             DeviceBuffer kc(static_cast<size_t>(T * s.hkv * hd * 2)), vc(static_cast<size_t>(T * s.hkv * hd * 2));
             DeviceBuffer out(static_cast<size_t>(T * s.hq * hd * 2));
             const KvCache cache{kc.as<bf16>(), vc.as<bf16>(), T};
-            for (PrefillTile tile : {PrefillTile::Rows64, PrefillTile::Rows128, PrefillTile::Auto}) {
+            for (PrefillTile tile :
+                 {PrefillTile::Rows64, PrefillTile::Rows128, PrefillTile::Wgmma, PrefillTile::Auto}) {
+                if (!prefill_tile_supported(tile, static_cast<int>(hd))) continue;
                 const double ms = kbench::time_ms(
                     [&](int) {
                         gated_attention_prefill(s, qkv.as<bf16>(), T, 0, 0, qn.as<float>(), kn.as<float>(), cache,
@@ -98,7 +100,10 @@ int main(int argc, char** argv) {
                     st, 3, 20);
                 const double flops = 2.0 * 2.0 * static_cast<double>(T) * T / 2.0 * s.hq * hd;
                 const double floor_ms = flops / 800e12 * 1e3;
-                const char* rows = tile == PrefillTile::Rows64 ? "64" : tile == PrefillTile::Rows128 ? "128" : "auto";
+                const char* rows = tile == PrefillTile::Rows64    ? "64"
+                                   : tile == PrefillTile::Rows128 ? "128"
+                                   : tile == PrefillTile::Wgmma   ? "128 wgmma"
+                                                                  : "auto";
                 t.rows.push_back({std::to_string(T), rows, kbench::fmt(ms, 3), kbench::fmt(flops / ms / 1e9, 1),
                                   kbench::fmt(floor_ms, 3), kbench::fmt(100.0 * floor_ms / ms, 1)});
             }

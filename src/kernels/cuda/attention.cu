@@ -39,6 +39,7 @@
 
 #include "core/check.h"
 #include "kernels/cpu/rope.h"
+#include "kernels/cuda/attention_common.cuh"
 #include "kernels/cuda/attention_mma.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
@@ -46,54 +47,15 @@
 namespace qinfer::cuda {
 namespace {
 
+using attn::Common;
+using attn::kMaxRotHalf;
+using attn::norm_rope_row;
+using attn::Rope;
+using attn::store_gated_rows;
 using attn::WarpState;
 
-constexpr int kMaxRotHalf = 128;
 constexpr int kTile = 64;      // keys per K/V tile (both kernels)
 constexpr int kThreads = 128;  // 4 warps (decode kernels)
-
-struct Rope {
-    float inv_freq[kMaxRotHalf];
-    int half = 0;  // rotary_dim / 2
-};
-
-struct Common {
-    int hq, hkv, hd, group;  // group = Hq / Hkv
-    int64_t qkv_dim;
-    float eps, scale_log2;
-    const float* q_norm;
-    const float* k_norm;
-    bf16* kc;
-    bf16* vc;
-    int64_t max_ctx;
-};
-
-// One warp: dst[0..hd) = bf16( RoPE( x · rsqrt(mean(x²) + eps) · (1 + w) ) ) for the bf16 row src at position pos.
-__device__ void norm_rope_row(const bf16* __restrict__ src, const float* __restrict__ w, int hd, float eps,
-                              const Rope& rope, int64_t pos, bf16* dst) {
-    const int lane = threadIdx.x & 31;
-    float ss = 0.0f;
-    for (int i = lane; i < hd; i += 32) {
-        const float x = __bfloat162float(src[i]);
-        ss += x * x;
-    }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    const float r = 1.0f / sqrtf(ss / static_cast<float>(hd) + eps);
-    const int half = rope.half;
-    const float fpos = static_cast<float>(pos);
-    for (int i = lane; i < hd; i += 32) {
-        float y = __bfloat162float(src[i]) * r * (1.0f + w[i]);
-        if (i < 2 * half) {
-            const int ip = i < half ? i + half : i - half;
-            const float xp = __bfloat162float(src[ip]) * r * (1.0f + w[ip]);
-            float sn, cs;
-            sincosf(fpos * rope.inv_freq[i < half ? i : i - half], &sn, &cs);
-            y = i < half ? y * cs + (-xp) * sn : y * cs + xp * sn;
-        }
-        dst[i] = __float2bfloat16_rn(y);
-    }
-}
 
 // grid (ntok, Hkv), 64 threads: warp 0 writes k, warp 1 copies v. Token t goes to (slot, position):
 // decode: slots[t], positions[t]; prefill: slot0, pos0 + t.
@@ -203,32 +165,8 @@ __global__ void __launch_bounds__(prefill_threads<QROWS>(), 1)
         __syncthreads();
     }
 
-    // Epilogue: o / l · σ(gate) → bf16.
-    float l0 = st.l[0], l1 = st.l[1];
-    l0 += __shfl_xor_sync(0xffffffffu, l0, 1);
-    l0 += __shfl_xor_sync(0xffffffffu, l0, 2);
-    l1 += __shfl_xor_sync(0xffffffffu, l1, 1);
-    l1 += __shfl_xor_sync(0xffffffffu, l1, 2);
-    const float inv0 = 1.0f / l0, inv1 = 1.0f / l1;
-    const int cc = lane & 3;
-    const int t0 = m0 + warp * 16 + g, t1 = t0 + 8;
-    const int64_t out_ld = static_cast<int64_t>(c.hq) * HD;
-#pragma unroll
-    for (int j = 0; j < HD / 8; ++j) {
-        const int d = j * 8 + 2 * cc;
-#pragma unroll
-        for (int hr = 0; hr < 2; ++hr) {
-            const int t = hr ? t1 : t0;
-            if (t >= T) continue;
-            const float inv = hr ? inv1 : inv0;
-            const __nv_bfloat162 gv = *reinterpret_cast<const __nv_bfloat162*>(
-                qkv + static_cast<int64_t>(t) * c.qkv_dim + static_cast<int64_t>(h) * 2 * HD + HD + d);
-            const float g0 = 1.0f / (1.0f + expf(-__low2float(gv)));
-            const float g1 = 1.0f / (1.0f + expf(-__high2float(gv)));
-            *reinterpret_cast<__nv_bfloat162*>(out + t * out_ld + static_cast<int64_t>(h) * HD + d) =
-                __floats2bfloat162_rn(st.o[j][2 * hr] * inv * g0, st.o[j][2 * hr + 1] * inv * g1);
-        }
-    }
+    const int t0 = m0 + warp * 16 + (lane >> 2);
+    store_gated_rows(c, st, qkv, h, t0, T, out);
 }
 
 // Split chunk of sequence length n (keys [0, n)) for nsplit splits: a multiple of the tile.
@@ -914,6 +852,10 @@ void launch_prefill(const Common& c, const Rope& rope, const bf16* qkv, int64_t 
 
 }  // namespace
 
+bool prefill_tile_supported(PrefillTile tile, int head_dim) {
+    return tile != PrefillTile::Wgmma || attn::prefill_wgmma_supported(head_dim);
+}
+
 void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                              const float* q_norm, const float* k_norm, const KvCache& cache, bf16* out,
                              cudaStream_t stream, PrefillTile tile) {
@@ -922,10 +864,19 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
     QINFER_CHECK(cache.max_ctx < (int64_t{1} << 31), "gated_attention_prefill: max_ctx must fit int32");
     const Common c = make_common(s, q_norm, k_norm, cache);
     const Rope rope = make_rope(s);
+    const bool big_grid = 2 * s.hq * ((T + 127) / 128) >= sm_count();
+    QINFER_CHECK(tile != PrefillTile::Wgmma || attn::prefill_wgmma_supported(s.head_dim),
+                 "gated_attention_prefill: the wgmma kernel needs head_dim 64, 128 or 256 (got ", s.head_dim,
+                 ") on an sm_90 device with an sm_90a build");
+    const bool wgmma = tile == PrefillTile::Wgmma ||
+                       (tile == PrefillTile::Auto && big_grid && attn::prefill_wgmma_supported(s.head_dim));
     launch(kv_prep_kernel, dim3(static_cast<unsigned>(T), s.hkv), 64, 0, stream, c, rope, qkv, nullptr, nullptr, slot,
            pos0);
-    const bool rows128 =
-        tile == PrefillTile::Rows128 || (tile == PrefillTile::Auto && 2 * s.hq * ((T + 127) / 128) >= sm_count());
+    if (wgmma) {
+        attn::launch_prefill_wgmma(c, rope, qkv, T, slot, pos0, out, stream);
+        return;
+    }
+    const bool rows128 = tile == PrefillTile::Rows128 || (tile == PrefillTile::Auto && big_grid);
     dispatch_hd(s.head_dim, [&](auto hdc) {
         constexpr int HD = decltype(hdc)::value;
         if (rows128)

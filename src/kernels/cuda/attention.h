@@ -1,5 +1,6 @@
 #pragma once
 // defines: qinfer::cuda::AttentionShape, KvCache, PrefillTile, DecodeKernel, gated_attention_prefill,
+//          prefill_tile_supported,
 // gated_attention_decode,
 //          gated_attention_decode_workspace_bytes, gated_attention_decode_splits
 //
@@ -33,12 +34,18 @@ struct KvCache {
     int64_t slot_stride() const { return max_ctx; }  // in positions; elements = slot_stride * Hkv * hd
 };
 
-// Query rows per prefill CTA. Rows64: 4 warps; Rows128: 8 warps sharing each K/V tile (more warps per SM to hide
-// latency, half the K/V shared-memory fills per query). Auto: Rows128 when its grid fills at least half the SMs
-// (Hq * ceil(T/128) >= SMs / 2), else Rows64 (twice the CTAs for short prompts). Measured at Hq 16, hd 256 on the
-// H100 (docs/perf/attention.md): Rows128 wins at 1k (128 CTAs: 0.138 vs 0.173 ms), 4k and 8k tokens. Same results
-// either way (each row's arithmetic is identical); tests run both.
-enum class PrefillTile { Auto, Rows64, Rows128 };
+// Which prefill kernel runs. Rows64 / Rows128: the mma.sync kernel with 64 query rows (4 warps) or 128 (8 warps
+// sharing each K/V tile: more warps per SM to hide latency, half the K/V shared-memory fills per query). Wgmma: the
+// Hopper kernel (attention_wgmma.cu: 2 warpgroups x 64 rows, K/V by TMA, wgmma), head_dim 64, 128 or 256 on an sm_90
+// device with an sm_90a build; requesting it elsewhere throws. Auto: the 128-row CTA (Wgmma where it is supported,
+// else Rows128) when its grid fills at least half the SMs (Hq * ceil(T/128) >= SMs / 2), else Rows64 (twice the CTAs
+// for short prompts). Measured at Hq 16, hd 256 on the H100 in docs/perf/attention.md. Same arithmetic in every
+// kernel (q and P rounded to bf16, fp32 scores, statistics and sums; the summation order differs); tests run all.
+enum class PrefillTile { Auto, Rows64, Rows128, Wgmma };
+
+// Whether `tile` can run at this head_dim on the current device (Wgmma: head_dim 64, 128 or 256, an sm_90 device and
+// an sm_90a build; the others: every head_dim gated_attention_prefill accepts).
+bool prefill_tile_supported(PrefillTile tile, int head_dim);
 
 // T tokens of one sequence in `slot` at positions pos0 .. pos0+T-1 (pos0 = tokens already cached; pos0 + T <=
 // max_ctx, checked on the host). q_norm, k_norm: f32 [hd] zero-centred weights. out bf16 [T, Hq*hd].

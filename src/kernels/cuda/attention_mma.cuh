@@ -1,7 +1,7 @@
 #pragma once
 // defines: qinfer::cuda::attn:: warp-level bf16 tensor-core helpers for the attention kernels (ldmatrix; mma.sync
-//          m16n8k16 and cp.async are gemm_common.cuh's) and attend_block, one online-softmax step of a warp's 16 query
-//          rows over 16·NT keys.
+//          m16n8k16 and cp.async are gemm_common.cuh's), softmax_step / p_fragment (the online softmax of a warp's 16
+//          query rows, shared with the wgmma prefill) and attend_block, one step of a warp's 16 rows over 16·NT keys.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16, g = lane / 4, c = lane % 4):
 //   A 16x16 (row-major): a0 = (g, 2c..2c+1), a1 = (g+8, 2c..), a2 = (g, 2c+8..), a3 = (g+8, 2c+8..)
@@ -53,31 +53,13 @@ struct WarpState {
     }
 };
 
-// One step over 16·NT keys: S = Q·Kᵀ (sQ: 16 rows, sK / sV: 16·NT rows, stride LD), scores scaled by scale_log2
-// (softmax scale · log2 e), key (key0 + n) masked unless key0 + n <= lim0 (row g) / lim1 (row g+8), online softmax,
-// O += P·V with P rounded to bf16.
-template <int HD, int NT, int LD>
-__device__ __forceinline__ void attend_block(WarpState<HD>& st, const __nv_bfloat16* sQ, const __nv_bfloat16* sK,
-                                             const __nv_bfloat16* sV, int key0, int lim0, int lim1,
+// The online-softmax update of one warp's 16 rows for 8·NT keys key0 .. (scores s in the C-fragment layout, raw
+// q·k): scale by scale_log2 (softmax scale · log2 e), mask key (key0 + n) unless key0 + n <= lim0 (row g) / lim1 (row
+// g+8), new running max, s ← exp2(s − max), l and O rescaled. Shared by attend_block and the wgmma prefill.
+template <int HD, int NT>
+__device__ __forceinline__ void softmax_step(WarpState<HD>& st, float (&s)[NT][4], int key0, int lim0, int lim1,
                                              float scale_log2) {
-    static_assert(NT % 2 == 0, "NT covers pairs of 8-key tiles");
-    const int lane = threadIdx.x & 31;
-    float s[NT][4];
-#pragma unroll
-    for (int j = 0; j < NT; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; ++kk) {
-        uint32_t a[4];
-        ldmatrix_x4(a, sQ + (lane & 15) * LD + kk * 16 + (lane >> 4) * 8);
-#pragma unroll
-        for (int np = 0; np < NT / 2; ++np) {
-            uint32_t b[4];
-            ldmatrix_x4(b, sK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
-            mma_bf16(s[2 * np], a, b[0], b[1]);
-            mma_bf16(s[2 * np + 1], a, b[2], b[3]);
-        }
-    }
-    const int c = lane & 3;
+    const int c = threadIdx.x & 3;
     float mx0 = -INFINITY, mx1 = -INFINITY;
 #pragma unroll
     for (int j = 0; j < NT; ++j) {
@@ -123,13 +105,44 @@ __device__ __forceinline__ void attend_block(WarpState<HD>& st, const __nv_bfloa
             st.o[j][3] *= alpha1;
         }
     }
+}
+
+// The probabilities of keys 16 kk .. 16 kk + 15 (C-fragment blocks 2 kk, 2 kk + 1 of s) as an mma A fragment, bf16.
+template <int NT>
+__device__ __forceinline__ void p_fragment(const float (&s)[NT][4], int kk, uint32_t (&a)[4]) {
+    a[0] = pack_bf16(s[2 * kk][0], s[2 * kk][1]);
+    a[1] = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
+    a[2] = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+    a[3] = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+}
+
+// One step over 16·NT keys: S = Q·Kᵀ (sQ: 16 rows, sK / sV: 16·NT rows, stride LD), softmax_step, O += P·V with P
+// rounded to bf16.
+template <int HD, int NT, int LD>
+__device__ __forceinline__ void attend_block(WarpState<HD>& st, const __nv_bfloat16* sQ, const __nv_bfloat16* sK,
+                                             const __nv_bfloat16* sV, int key0, int lim0, int lim1, float scale_log2) {
+    static_assert(NT % 2 == 0, "NT covers pairs of 8-key tiles");
+    const int lane = threadIdx.x & 31;
+    float s[NT][4];
+#pragma unroll
+    for (int j = 0; j < NT; ++j) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+        uint32_t a[4];
+        ldmatrix_x4(a, sQ + (lane & 15) * LD + kk * 16 + (lane >> 4) * 8);
+#pragma unroll
+        for (int np = 0; np < NT / 2; ++np) {
+            uint32_t b[4];
+            ldmatrix_x4(b, sK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LD + kk * 16 + ((lane >> 3) & 1) * 8);
+            mma_bf16(s[2 * np], a, b[0], b[1]);
+            mma_bf16(s[2 * np + 1], a, b[2], b[3]);
+        }
+    }
+    softmax_step<HD, NT>(st, s, key0, lim0, lim1, scale_log2);
 #pragma unroll
     for (int kk = 0; kk < NT / 2; ++kk) {
         uint32_t a[4];
-        a[0] = pack_bf16(s[2 * kk][0], s[2 * kk][1]);
-        a[1] = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
-        a[2] = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-        a[3] = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+        p_fragment(s, kk, a);
 #pragma unroll
         for (int dp = 0; dp < HD / 16; ++dp) {
             uint32_t b[4];

@@ -38,10 +38,7 @@
 #include "kernels/cuda/nvfp4_gemm_common.cuh"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
-
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define QINFER_WGMMA 1
-#endif
+#include "kernels/cuda/sm90.cuh"
 
 namespace qinfer::cuda::nvfp4 {
 
@@ -60,38 +57,10 @@ constexpr int kSmemBytes =
     kStages * kStageBytes > kTokens* kOutStride * 4 ? kStages* kStageBytes : kTokens* kOutStride * 4;
 constexpr uint32_t kSbo = 1024;  // bytes between token groups of 8 (one 128-byte-swizzle atom: 8 rows x 128 bytes)
 
-__device__ __forceinline__ void wgmma_fence() {
-#if defined(QINFER_WGMMA)
-    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-#endif
-}
-__device__ __forceinline__ void wgmma_commit() {
-#if defined(QINFER_WGMMA)
-    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-#endif
-}
-template <int N>
-__device__ __forceinline__ void wgmma_wait() {
-#if defined(QINFER_WGMMA)
-    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-#endif
-}
-// Makes this thread's generic-proxy writes to shared memory (landed cp.async copies) visible to the async proxy
-// (wgmma's operand reads).
-__device__ __forceinline__ void fence_proxy_async_smem() {
-#if defined(QINFER_WGMMA)
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-#endif
-}
-
-// Shared-memory matrix descriptor of a K-major operand in the 128-byte swizzle layout: start address and SBO in
-// 16-byte units, LBO unused (1: the k16 step's 32 bytes lie inside one swizzled 128-byte row), mode 1 (128B) in bits
-// 62-63. The k16 step s starts 32 s bytes into the atom; the hardware applies the XOR on the address bits.
-__device__ __forceinline__ uint64_t smem_desc_sw128(const void* p, uint32_t sbo) {
-    const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(p));
-    return static_cast<uint64_t>((a >> 4) & 0x3fffu) | (uint64_t{1} << 16) |
-           (static_cast<uint64_t>((sbo >> 4) & 0x3fffu) << 32) | (uint64_t{1} << 62);
-}
+using sm90::fence_proxy_async_smem;
+using sm90::wgmma_commit;
+using sm90::wgmma_fence;
+using sm90::wgmma_wait;
 
 // d[64] += A (4 registers: this warp's 16 rows x k16, the mma.sync A layout) x B (k16 x 128 tokens in shared memory,
 // descriptor b_desc); fp32 accumulators in the m64n128 D layout. scale-d = true (accumulate), no negation, B K-major.
@@ -227,7 +196,7 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
         wgmma_fence();  // the A registers (and, the first time, the accumulators) were written by this thread
 #pragma unroll
         for (int s = 0; s < 4; ++s) {
-            const uint64_t desc = smem_desc_sw128(sb + s * 32, kSbo);
+            const uint64_t desc = sm90::sw128_desc(sb + s * 32, kSbo);
             wgmma_m64n128k16(acc[0], af[B][s][0], desc);
             wgmma_m64n128k16(acc[1], af[B][s][1], desc);
         }
