@@ -180,16 +180,16 @@ void run_prefill_case(Heads heads, int hd, int rot, float theta, int64_t T, int6
 // The kernels that run at this head_dim: both mma.sync CTA shapes, and the wgmma kernel where it applies. On an sm_90
 // device the wgmma kernel must be available for head_dim 64 / 128 / 256 (an sm_90a build): a build that lost it would
 // otherwise pass by testing less.
-std::vector<cuda::PrefillTile> prefill_tiles(int hd) {
+std::vector<cuda::PrefillTile> prefill_tiles(int hd, int rot) {
     std::vector<cuda::PrefillTile> tiles{cuda::PrefillTile::Rows64, cuda::PrefillTile::Rows128};
     const bool wgmma_hd = hd == 64 || hd == 128 || hd == 256;
     int major = 0, minor = 0;
     QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0));
     QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0));
     if (wgmma_hd && major == 9 && minor == 0) {
-        EXPECT_TRUE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, hd)) << "hd " << hd << " on sm_90";
+        EXPECT_TRUE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, hd, rot)) << "hd " << hd << " on sm_90";
     }
-    if (cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, hd)) tiles.push_back(cuda::PrefillTile::Wgmma);
+    if (cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, hd, rot)) tiles.push_back(cuda::PrefillTile::Wgmma);
     return tiles;
 }
 
@@ -200,7 +200,8 @@ void prefill_suite(int hd, int rot, float theta) {
     for (Heads h : {Heads{16, 2}, Heads{8, 2}, Heads{4, 4}, Heads{4, 1}}) {
         for (int64_t T : {1, 7, 64, 257}) {
             for (int64_t pos0 : {0, 5, 300}) {
-                for (cuda::PrefillTile tile : prefill_tiles(hd)) run_prefill_case(h, hd, rot, theta, T, pos0, tile);
+                for (cuda::PrefillTile tile : prefill_tiles(hd, rot))
+                    run_prefill_case(h, hd, rot, theta, T, pos0, tile);
             }
         }
     }
@@ -243,7 +244,8 @@ TEST(CudaAttentionPrefill, RejectsUnsupportedHeadDim) {
 // of the 64-key tile.
 TEST(CudaAttentionPrefill, WgmmaLongPrompts) {
     QINFER_REQUIRE_GPU();
-    if (!cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 256)) GTEST_SKIP() << "no sm_90a wgmma on this device";
+    if (!cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 256, 64))
+        GTEST_SKIP() << "no sm_90a wgmma on this device";
     run_prefill_case(Heads{16, 2}, 256, 64, 1e7f, 1500, 0, cuda::PrefillTile::Wgmma);
     run_prefill_case(Heads{16, 2}, 256, 64, 1e7f, 700, 901, cuda::PrefillTile::Wgmma);
     run_prefill_case(Heads{8, 2}, 128, 32, 1e4f, 1100, 33, cuda::PrefillTile::Wgmma);
@@ -252,8 +254,9 @@ TEST(CudaAttentionPrefill, WgmmaLongPrompts) {
 }
 TEST(CudaAttentionPrefill, WgmmaRejectsOtherHeadDims) {
     QINFER_REQUIRE_GPU();
-    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 48));
-    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 192));
+    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 48, 24));
+    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 192, 64));
+    EXPECT_FALSE(cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 256, 12)) << "half 6 is not a multiple of 8";
     const cuda::AttentionShape s = make_shape(Heads{4, 2}, 48, 8, 1e4f);
     const cuda::KvCache cache{nullptr, nullptr, 16};
     EXPECT_THROW(cuda::gated_attention_prefill(s, nullptr, 1, 0, 0, nullptr, nullptr, cache, nullptr, nullptr,

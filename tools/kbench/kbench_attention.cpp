@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
             const KvCache cache{kc.as<bf16>(), vc.as<bf16>(), T};
             for (PrefillTile tile :
                  {PrefillTile::Rows64, PrefillTile::Rows128, PrefillTile::Wgmma, PrefillTile::Auto}) {
-                if (!prefill_tile_supported(tile, static_cast<int>(hd))) continue;
+                if (!prefill_tile_supported(tile, s.head_dim, s.rotary_dim)) continue;
                 const double ms = kbench::time_ms(
                     [&](int) {
                         gated_attention_prefill(s, qkv.as<bf16>(), T, 0, 0, qn.as<float>(), kn.as<float>(), cache,

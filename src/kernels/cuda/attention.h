@@ -36,16 +36,17 @@ struct KvCache {
 
 // Which prefill kernel runs. Rows64 / Rows128: the mma.sync kernel with 64 query rows (4 warps) or 128 (8 warps
 // sharing each K/V tile: more warps per SM to hide latency, half the K/V shared-memory fills per query). Wgmma: the
-// Hopper kernel (attention_wgmma.cu: 2 warpgroups x 64 rows, K/V by TMA, wgmma), head_dim 64, 128 or 256 on an sm_90
-// device with an sm_90a build; requesting it elsewhere throws. Auto: the 128-row CTA (Wgmma where it is supported,
+// Hopper kernel (attention_wgmma.cu: 2 warpgroups x 64 rows, K/V by TMA, wgmma) where prefill_tile_supported says
+// so; requesting it elsewhere throws. Auto: the 128-row CTA (Wgmma where it is supported,
 // else Rows128) when its grid fills at least half the SMs (Hq * ceil(T/128) >= SMs / 2), else Rows64 (twice the CTAs
 // for short prompts). Measured at Hq 16, hd 256 on the H100 in docs/perf/attention.md. Same arithmetic in every
 // kernel (q and P rounded to bf16, fp32 scores, statistics and sums; the summation order differs); tests run all.
 enum class PrefillTile { Auto, Rows64, Rows128, Wgmma };
 
-// Whether `tile` can run at this head_dim on the current device (Wgmma: head_dim 64, 128 or 256, an sm_90 device and
-// an sm_90a build; the others: every head_dim gated_attention_prefill accepts).
-bool prefill_tile_supported(PrefillTile tile, int head_dim);
+// Whether `tile` can run at these dims on the current device (Wgmma: head_dim 64, 128 or 256, rotary_dim / 2 a
+// multiple of head_dim / 32, an sm_90 device and an sm_90a build; the others: every shape gated_attention_prefill
+// accepts).
+bool prefill_tile_supported(PrefillTile tile, int head_dim, int rotary_dim);
 
 // T tokens of one sequence in `slot` at positions pos0 .. pos0+T-1 (pos0 = tokens already cached; pos0 + T <=
 // max_ctx, checked on the host). q_norm, k_norm: f32 [hd] zero-centred weights. out bf16 [T, Hq*hd].

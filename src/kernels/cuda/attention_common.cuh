@@ -99,10 +99,10 @@ __device__ __forceinline__ void store_gated_rows(const Common& c, const WarpStat
     }
 }
 
-// The Hopper prefill (attention_wgmma.cu): same operation and arguments as attention.cu's prefill_kernel, for head
-// dims that are multiples of 64 up to 256, on a device where prefill_wgmma_supported() (sm_90a build on an sm_90
-// device). Throws otherwise.
-bool prefill_wgmma_supported(int hd);
+// The Hopper prefill (attention_wgmma.cu): same operation and arguments as attention.cu's prefill_kernel, where
+// prefill_wgmma_supported(): head_dim 64, 128 or 256, rotary_dim / 2 a multiple of head_dim / 32, an sm_90a build on
+// an sm_90 device. Throws otherwise.
+bool prefill_wgmma_supported(int hd, int rotary_dim);
 void launch_prefill_wgmma(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                           bf16* out, cudaStream_t stream);
 

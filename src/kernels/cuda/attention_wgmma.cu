@@ -23,7 +23,8 @@
 //   Epilogue: as prefill_kernel (attention_common.cuh store_gated_rows), from the O accumulators.
 // Heaviest (latest) query blocks first, as prefill_kernel.
 //
-// Needs sm_90a (wgmma, TMA) and head_dim in {64, 128, 256}; launch_prefill_wgmma checks both.
+// Needs sm_90a (wgmma, TMA), head_dim in {64, 128, 256} and rotary_dim / 2 a multiple of head_dim / 32 (the q
+// prologue's lane layout); launch_prefill_wgmma checks all three.
 
 #include <cuda.h>
 
@@ -108,15 +109,61 @@ __global__ void __launch_bounds__(kCtaThreads, 1)
         for (int b = 0; b < min(C::kStages, nblk); ++b) fill(b);
     }
 
-    // q rows (16 per warp): normed + roped, bf16 into the swizzled Q tile (rows past T are zeros).
-    for (int i = 0; i < 16; ++i) {
-        const int r = warp * 16 + i, t = m0 + r;
-        const auto dst = [&](int d, bf16 v) { *reinterpret_cast<bf16*>(sQ + sw128_offset(r, d, C::kQAtom)) = v; };
-        if (t < T) {
-            norm_rope_row_to(qkv + static_cast<int64_t>(t) * c.qkv_dim + static_cast<int64_t>(h) * 2 * HD, c.q_norm, HD,
-                             c.eps, rope, pos0 + t, dst);
-        } else {
-            for (int d = lane; d < HD; d += 32) dst(d, __float2bfloat16_rn(0.0f));
+    // q rows (16 per warp): normed + roped, bf16 into the swizzled Q tile (rows past T are zeros). Lane l holds
+    // elements d0 = kE l .. d0 + kE - 1 of a row (one vector load, one shared store into a single 16-byte chunk), so
+    // a row costs one load round trip and the rotary partner d ± half is lane l ± half / kE (launch_prefill_wgmma
+    // requires half % kE == 0). Same formulas as norm_rope_row (the sum of squares is added in another order).
+    {
+        constexpr int kE = HD / 32;
+        const int d0 = kE * lane, half = rope.half;
+        const bool rot = d0 < 2 * half;
+        const int partner = d0 < half ? lane + half / kE : lane - half / kE;
+        float wv[kE], freq[kE];
+#pragma unroll
+        for (int e = 0; e < kE; ++e) {
+            wv[e] = 1.0f + c.q_norm[d0 + e];
+            freq[e] = rot ? rope.inv_freq[d0 + e < half ? d0 + e : d0 + e - half] : 0.0f;
+        }
+        using Vec = std::conditional_t<kE == 8, uint4, std::conditional_t<kE == 4, uint2, uint32_t>>;
+        Vec raw[4];
+        for (int i0 = 0; i0 < 16; i0 += 4) {
+#pragma unroll
+            for (int u = 0; u < 4; ++u) {  // four rows' loads in flight
+                const int t = m0 + warp * 16 + i0 + u;
+                raw[u] = Vec{};
+                if (t < T)
+                    raw[u] = *reinterpret_cast<const Vec*>(qkv + static_cast<int64_t>(t) * c.qkv_dim +
+                                                           static_cast<int64_t>(h) * 2 * HD + d0);
+            }
+#pragma unroll
+            for (int u = 0; u < 4; ++u) {
+                const int r = warp * 16 + i0 + u;
+                const bf16* xb = reinterpret_cast<const bf16*>(&raw[u]);
+                float x[kE], ss = 0.0f;
+#pragma unroll
+                for (int e = 0; e < kE; ++e) {
+                    x[e] = __bfloat162float(xb[e]);
+                    ss += x[e] * x[e];
+                }
+#pragma unroll
+                for (int off = 16; off > 0; off >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, off);
+                const float rn = 1.0f / sqrtf(ss / static_cast<float>(HD) + c.eps);
+                const float fpos = static_cast<float>(pos0 + m0 + r);
+                Vec packed;
+                bf16* yb = reinterpret_cast<bf16*>(&packed);
+#pragma unroll
+                for (int e = 0; e < kE; ++e) {
+                    float y = x[e] * rn * wv[e];
+                    const float yp = __shfl_sync(0xffffffffu, y, partner);
+                    if (rot) {
+                        float sn, cs;
+                        sincosf(fpos * freq[e], &sn, &cs);
+                        y = d0 < half ? y * cs + (-yp) * sn : y * cs + yp * sn;
+                    }
+                    yb[e] = __float2bfloat16_rn(y);
+                }
+                *reinterpret_cast<Vec*>(sQ + sw128_offset(r, d0, C::kQAtom)) = packed;
+            }
         }
     }
     sm90::fence_proxy_async_smem();  // the Q tile's generic stores, before wgmma reads them
@@ -204,14 +251,19 @@ void launch_hd(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, in
 
 }  // namespace
 
-bool prefill_wgmma_supported(int hd) {
-    return (hd == 64 || hd == 128 || hd == 256) && nvfp4::wgmma_gemm_supported();
+bool prefill_wgmma_supported(int hd, int rotary_dim) {
+    const bool dims = (hd == 64 || hd == 128 || hd == 256) && (rotary_dim / 2) % (hd / 32) == 0;
+    return dims && nvfp4::wgmma_gemm_supported();
 }
 
 void launch_prefill_wgmma(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                           bf16* out, cudaStream_t stream) {
     QINFER_CHECK(c.hd == 64 || c.hd == 128 || c.hd == 256, "gated attention wgmma prefill: head_dim ", c.hd,
                  " is not 64, 128 or 256");
+    QINFER_CHECK(reinterpret_cast<uintptr_t>(qkv) % 16 == 0,
+                 "gated attention wgmma prefill: qkv is not 16-byte aligned");
+    QINFER_CHECK(rope.half % (c.hd / 32) == 0, "gated attention wgmma prefill: rotary_dim / 2 = ", rope.half,
+                 " is not a multiple of head_dim / 32 = ", c.hd / 32);
     QINFER_CHECK(nvfp4::wgmma_gemm_supported(),
                  "gated attention wgmma prefill: needs an sm_90 (Hopper) device and an sm_90a build");
     switch (c.hd) {
