@@ -3,6 +3,7 @@
 //
 // Launches:
 //   kv_prep_kernel        k = RoPE(RMSNorm(k)) and v of the new tokens → bf16 cache (one warp per (token, kv head)).
+//   (prefill on sm_90a: attention_wgmma.cu's prefill_wgmma_kernel, PrefillTile::Wgmma, where it applies)
 //   prefill_kernel<HD, R> grid (Hq, ceil(T/R)), R/16 warps × 16 query rows (R = 64 or 128, PrefillTile); q is normed
 //                         + roped while it is loaded (fp32 math, then ROUNDED TO BF16 for the tensor cores); K/V tiles
 //                         of 64 keys stream from the cache through a 2-stage cp.async ring shared by the CTA's warps;
