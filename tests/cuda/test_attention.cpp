@@ -262,6 +262,23 @@ TEST(CudaAttentionPrefill, WgmmaRejectsOtherHeadDims) {
     EXPECT_THROW(cuda::gated_attention_prefill(s, nullptr, 1, 0, 0, nullptr, nullptr, cache, nullptr, nullptr,
                                                cuda::PrefillTile::Wgmma),
                  qinfer::Error);
+    // A supported shape with a qkv that is not 16-byte aligned (the kernel's vector loads): refused before anything
+    // is launched, so the cache keeps its contents.
+    if (!cuda::prefill_tile_supported(cuda::PrefillTile::Wgmma, 256, 64)) return;
+    const cuda::AttentionShape s256 = make_shape(Heads{4, 2}, 256, 64, 1e7f);
+    const int64_t T = 3, max_ctx = 8, qkv_dim = 2LL * 4 * 256 + 2LL * 2 * 256;
+    const Tensor kc0 = round_to_bf16(randn({max_ctx, 2, 256}));
+    const cuda::DeviceBuffer dqkv = upload_bf16(round_to_bf16(randn({T * qkv_dim + 1})));
+    const cuda::DeviceBuffer dkc = upload_bf16(kc0), dvc = upload_bf16(kc0);
+    const cuda::DeviceBuffer dout = poisoned(static_cast<size_t>(T * 4 * 256) * sizeof(cuda::bf16));
+    Weights w = make_norm_weights(256);
+    const cuda::KvCache cache256{dkc.as<cuda::bf16>(), dvc.as<cuda::bf16>(), max_ctx};
+    EXPECT_THROW(
+        cuda::gated_attention_prefill(s256, dqkv.as<cuda::bf16>() + 1, T, 0, 0, w.dq.as<float>(), w.dk.as<float>(),
+                                      cache256, dout.as<cuda::bf16>(), nullptr, cuda::PrefillTile::Wgmma),
+        qinfer::Error);
+    QINFER_CUDA_CHECK(cudaDeviceSynchronize());
+    EXPECT_EQ(max_abs_diff(download_bf16(dkc, {max_ctx, 2, 256}), kc0), 0.0) << "the refused call wrote the cache";
 }
 
 const char* kernel_name(cuda::DecodeKernel k) {

@@ -866,13 +866,14 @@ void gated_attention_prefill(const AttentionShape& s, const bf16* qkv, int64_t T
     const Common c = make_common(s, q_norm, k_norm, cache);
     const Rope rope = make_rope(s);
     const bool big_grid = 2 * s.hq * ((T + 127) / 128) >= sm_count();
-    QINFER_CHECK(tile != PrefillTile::Wgmma || attn::prefill_wgmma_supported(s.head_dim, s.rotary_dim),
+    // Decided before any launch: a refused explicit request leaves the cache untouched.
+    const bool wgmma_ok =
+        attn::prefill_wgmma_supported(s.head_dim, s.rotary_dim) && reinterpret_cast<uintptr_t>(qkv) % 16 == 0;
+    QINFER_CHECK(tile != PrefillTile::Wgmma || wgmma_ok,
                  "gated_attention_prefill: the wgmma kernel needs head_dim 64, 128 or 256 (got ", s.head_dim,
                  "), rotary_dim / 2 a multiple of head_dim / 32 (rotary_dim ", s.rotary_dim,
-                 ") and an sm_90 device with an sm_90a build");
-    const bool wgmma = tile == PrefillTile::Wgmma ||
-                       (tile == PrefillTile::Auto && big_grid && reinterpret_cast<uintptr_t>(qkv) % 16 == 0 &&
-                        attn::prefill_wgmma_supported(s.head_dim, s.rotary_dim));
+                 "), a 16-byte-aligned qkv and an sm_90 device with an sm_90a build");
+    const bool wgmma = tile == PrefillTile::Wgmma || (tile == PrefillTile::Auto && big_grid && wgmma_ok);
     launch(kv_prep_kernel, dim3(static_cast<unsigned>(T), s.hkv), 64, 0, stream, c, rope, qkv, nullptr, nullptr, slot,
            pos0);
     if (wgmma) {

@@ -1,8 +1,7 @@
 #pragma once
 // defines: qinfer::cuda::AttentionShape, KvCache, PrefillTile, DecodeKernel, gated_attention_prefill,
-//          prefill_tile_supported,
-// gated_attention_decode,
-//          gated_attention_decode_workspace_bytes, gated_attention_decode_splits
+//          prefill_tile_supported, gated_attention_decode, gated_attention_decode_workspace_bytes,
+//          gated_attention_decode_splits
 //
 // Gated full attention (qwen3_5_architecture.md §3.5; CPU reference: layers/gated_attention.cpp) from the qkv_proj
 // output to the input of o_proj, fused: split [q ‖ gate] per head, k, v; zero-centred RMSNorm of q and k per head
@@ -44,8 +43,8 @@ struct KvCache {
 enum class PrefillTile { Auto, Rows64, Rows128, Wgmma };
 
 // Whether `tile` can run at these dims on the current device (Wgmma: head_dim 64, 128 or 256, rotary_dim / 2 a
-// multiple of head_dim / 32, an sm_90 device and an sm_90a build; the others: every shape gated_attention_prefill
-// accepts).
+// multiple of head_dim / 32, an sm_90 device and an sm_90a build; per call it also needs a 16-byte-aligned qkv. The
+// others: every shape gated_attention_prefill accepts).
 bool prefill_tile_supported(PrefillTile tile, int head_dim, int rotary_dim);
 
 // T tokens of one sequence in `slot` at positions pos0 .. pos0+T-1 (pos0 = tokens already cached; pos0 + T <=

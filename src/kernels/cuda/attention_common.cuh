@@ -32,11 +32,9 @@ struct Common {
     int64_t max_ctx;
 };
 
-// One warp: dst(i, v) receives v = bf16( RoPE( x · rsqrt(mean(x²) + eps) · (1 + w) ) )[i], i in [0, hd), for the
-// bf16 row src at position pos. dst is a functor so that a kernel can place the row in its own shared-memory layout.
-template <class Dst>
-__device__ __forceinline__ void norm_rope_row_to(const bf16* __restrict__ src, const float* __restrict__ w, int hd,
-                                                 float eps, const Rope& rope, int64_t pos, Dst&& dst) {
+// One warp: dst[0..hd) = bf16( RoPE( x · rsqrt(mean(x²) + eps) · (1 + w) ) ) for the bf16 row src at position pos.
+__device__ __forceinline__ void norm_rope_row(const bf16* __restrict__ src, const float* __restrict__ w, int hd,
+                                              float eps, const Rope& rope, int64_t pos, bf16* dst) {
     const int lane = threadIdx.x & 31;
     float ss = 0.0f;
     for (int i = lane; i < hd; i += 32) {
@@ -57,14 +55,8 @@ __device__ __forceinline__ void norm_rope_row_to(const bf16* __restrict__ src, c
             sincosf(fpos * rope.inv_freq[i < half ? i : i - half], &sn, &cs);
             y = i < half ? y * cs + (-xp) * sn : y * cs + xp * sn;
         }
-        dst(i, __float2bfloat16_rn(y));
+        dst[i] = __float2bfloat16_rn(y);
     }
-}
-
-// norm_rope_row_to into the contiguous row dst[0..hd).
-__device__ __forceinline__ void norm_rope_row(const bf16* __restrict__ src, const float* __restrict__ w, int hd,
-                                              float eps, const Rope& rope, int64_t pos, bf16* dst) {
-    norm_rope_row_to(src, w, hd, eps, rope, pos, [dst](int i, bf16 v) { dst[i] = v; });
 }
 
 // Prefill epilogue of one warp's 16 query rows (tokens t0 = first row + lane / 4 and t0 + 8; rows >= T are not
@@ -100,8 +92,8 @@ __device__ __forceinline__ void store_gated_rows(const Common& c, const WarpStat
 }
 
 // The Hopper prefill (attention_wgmma.cu): same operation and arguments as attention.cu's prefill_kernel, where
-// prefill_wgmma_supported(): head_dim 64, 128 or 256, rotary_dim / 2 a multiple of head_dim / 32, an sm_90a build on
-// an sm_90 device. Throws otherwise.
+// prefill_wgmma_supported() (head_dim 64, 128 or 256, rotary_dim / 2 a multiple of head_dim / 32, an sm_90a build on
+// an sm_90 device) and qkv is 16-byte aligned. Throws otherwise; callers test both before launching anything.
 bool prefill_wgmma_supported(int hd, int rotary_dim);
 void launch_prefill_wgmma(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                           bf16* out, cudaStream_t stream);

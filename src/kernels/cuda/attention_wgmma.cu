@@ -23,8 +23,9 @@
 //   Epilogue: as prefill_kernel (attention_common.cuh store_gated_rows), from the O accumulators.
 // Heaviest (latest) query blocks first, as prefill_kernel.
 //
-// Needs sm_90a (wgmma, TMA), head_dim in {64, 128, 256} and rotary_dim / 2 a multiple of head_dim / 32 (the q
-// prologue's lane layout); launch_prefill_wgmma checks all three.
+// Needs sm_90a (wgmma, TMA), head_dim in {64, 128, 256}, rotary_dim / 2 a multiple of head_dim / 32 (the q
+// prologue's lane layout) and a 16-byte-aligned qkv (its vector loads): prefill_wgmma_supported and the caller's
+// alignment test, which launch_prefill_wgmma checks again.
 
 #include <cuda.h>
 
@@ -36,8 +37,8 @@
 #include "kernels/cuda/attention_mma.cuh"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
-#include "kernels/cuda/nvfp4_gemv.h"  // wgmma_gemm_supported: the device runs this build's sm_90a code
 #include "kernels/cuda/sm90.cuh"
+#include "kernels/cuda/sm90.h"
 #include "kernels/cuda/tma.h"
 
 namespace qinfer::cuda::attn {
@@ -46,7 +47,7 @@ namespace {
 constexpr int kRows = 128;               // query rows per CTA (2 warpgroups x 64)
 constexpr int kKeys = 64;                // keys per K/V tile
 constexpr int kCtaThreads = 256;         // 2 warpgroups
-constexpr int kReleases = 8;             // warps that release each stage
+constexpr int kReleases = kCtaThreads / 32;  // warps that release each stage
 constexpr uint32_t kGroupStride = 1024;  // bytes between 8-row groups of a 128-byte-swizzle atom
 
 template <int HD>
@@ -253,19 +254,14 @@ void launch_hd(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, in
 
 bool prefill_wgmma_supported(int hd, int rotary_dim) {
     const bool dims = (hd == 64 || hd == 128 || hd == 256) && (rotary_dim / 2) % (hd / 32) == 0;
-    return dims && nvfp4::wgmma_gemm_supported();
+    return dims && sm90a_available();
 }
 
 void launch_prefill_wgmma(const Common& c, const Rope& rope, const bf16* qkv, int64_t T, int slot, int64_t pos0,
                           bf16* out, cudaStream_t stream) {
-    QINFER_CHECK(c.hd == 64 || c.hd == 128 || c.hd == 256, "gated attention wgmma prefill: head_dim ", c.hd,
-                 " is not 64, 128 or 256");
-    QINFER_CHECK(reinterpret_cast<uintptr_t>(qkv) % 16 == 0,
-                 "gated attention wgmma prefill: qkv is not 16-byte aligned");
-    QINFER_CHECK(rope.half % (c.hd / 32) == 0, "gated attention wgmma prefill: rotary_dim / 2 = ", rope.half,
-                 " is not a multiple of head_dim / 32 = ", c.hd / 32);
-    QINFER_CHECK(nvfp4::wgmma_gemm_supported(),
-                 "gated attention wgmma prefill: needs an sm_90 (Hopper) device and an sm_90a build");
+    QINFER_CHECK(prefill_wgmma_supported(c.hd, 2 * rope.half) && reinterpret_cast<uintptr_t>(qkv) % 16 == 0,
+                 "gated attention wgmma prefill: called outside prefill_wgmma_supported (head_dim ", c.hd,
+                 ", rotary_dim ", 2 * rope.half, ") or with an unaligned qkv");
     switch (c.hd) {
         case 64:
             launch_hd<64>(c, rope, qkv, T, slot, pos0, out, stream);

@@ -29,6 +29,7 @@
 #include "kernels/cuda/linear.h"
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
+#include "kernels/cuda/sm90.h"
 
 namespace qinfer::cuda {
 
@@ -837,7 +838,7 @@ GemmContext::GemmContext() {
     workspace_ = DeviceBuffer(size_t{32} << 20);
     // Settles (once per process, with a probe launch and a copy) whether the wgmma GEMM can run, here rather than at
     // the first large prefill, which could be inside a stream capture.
-    (void)nvfp4::wgmma_gemm_supported();
+    (void)sm90a_available();
 }
 GemmContext::~GemmContext() {
     if (handle_) cublasLtDestroy(handle_);
@@ -917,7 +918,7 @@ void linear_grouped(const DeviceWeight& w, const bf16* x, int64_t m, int64_t ldx
         // --prefill, 256 experts, top-8, us, mma.sync / wgmma): 8k tokens gate_up 975 / 858, down 598 / 540; 1k tokens
         // 282 / 335, 177 / 206 (docs/perf/linear.md, seventh session).
         path = w.format() == WeightFormat::NVFP4 && m <= 8 * w.experts() ? GemmPath::Gemv
-               : w.format() == WeightFormat::NVFP4 && m >= 128 * w.experts() && nvfp4::wgmma_gemm_supported()
+               : w.format() == WeightFormat::NVFP4 && m >= 128 * w.experts() && sm90a_available()
                    ? GemmPath::Wgmma
                    : GemmPath::TensorCore;
     if (w.format() == WeightFormat::NVFP4) {

@@ -50,8 +50,7 @@ constexpr int kGemmTokens = 128;
 void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
 // The same GEMM on Hopper's warpgroup MMA (nvfp4_wgmma.cu): 256 weight rows x 128 tokens per CTA, dense or grouped
 // (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices running a build with the sm_90a
-// target (wgmma_gemm_supported(): checked once per process, with a probe kernel).
-bool wgmma_gemm_supported();
+// target (sm90.h's sm90a_available()).
 void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s);
 // Shared by both GEMM launches: checks the mode, sizes the grid's y (token chunks; *gy), builds the grouped chunk
 // table (chunks of kGemmTokens) on stream s, and returns a copy of a with vec_store set.

@@ -31,7 +31,6 @@
 #include <type_traits>
 
 #include "core/check.h"
-#include "kernels/cuda/buffer.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/gemm_common.cuh"
@@ -39,6 +38,7 @@
 #include "kernels/cuda/nvfp4_gemv.h"
 #include "kernels/cuda/nvfp4_tiles.cuh"
 #include "kernels/cuda/sm90.cuh"
+#include "kernels/cuda/sm90.h"
 
 namespace qinfer::cuda::nvfp4 {
 
@@ -211,37 +211,10 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
     store_staged_tile<kRows>(a, cs, kOutStride, e, row0, rows);
 }
 
-// 1 when the variant of this file that runs on the device was compiled with wgmma (an sm_90a target), else 0: an
-// sm_90 build without the "a" features would otherwise reach the kernel's __trap().
-__global__ void wgmma_probe_kernel(int* out) {
-    grid_dependency_sync();  // PDL: first statement (launch.h)
-#if defined(QINFER_WGMMA)
-    *out = 1;
-#else
-    *out = 0;
-#endif
-}
-
 }  // namespace
 
-bool wgmma_gemm_supported() {
-    static const bool ok = [] {
-        int dev = 0, major = 0, minor = 0;
-        QINFER_CUDA_CHECK(cudaGetDevice(&dev));
-        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-        QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-        if (major != 9 || minor != 0) return false;
-        DeviceBuffer flag(sizeof(int));
-        launch(wgmma_probe_kernel, 1, 1, 0, nullptr, flag.as<int>());
-        int compiled = 0;
-        QINFER_CUDA_CHECK(cudaMemcpy(&compiled, flag.data(), sizeof(int), cudaMemcpyDeviceToHost));
-        return compiled == 1;
-    }();
-    return ok;
-}
-
 void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s) {
-    QINFER_CHECK(wgmma_gemm_supported(), "nvfp4 wgmma GEMM: needs an sm_90 (Hopper) device");
+    QINFER_CHECK(sm90a_available(), "nvfp4 wgmma GEMM: needs an sm_90 (Hopper) device and an sm_90a build");
     int64_t gy = 0;
     const GemvArgs b = prepare_gemm(a, rows, &gy, s);
     static const bool configured = [] {

@@ -5,7 +5,7 @@
 //          src/kernels/cuda (nvfp4_wgmma.cu, attention_wgmma.cu).
 //
 // Every helper compiles for every target; outside an sm_90a device pass the wgmma / TMA ones trap, and the host code
-// launches their kernels only where a probe kernel reported QINFER_WGMMA (wgmma_gemm_supported and friends).
+// launches their kernels only where sm90.h's sm90a_available() (a probe kernel) reported QINFER_WGMMA.
 //
 // The 128-byte swizzle layout (the only one used here): a tile of R rows x 64 bf16 (128 bytes per row) occupies R x
 // 128 bytes, 1024-byte aligned; row r at (r / 8) * 1024 + (r % 8) * 128, its 16-byte chunk ch at slot ch ^ (r % 8).
