@@ -13,19 +13,29 @@
 // sit in the 16 bytes fragment-tile lane 4 g + s stored (nvfp4_tiles.cuh); it reads them from shared memory (one
 // 16-byte load per tile and step) and extracts its pairs with code_pair(word, c).
 //
-// CTA: 256 threads = 2 warpgroups over 256 weight rows x 128 tokens; warpgroup w owns rows 128 w .. + 128 as two
-// m64n128k16 wgmma per k16 step (warp q of the group: rows 16 q .. + 16 of each 64; 2 x 64 fp32 accumulators per
-// thread). Per 64-wide k tile the 8 wgmma (4 k16 steps x 2 tiles) are issued back to back as one group, and the next
-// k tile's A fragments are decoded while they run (two register buffers of a whole k tile; wgmma.wait_group 1).
-// kStages-deep cp.async ring (x chunks, codes, scales) as nvfp4_gemm.cu, refilled one k tile later (the stage k tile
-// kt - 1 read, once its group has completed); the async proxy reads shared memory, so every thread fences
-// (fence.proxy.async) its landed copies before the barrier. The CTA's rows and the epilogue (fp32 tile staged through
-// shared memory, row scale x 2^7, coalesced rows of y) are nvfp4_gemm_common.cuh's, shared with nvfp4_gemm.cu.
+// CTA: 384 threads, warp-specialised. Warpgroups 0 and 1 (consumers) cover 256 weight rows x 128 tokens; warpgroup
+// w owns rows 128 w .. + 128 as two m64n128k16 wgmma per k16 step (warp q of the group: rows 16 q .. + 16 of each 64;
+// 2 x 64 fp32 accumulators per thread). Per 64-wide k tile the 8 wgmma (4 k16 steps x 2 tiles) are issued back to
+// back as one group, and the next k tile's A fragments are decoded while they run (two register buffers of a whole k
+// tile; wgmma.wait_group 1). Warpgroup 2 (producer) fills a kStages-deep ring (x chunks, codes, scales) by cp.async,
+// each stage guarded by two mbarriers: full (one arrival per producer thread, fired by its landed copies:
+// cp.async.mbarrier.arrive) and empty (one arrival per consumer warp once the wgmma group that read the stage has
+// completed). The two consumer warpgroups never wait for each other inside the main loop: one group's decode runs
+// beside the other's wgmma. setmaxnreg moves registers from the producer (56) to the consumers (224). wgmma reads
+// the x tile through the async proxy, so each consumer fences (fence.proxy.async) after its full-barrier wait. The
+// CTA's rows and the epilogue (fp32 tile staged through shared memory, row scale x 2^7, coalesced rows of y) are
+// nvfp4_gemm_common.cuh's, shared with nvfp4_gemm.cu.
 //
 // Versions measured (kbench_linear --prefill, docs/perf/linear.md): step-by-step groups drained at every k tile:
 // 190 us where mma.sync takes 170 (dense [12288, 2048], 1024 tokens); whole-tile groups, no-swizzle layout: still
-// 1416 vs 1283 us at 8192 tokens; with the 128-byte swizzle (this file) 1036 us. An n64 wgmma for chunks of <= 64
-// rows (a runtime branch in the loop) made the 8k grouped GEMMs slower (902 vs 858 us) and was dropped.
+// 1416 vs 1283 us at 8192 tokens; with the 128-byte swizzle 1036 us. An n64 wgmma for chunks of <= 64 rows (a
+// runtime branch in the loop) made the 8k grouped GEMMs slower (902 vs 858 us) and was dropped. That version had
+// 256 threads loading their own stages and meeting at a __syncthreads per k tile (ncu: tensor pipe 43 %, barrier
+// stalls 0.8 per instruction); the warp-specialised form here, 8192 tokens x top-8 over 256 experts: gate_up
+// [1024, 2048] 859 -> 680 us, down [2048, 512] 542 -> 490 us; dense [12288, 2048] at 8192 tokens 1026 -> 815 us.
+// Tried and dropped: (1) codes / scales as bulk copies (cp.async.bulk) from one warp: the compiler issues them one
+// lane at a time (uniform registers), 1.5x slower; (2) the decode's shifts as IMAD (the FMA pipe) to unload the ALU
+// pipe: 774 vs 680 us; (3) no decode at all (timing only): 508 us, the ceiling this structure leaves.
 // Needs sm_90a (wgmma): compiled only for that target (QINFER_WGMMA), launch_gemm_wgmma checks the device.
 
 #include <type_traits>
@@ -47,15 +57,22 @@ namespace {
 constexpr int kTokens = kGemmTokens;       // 128 tokens per CTA (B's N)
 constexpr int kTiles = 16;                 // fragment tiles per CTA: 256 weight rows
 constexpr int kRows = kTiles * kTileRows;  // 256
-constexpr int kStages = 5;
+constexpr int kStages = 6;
 constexpr int kXBytes = kTokens * kTileK * 2;                    // 16 KB: 8 chunks x 16 token groups x 128 B
 constexpr int kCodeBytes = kTiles * kTileCodeBytes;              // 8 KB
 constexpr int kScaleBytes = kTiles * kTileScaleBytes;            // 1 KB
 constexpr int kStageBytes = kXBytes + kCodeBytes + kScaleBytes;  // 25 KB (x first: 1 KB-aligned stage bases)
 constexpr int kOutStride = kRows + 4;                            // floats per token row of the epilogue stage
-constexpr int kSmemBytes =
+constexpr int kMainBytes =
     kStages * kStageBytes > kTokens* kOutStride * 4 ? kStages* kStageBytes : kTokens* kOutStride * 4;
+constexpr int kSmemBytes = kMainBytes + 2 * kStages * 8;  // + the full[] and empty[] mbarriers
 constexpr uint32_t kSbo = 1024;  // bytes between token groups of 8 (one 128-byte-swizzle atom: 8 rows x 128 bytes)
+constexpr int kConsumers = 256;  // warpgroups 0 and 1: decode + wgmma
+constexpr int kProducers = 128;  // warpgroup 2: the copies
+// Registers per thread after the hand-over (setmaxnreg): the CTA starts with 384 x 168 = 64512 (launch bounds) and
+// may not exceed them: 256 x 224 + 128 x 56 = 64512 (232 / 40 spilled in the producer, 240 / 24 in both).
+constexpr int kConsumerRegs = 224;
+constexpr int kProducerRegs = 56;
 
 using sm90::fence_proxy_async_smem;
 using sm90::wgmma_commit;
@@ -76,76 +93,93 @@ __device__ __forceinline__ void decode_step(const uint8_t* codes, const uint8_t*
     a[3] = scaled_pair(q.w, c, sg8);  // row g + 8, k 2c+8, 2c+9
 }
 
-__global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
+__global__ void __launch_bounds__(kConsumers + kProducers, 1) gemm_wgmma_kernel(GemvArgs a) {
     grid_dependency_sync();  // PDL: first statement (launch.h)
     extern __shared__ __align__(1024) uint8_t smem[];
     int64_t e = 0, row0 = 0;
     int rows = 0;
     if (!cta_rows(a, kTokens, e, row0, rows)) return;  // surplus block: uniform per block
+    uint64_t* full = reinterpret_cast<uint64_t*>(smem + kMainBytes);  // stage landed: 128 producer arrivals
+    uint64_t* empty = full + kStages;                                 // stage read: 8 consumer warps
+    const int tid = static_cast<int>(threadIdx.x);
     const int rt0 = static_cast<int>(blockIdx.x) * kTiles;
-    const int tid = static_cast<int>(threadIdx.x), warp = tid >> 5, lane = tid & 31;
-    const int g = lane >> 2, c = lane & 3;
-    const int wg = warp >> 2, wq = warp & 3;  // warpgroup, warp in the group
     const int KT = static_cast<int>(a.kt);
-
-    // Copies per stage. Codes: 512 16-byte chunks, 2 per thread (tile tid / 32 + 8 j, lane chunk tid % 32); scales:
-    // 64 chunks (threads < 64: tile tid / 4, 16 bytes tid % 4). x: 1024 chunks, 4 per thread: token (tg, r) and chunk
-    // ch with r = lane % 8, tg = warp + 8 (j & 1), ch = lane / 8 + 4 (j >> 1): a warp's copies land in distinct
-    // 16-byte bank groups (conflict-free) and read 64 contiguous bytes of each of 8 token rows.
-    const int c_tl = tid >> 5;
-    const uint8_t* code_src = a.codes + ((e * a.np_tiles + rt0 + c_tl) * a.kt) * kTileCodeBytes + (tid & 31) * 16;
-    const int64_t code_jstride = 8 * a.kt * kTileCodeBytes;
-    const bool scale_copy = tid < kScaleBytes / 16;
-    const bool scale_ok = scale_copy && rt0 + (tid >> 2) < a.np_tiles;
-    const uint8_t* scale_src =
-        a.scales + ((e * a.np_tiles + rt0 + (tid >> 2)) * a.kt) * kTileScaleBytes + (tid & 3) * 16;
-    const int x_r = lane & 7, x_chq = lane >> 3;
-    int x_row[2];  // source rows of tokens (warp, r) and (warp + 8, r); gathered when a.x_gather is set
-    bool x_live[2];
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-        const int tl = (warp + 8 * h) * 8 + x_r;
-        x_live[h] = tl < rows;
-        const int64_t r = row0 + tl;
-        x_row[h] = static_cast<int>(a.x_gather != nullptr ? (x_live[h] ? a.x_gather[r] : 0) : r);
+    if (tid == 0) {
+        for (int st = 0; st < kStages; ++st) {
+            sm90::mbar_init(&full[st], kProducers);
+            sm90::mbar_init(&empty[st], kConsumers / 32);
+        }
+        sm90::mbar_init_fence();
     }
-    auto load_stage = [&](int kt, int st) {
-        uint8_t* sb = smem + st * kStageBytes;
+    __syncthreads();
+
+    if (tid >= kConsumers) {
+        // Producer warpgroup: thread p copies 16-byte chunk p % 8 of tokens p / 8 + 16 i (i < 8; a warp reads 4 whole
+        // 128-byte rows per instruction) into the swizzled x tile, code chunks p + 128 j (j < 4: tile p / 32 + 4 j,
+        // its 16 bytes p % 32) and, p < 64, scale chunk p (tile p / 4), all by cp.async from pointers set up once;
+        // its arrival on full[stage] fires when they have landed. ~40 instructions per stage and warp (the first
+        // version computed every address per stage: ~200, a fifth of the SM's issue slots). Tried: the codes and
+        // scales as 32 bulk copies (cp.async.bulk, 512 / 64 bytes) from warp 0: the compiler issues them one lane
+        // at a time (a uniform-register instruction), and the GEMM got 1.5x slower.
+        sm90::setmaxnreg_dec<kProducerRegs>();
+        const int p = tid - kConsumers;
+        const int ch = p & 7, tr = (p >> 3) & 7;  // chunk; token row inside its 8-row swizzle atom
+        const bf16* xp[8];                        // this thread's chunk of each of its tokens' rows at k = 0
+        uint32_t live = 0;                        // bit i: token p / 8 + 16 i exists
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+            const int tl = (p >> 3) + 16 * i;
+            const bool lv = tl < rows;
+            // a missing token copies 0 bytes from the chunk's first row (a valid address)
+            const int64_t r = a.x_gather != nullptr ? a.x_gather[row0 + (lv ? tl : 0)] : row0 + (lv ? tl : 0);
+            xp[i] = a.x + r * a.ldx + ch * 8;
+            live |= static_cast<uint32_t>(lv) << i;
+        }
+        const uint32_t x_off = ((p >> 3) >> 3) * kSbo + tr * 128 + ((ch ^ tr) * 16);  // token group (p / 8) / 8
+        const uint8_t* cp[4];  // code chunks at k tile 0 (a missing tile: 0 bytes from tile rt0, which exists)
+        uint32_t tile_live = 0;
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            const int h = j & 1, ch = x_chq + 4 * (j >> 1);
-            const int tg = warp + 8 * h;
-            const int k0 = kt * kTileK + ch * 8;
-            const bool ok = x_live[h] && k0 < a.k;  // K % 16 == 0: a chunk is all in or all out
-            cp_async16(sb + tg * kSbo + x_r * 128 + ((ch ^ x_r) * 16),
-                       ok ? a.x + static_cast<int64_t>(x_row[h]) * a.ldx + k0 : a.x, ok ? 16 : 0);
+            const int t = (p >> 5) + 4 * j;
+            const bool lv = rt0 + t < a.np_tiles;
+            cp[j] = a.codes + (e * a.np_tiles + rt0 + (lv ? t : 0)) * a.kt * kTileCodeBytes + (p & 31) * 16;
+            tile_live |= static_cast<uint32_t>(lv) << j;
         }
+        const bool scale_copy = p < kScaleBytes / 16;
+        const bool scale_live = scale_copy && rt0 + (p >> 2) < a.np_tiles;
+        const uint8_t* sp =
+            a.scales + (e * a.np_tiles + rt0 + (scale_live ? p >> 2 : 0)) * a.kt * kTileScaleBytes + (p & 3) * 16;
+        for (int kt = 0; kt < KT; ++kt) {
+            const int st = kt % kStages;
+            if (kt >= kStages) sm90::mbar_wait(&empty[st], static_cast<uint32_t>(((kt / kStages) + 1) & 1));
+            uint8_t* sb = smem + st * kStageBytes;
+            const bool k_in = kt * kTileK + ch * 8 < a.k;  // K % 16 == 0: a chunk is all in or all out
 #pragma unroll
-        for (int j = 0; j < 2; ++j) {
-            const bool ok = rt0 + c_tl + 8 * j < a.np_tiles;
-            const uint8_t* src = ok ? code_src + j * code_jstride + kt * kTileCodeBytes : a.codes;
-            cp_async16(sb + kXBytes + (c_tl + 8 * j) * kTileCodeBytes + (tid & 31) * 16, src, ok ? 16 : 0);
+            for (int i = 0; i < 8; ++i)
+                cp_async16(sb + x_off + i * 2 * kSbo, xp[i] + kt * kTileK, k_in && ((live >> i) & 1u) ? 16 : 0);
+#pragma unroll
+            for (int j = 0; j < 4; ++j)
+                cp_async16(sb + kXBytes + ((p >> 5) + 4 * j) * kTileCodeBytes + (p & 31) * 16,
+                           cp[j] + kt * kTileCodeBytes, ((tile_live >> j) & 1u) ? 16 : 0);
+            if (scale_copy)
+                cp_async16(sb + kXBytes + kCodeBytes + p * 16, sp + kt * kTileScaleBytes, scale_live ? 16 : 0);
+            sm90::cp_async_mbar_arrive(&full[st]);
         }
-        if (scale_copy)
-            cp_async16(sb + kXBytes + kCodeBytes + tid * 16, scale_ok ? scale_src + kt * kTileScaleBytes : a.scales,
-                       scale_ok ? 16 : 0);
-    };
+        asm volatile("cp.async.wait_all;\n" ::: "memory");
+        return;
+    }
 
+    // Consumers.
+    sm90::setmaxnreg_inc<kConsumerRegs>();
+    const int warp = tid >> 5, lane = tid & 31;
+    const int g = lane >> 2, c = lane & 3;
+    const int wg = warp >> 2, wq = warp & 3;
     float acc[2][64];
 #pragma unroll
     for (int i = 0; i < 2; ++i)
 #pragma unroll
         for (int v = 0; v < 64; ++v) acc[i][v] = 0.0f;
-
-#pragma unroll
-    for (int s = 0; s < kStages - 1; ++s) {
-        if (s < KT) load_stage(s, s);
-        cp_async_commit();
-    }
-    // This warp's two tiles in a stage: rows 128 wg + 64 i + 16 wq.
     const int tile0 = wg * 8 + wq, tile1 = tile0 + 4;
-    // A fragments of a whole k tile (4 steps x 2 tiles), double-buffered across k tiles: k tile kt + 1 is decoded
-    // while k tile kt's 8 wgmma run.
     uint32_t af[2][4][2][4];  // [buffer][step][tile][reg]
     const auto decode_tile = [&](int st, uint32_t(&f)[4][2][4]) {
         const uint8_t* codes = smem + st * kStageBytes + kXBytes;
@@ -156,33 +190,34 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
             decode_step(codes + tile1 * kTileCodeBytes, scales + tile1 * kTileScaleBytes, g, c, s, f[s][1]);
         }
     };
-    cp_async_wait<kStages - 2>();  // stage 0 has landed (this thread's copies)
-    fence_proxy_async_smem();      // ... visible to wgmma's operand reads
-    __syncthreads();               // everyone's
+    // Stage kt landed (the producers' arrivals carry their cp.async completion) and is visible to wgmma's reads.
+    const auto wait_full = [&](int kt) {
+        sm90::mbar_wait(&full[kt % kStages], static_cast<uint32_t>((kt / kStages) & 1));
+        fence_proxy_async_smem();
+    };
+    const uint64_t desc_base = sm90::sw128_desc(smem, kSbo);
+    wait_full(0);
     decode_tile(0, af[0]);
-    // One k tile with A buffer B (a compile-time index: the loop runs two k tiles per iteration, so af stays in
-    // registers).
     const auto k_tile = [&](int kt, auto bc) {
         constexpr int B = decltype(bc)::value;
-        const uint8_t* sb = smem + (kt % kStages) * kStageBytes;
-        wgmma_fence();  // the A registers (and, the first time, the accumulators) were written by this thread
+        // descriptor of step s: the stage's, start address + 32 s bytes (2 s in its 16-byte units; no carry out of
+        // the 14-bit field: shared addresses < 2^18)
+        const uint64_t desc0 = desc_base + static_cast<uint64_t>((kt % kStages) * (kStageBytes >> 4));
+        wgmma_fence();
 #pragma unroll
         for (int s = 0; s < 4; ++s) {
-            const uint64_t desc = sm90::sw128_desc(sb + s * 32, kSbo);
+            const uint64_t desc = desc0 + 2 * s;
             wgmma_m64n128k16(acc[0], af[B][s][0], desc);
             wgmma_m64n128k16(acc[1], af[B][s][1], desc);
         }
         wgmma_commit();
+        wgmma_wait<1>();  // k tile kt - 1's group is done: its A buffer is free and its stage read
+        if (kt > 0) {
+            __syncwarp();
+            if (lane == 0) sm90::mbar_arrive(&empty[(kt - 1) % kStages]);
+        }
         if (kt + 1 < KT) {
-            wgmma_wait<1>();               // k tile kt - 1's group is done: its A buffer and its stage are free
-            cp_async_wait<kStages - 3>();  // stage kt + 1 has landed (this thread's copies)
-            fence_proxy_async_smem();
-            __syncthreads();  // everyone's copies; every warpgroup is past k tile kt - 1's wgmma
-            {
-                const int nk = kt + kStages - 1;  // into stage (kt - 1) % kStages
-                if (nk < KT) load_stage(nk, nk % kStages);
-                cp_async_commit();  // (possibly empty: keeps the group count uniform)
-            }
+            wait_full(kt + 1);
             decode_tile((kt + 1) % kStages, af[B ^ 1]);
         }
     };
@@ -192,10 +227,10 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
     }
     wgmma_wait<0>();
 
-    // Epilogue (as nvfp4_gemm.cu): fp32 tile -> shared [token, n] -> y rows. acc[i][4 j + v]: row 16 wq + g + 8 (v / 2)
-    // of m64 block (wg, i), token 8 j + 2 c + (v % 2).
-    cp_async_wait<0>();
-    __syncthreads();
+    // Epilogue (as nvfp4_gemm.cu), over the consumer threads only (named barrier 1; the producers have left): fp32 tile
+    // -> shared [token, n] -> y rows; the staged tile overlaps the stages, so both warpgroups must be past their last
+    // wgmma first. acc[i][4 j + v]: row 16 wq + g + 8 (v / 2) of m64 block (wg, i), token 8 j + 2 c + (v % 2).
+    sm90::named_barrier_sync(1, kConsumers);
     float* cs = reinterpret_cast<float*>(smem);
 #pragma unroll
     for (int i = 0; i < 2; ++i)
@@ -207,7 +242,7 @@ __global__ void __launch_bounds__(256, 1) gemm_wgmma_kernel(GemvArgs a) {
                 const int tl = j * 8 + 2 * c + (v & 1);
                 cs[tl * kOutStride + nl] = acc[i][4 * j + v];
             }
-    __syncthreads();
+    sm90::named_barrier_sync(1, kConsumers);
     store_staged_tile<kRows>(a, cs, kOutStride, e, row0, rows);
 }
 
@@ -224,7 +259,8 @@ void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s) {
     }();
     (void)configured;
     const int64_t gx = (b.np_tiles + kTiles - 1) / kTiles;
-    launch(gemm_wgmma_kernel, dim3(static_cast<unsigned>(gx), static_cast<unsigned>(gy)), 256, kSmemBytes, s, b);
+    launch(gemm_wgmma_kernel, dim3(static_cast<unsigned>(gx), static_cast<unsigned>(gy)), kConsumers + kProducers,
+           kSmemBytes, s, b);
 }
 
 }  // namespace qinfer::cuda::nvfp4

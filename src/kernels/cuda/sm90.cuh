@@ -1,7 +1,8 @@
 #pragma once
 // defines: qinfer::cuda::sm90:: device helpers for Hopper's asynchronous units (sm_90a): wgmma fences and groups,
 //          shared-memory matrix descriptors of the 128-byte-swizzle layout, the wgmma shapes the kernels use, mbarrier
-//          waits and TMA tile loads; QINFER_WGMMA (defined when the device pass targets sm_90a). Private to
+//          waits and arrivals (plain and cp.async-tracked), TMA tile loads, setmaxnreg and named barriers for
+//          warp-specialised kernels; QINFER_WGMMA (defined when the device pass targets sm_90a). Private to
 //          src/kernels/cuda (nvfp4_wgmma.cu, attention_wgmma.cu).
 //
 // Every helper compiles for every target; outside an sm_90a device pass the wgmma / TMA ones trap, and the host code
@@ -222,6 +223,42 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
     (void)bar, (void)parity;
 #endif
 }
+// One plain arrival on bar (release: this thread's prior shared-memory accesses are ordered before the phase flip).
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+#if defined(QINFER_WGMMA)
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_addr(bar)) : "memory");
+#else
+    (void)bar;
+#endif
+}
+// An arrival on bar that fires once every cp.async this thread issued before it has landed. noinc: the arrival is
+// one of the counts bar was initialised with (not an extra expected arrival).
+__device__ __forceinline__ void cp_async_mbar_arrive(uint64_t* bar) {
+#if defined(QINFER_WGMMA)
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(smem_addr(bar)) : "memory");
+#else
+    (void)bar;
+#endif
+}
+// Warp-specialised kernels move registers between warpgroups (every warp of the warpgroup executes it): dec gives
+// registers back (producers), inc takes them (consumers). N: registers per thread, a multiple of 8 in [24, 256].
+template <int N>
+__device__ __forceinline__ void setmaxnreg_dec() {
+#if defined(QINFER_WGMMA)
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+#endif
+}
+template <int N>
+__device__ __forceinline__ void setmaxnreg_inc() {
+#if defined(QINFER_WGMMA)
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
+#endif
+}
+// Named barrier `id` (1..15; 0 is __syncthreads) over `threads` threads (a multiple of 32).
+__device__ __forceinline__ void named_barrier_sync(int id, int threads) {
+    asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
 // TMA: the box at coordinates (c0, c1, c2) of the 3-d tensor map `map` (a __grid_constant__ kernel parameter) into
 // shared memory dst; its bytes complete a transaction on bar.
 __device__ __forceinline__ void tma_load_3d(void* dst, const void* map, uint64_t* bar, int c0, int c1, int c2) {
