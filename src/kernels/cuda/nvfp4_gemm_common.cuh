@@ -1,10 +1,11 @@
 #pragma once
-// defines: qinfer::cuda::nvfp4::cta_rows, store_staged_tile -- the CTA's token rows and the epilogue store shared by
-// the NVFP4 prefill GEMMs (nvfp4_gemm.cu: mma.sync, nvfp4_wgmma.cu: wgmma); private to src/kernels/cuda.
+// defines: qinfer::cuda::nvfp4::chunk_rows, cta_rows, store_staged_tile -- a chunk's token rows (both NVFP4 prefill
+// GEMMs: nvfp4_gemm.cu, mma.sync, one chunk per CTA row; nvfp4_wgmma.cu, wgmma, several tiles per CTA) and the
+// epilogue store of the mma.sync one (the wgmma GEMM has a bf16 epilogue of its own); private to src/kernels/cuda.
 //
-// Both kernels stage their fp32 output tile in shared memory transposed to [token][n] (each from its own accumulator
-// layout), then write it with this: coalesced rows of y, the row scale x 2^7 of the fragment-tile encoding
-// (nvfp4_tiles.cuh), the output mode, and vector stores where the row allows.
+// The kernel stages its fp32 output tile in shared memory transposed to [token][n], then writes it with this:
+// coalesced rows of y, the row scale x 2^7 of the fragment-tile encoding (nvfp4_tiles.cuh), the output mode, and
+// vector stores where the row allows.
 
 #include <cuda_bf16.h>
 
@@ -17,22 +18,28 @@
 
 namespace qinfer::cuda::nvfp4 {
 
-// The tokens of this CTA (blockIdx.y): grouped, chunk blockIdx.y of the device chunk table (expert, first row, rows);
-// dense, rows blockIdx.y * tokens_per_cta .. + tokens_per_cta of a.m. False for a surplus block of the grouped grid
-// (sized for the worst case; uniform per block: the kernel returns before any barrier).
-__device__ __forceinline__ bool cta_rows(const GemvArgs& a, int tokens_per_cta, int64_t& e, int64_t& row0, int& rows) {
+// The tokens of chunk `chunk`: grouped, chunk `chunk` of the device chunk table (expert, first row, rows); dense, rows
+// chunk * tokens_per_chunk .. + tokens_per_chunk of a.m. The chunk must exist (grouped: < a.chunks[0].w).
+__device__ __forceinline__ void chunk_rows(const GemvArgs& a, int chunk, int tokens_per_chunk, int64_t& e,
+                                           int64_t& row0, int& rows) {
     if (a.offsets) {
-        const int ch_i = static_cast<int>(blockIdx.y);
-        if (ch_i >= a.chunks[0].w) return false;
-        const int4 ch = a.chunks[1 + ch_i];
+        const int4 ch = a.chunks[1 + chunk];
         e = ch.x;
         row0 = ch.y;
         rows = ch.z;
     } else {
         e = a.expert;
-        row0 = static_cast<int64_t>(blockIdx.y) * tokens_per_cta;
-        rows = static_cast<int>(min(static_cast<int64_t>(tokens_per_cta), a.m - row0));
+        row0 = static_cast<int64_t>(chunk) * tokens_per_chunk;
+        rows = static_cast<int>(min(static_cast<int64_t>(tokens_per_chunk), a.m - row0));
     }
+}
+
+// The tokens of this CTA: chunk blockIdx.y. False for a surplus block of the grouped grid (sized for the worst case;
+// uniform per block: the kernel returns before any barrier).
+__device__ __forceinline__ bool cta_rows(const GemvArgs& a, int tokens_per_cta, int64_t& e, int64_t& row0, int& rows) {
+    const int chunk = static_cast<int>(blockIdx.y);
+    if (a.offsets && chunk >= a.chunks[0].w) return false;
+    chunk_rows(a, chunk, tokens_per_cta, e, row0, rows);
     return true;
 }
 

@@ -254,6 +254,19 @@ __device__ __forceinline__ void setmaxnreg_inc() {
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
 #endif
 }
+// Stores four 8x8 bf16 matrices transposed (stmatrix .trans): register k holds this lane's pair (row lane / 4, columns
+// 2 (lane % 4), + 1) of matrix k, as an mma accumulator fragment; lane l gives the address of row l % 8 of the stored
+// (transposed) matrix l / 8: 16 bytes = column l % 8 of the fragment matrix.
+__device__ __forceinline__ void stmatrix_x4_trans(void* p, uint32_t r0, uint32_t r1, uint32_t r2, uint32_t r3) {
+#if defined(QINFER_WGMMA)
+    asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(smem_addr(p)),
+                 "r"(r0), "r"(r1), "r"(r2), "r"(r3)
+                 : "memory");
+#else
+    (void)p, (void)r0, (void)r1, (void)r2, (void)r3;
+    __trap();
+#endif
+}
 // Named barrier `id` (1..15; 0 is __syncthreads) over `threads` threads (a multiple of 32).
 __device__ __forceinline__ void named_barrier_sync(int id, int threads) {
     asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
