@@ -27,6 +27,7 @@
 #include "core/dtype.h"
 #include "gpu_test_util.h"
 #include "kernels/cuda/linear.h"
+#include "kernels/cuda/sm90.h"
 #include "ops/activation.h"
 #include "ops/linear.h"
 #include "quant/fp8.h"
@@ -180,6 +181,36 @@ TEST(CudaLinear, DenseAllFormatsPathsModes) {
                 }
             }
         }
+}
+
+// The wgmma GEMM runs 4 (or 2) work tiles per CTA once its grid has 8 (or 4) tiles per SM: the mbarrier ring runs
+// on across a CTA's tiles (its phases wrap inside them here: 4 k tiles x 4 tiles > 6 stages) and each tile reuses
+// the bf16 epilogue tile. The other tests' grids are far too small for that, so M is sized from the SM count. One
+// partial 256-row block (N = 200), a partial last k tile (K = 208), a partial last chunk (+ 77 rows).
+TEST(CudaLinear, WgmmaSeveralTilesPerCta) {
+    QINFER_REQUIRE_GPU();
+    if (!cuda::sm90a_available()) GTEST_SKIP() << "no sm_90a wgmma on this device";
+    PathReset reset;
+    cuda::GemmContext ctx;
+    cuda::set_gemm_path(GemmPath::Wgmma);
+    const int64_t N = 200, K = 208, ldy = N + 8;  // ldy % 8 == 0: the epilogue's 16-byte row stores
+    const TestWeight w = make_weight(WeightFormat::NVFP4, 1, N, K);
+    int sms = 0;
+    QINFER_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+    for (const int64_t tiles_per_sm : {8, 4}) {
+        const int64_t M = tiles_per_sm * sms * 128 + 77;
+        const TestX x = make_x(M, K, K);
+        const Tensor ref = ops::linear(x.x, w.dq[0]);
+        std::vector<int64_t> rows(static_cast<size_t>(M));
+        for (int64_t r = 0; r < M; ++r) rows[static_cast<size_t>(r)] = r;
+        for (OutMode mode : {OutMode::StoreBF16, OutMode::StoreF32}) {
+            const std::string what =
+                str_cat("nvfp4 wgmma M=", M, " (", tiles_per_sm, " tiles per SM) ", mode_name(mode));
+            run_and_check(mode, M, N, ldy, ref, rows, tol_for(mode), what, [&](void* y) {
+                cuda::linear(w.dw, 0, x.d.as<cuda::bf16>(), M, x.ldx, y, ldy, mode, ctx, nullptr);
+            });
+        }
+    }
 }
 
 // A fused weight whose shards carry different scales (in_proj_qkv ‖ in_proj_z with their own global scales): every
