@@ -48,12 +48,13 @@ void launch_gemv(const GemvArgs& a, int64_t rows, bool indexed, cudaStream_t s);
 // `rows` = M; grouped (a.offsets set): `rows` = the row bound m, each expert's rows in chunks of kGemmTokens.
 constexpr int kGemmTokens = 128;
 void launch_gemm(const GemvArgs& a, int64_t rows, cudaStream_t s);
-// The same GEMM on Hopper's warpgroup MMA (nvfp4_wgmma.cu): 256 weight rows x 128 tokens per CTA, dense or grouped
-// (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices running a build with the sm_90a
-// target (sm90.h's sm90a_available()).
+// The same GEMM on Hopper's warpgroup MMA (nvfp4_wgmma.cu): work tiles of 256 weight rows x 128 tokens, up to 4 per
+// CTA, dense or grouped (chunks of kGemmTokens), x_gather honoured, every OutMode. Only on sm_90 devices running a
+// build with the sm_90a target (sm90.h's sm90a_available()).
 void launch_gemm_wgmma(const GemvArgs& a, int64_t rows, cudaStream_t s);
-// Shared by both GEMM launches: checks the mode, sizes the grid's y (token chunks; *gy), builds the grouped chunk
-// table (chunks of kGemmTokens) on stream s, and returns a copy of a with vec_store set.
+// Shared by both GEMM launches: checks the mode, bounds the token chunks (*gy: launch_gemm's grid y,
+// launch_gemm_wgmma's work-list rows), builds the grouped chunk table (chunks of kGemmTokens) on stream s, and returns
+// a copy of a with vec_store set (launch_gemm's epilogue; the wgmma one checks its own 16-byte rule).
 GemvArgs prepare_gemm(const GemvArgs& a, int64_t rows, int64_t* gy, cudaStream_t s);
 
 // Grouped rows (sorted by expert, device offsets [E+1]) cut into chunks of at most per_chunk rows of one expert:
